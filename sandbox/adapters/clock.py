@@ -1,0 +1,53 @@
+"""Clocks: the only place that reads the real time.
+
+- `WallClock`: real time, optionally sped up (`speed` sandbox seconds per real second).
+- `VirtualClock`: time moves only when told (`advance`), so runs are deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+WALL, VIRTUAL = "wall", "virtual"
+
+
+class WallClock:
+    mode = WALL
+
+    def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._origin_real = time.time()
+        self._origin = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        elapsed = (time.time() - self._origin_real) * self.speed
+        return self._origin + timedelta(seconds=elapsed)
+
+    def real_seconds_until(self, moment: datetime) -> float:
+        return max(0.0, (moment - self.now()).total_seconds() / self.speed)
+
+
+class VirtualClock:
+    mode = VIRTUAL
+    speed = 1.0
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            if moment < self._now:
+                raise ValueError("a virtual clock never goes back")
+            self._now = moment
+
+
+Clock = WallClock | VirtualClock

@@ -1,0 +1,420 @@
+"""Persistence with SQLAlchemy 2 Core: SQLite file by default, any SQLAlchemy URL, or memory.
+
+Each aggregate is one row: the columns the sandbox queries by, plus the whole entity as JSON.
+Deadlines live in `timers` (one row per object and kind, due time in microseconds), so
+they survive a restart and fire in order. Each unit of work is one database transaction;
+on SQLite a writer takes the lock at BEGIN (IMMEDIATE), so two requests never overspend.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from ..domain.beneficiaries import Beneficiary
+from ..domain.dates import paris_day
+from ..domain.events import Event
+from ..domain.merchants import PointOfSale, ServiceProvider
+from ..domain.pre_transactions import PreTransaction
+from ..domain.transactions import PROCESSING, Transaction
+
+metadata = MetaData()
+
+points_of_sale = Table(
+    "points_of_sale", metadata,
+    Column("shop_id", BigInteger, primary_key=True),
+    Column("convention_id", String(6), index=True),
+    Column("login", String(12), index=True),
+    Column("key_version", String(64), index=True),
+    Column("data", Text, nullable=False),
+)
+service_providers = Table(
+    "service_providers", metadata,
+    Column("service_provider_id", BigInteger, primary_key=True),
+    Column("key_version", String(64), index=True),
+    Column("data", Text, nullable=False),
+)
+beneficiaries = Table(
+    "beneficiaries", metadata,
+    Column("beneficiary_id", String(11), primary_key=True),
+    Column("email", String(254), index=True),
+    Column("data", Text, nullable=False),
+)
+transactions = Table(
+    "transactions", metadata,
+    Column("transaction_id", String(10), primary_key=True),
+    Column("shop_id", BigInteger, index=True),
+    Column("beneficiary_id", String(11), index=True),
+    Column("state", String(16), index=True),
+    Column("order_key", String(200), index=True),
+    Column("created_us", BigInteger, index=True),
+    Column("data", Text, nullable=False),
+)
+pre_transactions = Table(
+    "pre_transactions", metadata,
+    Column("pre_transaction_id", String(10), primary_key=True),
+    Column("shop_id", BigInteger, index=True),
+    Column("state", String(16), index=True),
+    Column("order_key", String(200), index=True),
+    Column("created_us", BigInteger, index=True),
+    Column("data", Text, nullable=False),
+)
+timers = Table(
+    "timers", metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("ref", String(64), primary_key=True),
+    Column("due_us", BigInteger, index=True, nullable=False),
+)
+events = Table(
+    "events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at_us", BigInteger, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+)
+webhooks = Table(
+    "webhooks", metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("url", String(512), nullable=False),
+    Column("state", String(16), index=True, nullable=False),  # pending, delivered, failed
+    Column("created_us", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Text, nullable=False),
+)
+emails = Table(
+    "emails", metadata,
+    Column("email_id", Integer, primary_key=True, autoincrement=True),
+    Column("at_us", BigInteger, nullable=False),
+    Column("recipient", String(254), index=True),
+    Column("subject", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False),
+)
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+# --- JSON with datetimes ---------------------------------------------------------------
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$dt": to_us(value)}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _hook(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$dt" in obj:
+            return from_us(obj["$dt"])
+        if "$date" in obj:
+            return date.fromisoformat(obj["$date"])
+    return obj
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return json.loads(text, object_hook=_hook)
+
+
+def to_us(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
+
+
+def order_key(shop_id: int, when: datetime, order_id: str, payment_id: str) -> str:
+    """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule."""
+    return f"{shop_id}|{paris_day(when).isoformat()}|{order_id}|{payment_id}"
+
+
+# --- the store ----------------------------------------------------------------------------
+
+def database_url(db: str | None) -> str:
+    """`--db` accepts a path (SQLite file), `:memory:` or any SQLAlchemy URL."""
+    if not db or db == ":memory:":
+        return "sqlite://"
+    return db if "://" in db else f"sqlite:///{db}"
+
+
+class Store:
+    """Owns the engine; hands out sessions, one database transaction each."""
+
+    def __init__(self, db: str | None = None) -> None:
+        url = database_url(db)
+        self.is_sqlite = url.startswith("sqlite")
+        self.in_memory = url == "sqlite://"
+        if self.in_memory:
+            self.engine: Engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif self.is_sqlite:
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        if self.is_sqlite:
+            self._configure_sqlite()
+        # One writer at a time inside this process (SQLite has one writer anyway; the
+        # in-memory database shares one connection between threads).
+        self.lock = threading.RLock() if self.is_sqlite else None
+        metadata.create_all(self.engine)
+
+    def _configure_sqlite(self) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            if not self.in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def session(self) -> Iterator[StoreSession]:
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            with self.engine.begin() as conn:
+                yield StoreSession(conn)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def drop_all(self) -> None:
+        with self.session() as s:
+            for table in reversed(metadata.sorted_tables):
+                s.conn.execute(delete(table))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class StoreSession:
+    """Reads and writes inside one database transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        where = [table.c[name] == value for name, value in key.items()]
+        result = self.conn.execute(update(table).where(*where).values(**values))
+        if result.rowcount == 0:
+            self.conn.execute(table.insert().values(**key, **values))
+
+    def _one(self, table: Table, *where: Any) -> dict[str, Any] | None:
+        row = self.conn.execute(select(table.c.data).where(*where)).first()
+        return loads(row[0]) if row else None
+
+    # --- merchants ---------------------------------------------------------------------
+    def add_point_of_sale(self, pos: PointOfSale) -> None:
+        self._upsert(points_of_sale, {"shop_id": pos.shop_id}, {
+            "convention_id": pos.convention_id, "login": pos.login,
+            "key_version": pos.key_version, "data": dumps(pos.to_dict())})
+
+    save_point_of_sale = add_point_of_sale
+
+    def point_of_sale(self, shop_id: int) -> PointOfSale | None:
+        data = self._one(points_of_sale, points_of_sale.c.shop_id == shop_id)
+        return PointOfSale.from_dict(data) if data else None
+
+    def points_of_sale(self) -> list[PointOfSale]:
+        rows = self.conn.execute(select(points_of_sale.c.data).order_by(points_of_sale.c.shop_id))
+        return [PointOfSale.from_dict(loads(r[0])) for r in rows]
+
+    def points_of_sale_with_key_version(self, key_version: str) -> list[PointOfSale]:
+        rows = self.conn.execute(select(points_of_sale.c.data).where(points_of_sale.c.key_version == key_version))
+        return [PointOfSale.from_dict(loads(r[0])) for r in rows]
+
+    def add_service_provider(self, sp: ServiceProvider) -> None:
+        self._upsert(service_providers, {"service_provider_id": sp.service_provider_id},
+                     {"key_version": sp.key_version, "data": dumps(sp.to_dict())})
+
+    def service_provider(self, service_provider_id: int) -> ServiceProvider | None:
+        data = self._one(service_providers, service_providers.c.service_provider_id == service_provider_id)
+        return ServiceProvider.from_dict(data) if data else None
+
+    def service_providers(self) -> list[ServiceProvider]:
+        rows = self.conn.execute(select(service_providers.c.data).order_by(service_providers.c.service_provider_id))
+        return [ServiceProvider.from_dict(loads(r[0])) for r in rows]
+
+    def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
+        rows = self.conn.execute(
+            select(service_providers.c.data).where(service_providers.c.key_version == key_version))
+        return [ServiceProvider.from_dict(loads(r[0])) for r in rows]
+
+    # --- beneficiaries -------------------------------------------------------------------
+    def save_beneficiary(self, beneficiary: Beneficiary) -> None:
+        self._upsert(beneficiaries, {"beneficiary_id": beneficiary.beneficiary_id},
+                     {"email": beneficiary.email.lower(), "data": dumps(beneficiary.to_dict())})
+
+    def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
+        data = self._one(beneficiaries, beneficiaries.c.beneficiary_id == beneficiary_id)
+        return Beneficiary.from_dict(data) if data else None
+
+    def beneficiary_by_email(self, email: str) -> Beneficiary | None:
+        data = self._one(beneficiaries, beneficiaries.c.email == email.lower())
+        return Beneficiary.from_dict(data) if data else None
+
+    def beneficiaries(self) -> list[Beneficiary]:
+        rows = self.conn.execute(select(beneficiaries.c.data).order_by(beneficiaries.c.beneficiary_id))
+        return [Beneficiary.from_dict(loads(r[0])) for r in rows]
+
+    # --- transactions ----------------------------------------------------------------------
+    def save_transaction(self, tx: Transaction) -> None:
+        self._upsert(transactions, {"transaction_id": tx.transaction_id}, {
+            "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
+            "order_key": order_key(tx.shop_id, tx.creation_date, tx.order_id, tx.payment_id),
+            "created_us": to_us(tx.creation_date), "data": dumps(tx.to_dict())})
+        self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
+
+    def transaction(self, transaction_id: str) -> Transaction | None:
+        data = self._one(transactions, transactions.c.transaction_id == transaction_id)
+        return Transaction.from_dict(data) if data else None
+
+    def transaction_by_order(self, shop_id: int, now: datetime, order_id: str, payment_id: str) -> Transaction | None:
+        data = self._one(transactions, transactions.c.order_key == order_key(shop_id, now, order_id, payment_id))
+        return Transaction.from_dict(data) if data else None
+
+    def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
+        """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
+        data = self._one(transactions, transactions.c.beneficiary_id == beneficiary_id,
+                         transactions.c.state == PROCESSING)
+        return Transaction.from_dict(data) if data else None
+
+    def transactions(self, shop_ids: list[int] | None = None) -> list[Transaction]:
+        query = select(transactions.c.data).order_by(transactions.c.created_us, transactions.c.transaction_id)
+        if shop_ids is not None:
+            query = query.where(transactions.c.shop_id.in_(shop_ids))
+        return [Transaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+
+    def transactions_of_beneficiary(self, beneficiary_id: str) -> list[Transaction]:
+        query = (select(transactions.c.data).where(transactions.c.beneficiary_id == beneficiary_id)
+                 .order_by(transactions.c.created_us))
+        return [Transaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+
+    def count_transactions(self) -> dict[str, int]:
+        rows = self.conn.execute(select(transactions.c.state, func.count()).group_by(transactions.c.state))
+        return {state: count for state, count in rows}
+
+    # --- pre-transactions ----------------------------------------------------------------------
+    def save_pre_transaction(self, pre: PreTransaction) -> None:
+        self._upsert(pre_transactions, {"pre_transaction_id": pre.pre_transaction_id}, {
+            "shop_id": pre.shop_id, "state": pre.state,
+            "order_key": order_key(pre.shop_id, pre.creation_date, pre.order_id, pre.pre_payment_id),
+            "created_us": to_us(pre.creation_date), "data": dumps(pre.to_dict())})
+        self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
+
+    def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
+        data = self._one(pre_transactions, pre_transactions.c.pre_transaction_id == pre_transaction_id)
+        return PreTransaction.from_dict(data) if data else None
+
+    def pre_transaction_by_order(self, shop_id: int, now: datetime, order_id: str,
+                                 pre_payment_id: str) -> PreTransaction | None:
+        key = order_key(shop_id, now, order_id, pre_payment_id)
+        data = self._one(pre_transactions, pre_transactions.c.order_key == key)
+        return PreTransaction.from_dict(data) if data else None
+
+    def pre_transactions(self, shop_ids: list[int] | None = None) -> list[PreTransaction]:
+        query = select(pre_transactions.c.data).order_by(pre_transactions.c.created_us)
+        if shop_ids is not None:
+            query = query.where(pre_transactions.c.shop_id.in_(shop_ids))
+        return [PreTransaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+
+    # --- timers ----------------------------------------------------------------------------------
+    def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:
+        if due is None:
+            self.conn.execute(delete(timers).where(timers.c.kind == kind, timers.c.ref == ref))
+        else:
+            self._upsert(timers, {"kind": kind, "ref": ref}, {"due_us": to_us(due)})
+
+    def next_timer(self) -> tuple[datetime, str, str] | None:
+        row = self.conn.execute(
+            select(timers.c.due_us, timers.c.kind, timers.c.ref)
+            .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1)).first()
+        return (from_us(row[0]), row[1], row[2]) if row else None
+
+    def timers(self) -> list[tuple[datetime, str, str]]:
+        rows = self.conn.execute(select(timers.c.due_us, timers.c.kind, timers.c.ref).order_by(timers.c.due_us))
+        return [(from_us(r[0]), r[1], r[2]) for r in rows]
+
+    # --- events, webhooks, emails ------------------------------------------------------------------
+    def add_events(self, new_events: list[Event]) -> None:
+        if new_events:
+            self.conn.execute(events.insert(), [
+                {"at_us": to_us(e.at), "name": e.name, "ref": e.ref, "data": dumps(e.data)} for e in new_events])
+
+    def events(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        query = select(events).where(events.c.seq > after).order_by(events.c.seq)
+        if limit:
+            query = query.limit(limit)
+        return [{"seq": r.seq, "at": from_us(r.at_us), "type": r.name, "ref": r.ref, "data": loads(r.data)}
+                for r in self.conn.execute(query)]
+
+    def add_webhook(self, url: str, body: dict[str, Any], now: datetime) -> int:
+        result = self.conn.execute(webhooks.insert().values(
+            url=url, state="pending", created_us=to_us(now), body=dumps(body), attempts="[]"))
+        return int(result.inserted_primary_key[0])
+
+    def record_webhook_attempts(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
+        self.conn.execute(update(webhooks).where(webhooks.c.delivery_id == delivery_id)
+                          .values(state=state, attempts=dumps(attempts)))
+
+    def webhooks(self, state: str | None = None) -> list[dict[str, Any]]:
+        query = select(webhooks).order_by(webhooks.c.delivery_id)
+        if state:
+            query = query.where(webhooks.c.state == state)
+        return [{"id": r.delivery_id, "url": r.url, "state": r.state, "createdAt": from_us(r.created_us),
+                 "body": loads(r.body), "attempts": loads(r.attempts)} for r in self.conn.execute(query)]
+
+    def add_email(self, recipient: str, subject: str, text: str, html: str, now: datetime) -> None:
+        self.conn.execute(emails.insert().values(
+            at_us=to_us(now), recipient=recipient, subject=subject, text=text, html=html))
+
+    def emails(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(select(emails).order_by(emails.c.email_id))
+        return [{"to": r.recipient, "subject": r.subject, "text": r.text, "html": r.html, "at": from_us(r.at_us)}
+                for r in rows]
+
+    # --- meta -----------------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute(select(meta.c.value).where(meta.c.key == key)).first()
+        return loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._upsert(meta, {"key": key}, {"value": dumps(value)})

@@ -1,0 +1,97 @@
+"""Delivery of webhooks (Kit §5.1): POST JSON, retried after 100, 150, 225 and 337 ms.
+
+Deliveries are rows written in the same database transaction as the change they report;
+this sender only reads pending rows and records each attempt, so a crash loses none
+(pending rows are picked up again at start).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS_S = (0.100, 0.150, 0.225, 0.337)  # Kit §5.1.2.1
+TIMEOUT_S = 5.0
+
+
+def is_success(status: int | None) -> bool:
+    return status is not None and 200 <= status < 400
+
+
+class WebhookSender:
+    """Posts deliveries in background threads; `record` stores each attempt."""
+
+    def __init__(self, record: Callable[[int, str, list[dict[str, Any]]], None],
+                 now: Callable[[], Any], *, strict: Callable[[], bool] = lambda: False,
+                 workers: int = 4, timeout_s: float = TIMEOUT_S) -> None:
+        self._record, self._now, self._strict = record, now, strict
+        self._timeout_s = timeout_s
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._http = requests.Session()
+
+    def submit(self, delivery: dict[str, Any]) -> None:
+        with self._idle:
+            self._pending += 1
+        self._pool.submit(self._deliver, delivery)
+
+    def _deliver(self, delivery: dict[str, Any]) -> None:
+        try:
+            self._attempts(delivery)
+        except Exception:  # never let a delivery thread die silently
+            log.exception("webhook delivery %s failed", delivery.get("id"))
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def _attempts(self, delivery: dict[str, Any]) -> None:
+        attempts: list[dict[str, Any]] = list(delivery.get("attempts", []))
+        url = delivery["url"]
+        if self._strict() and not url.startswith("https://"):
+            attempts.append({"at": self._now(), "status": None, "error": "not sent: strict mode requires https"})
+            self._record(delivery["id"], "failed", attempts)
+            return
+        for delay in (0.0, *RETRY_DELAYS_S)[len(attempts):]:
+            if delay:
+                time.sleep(delay)
+            status, error = self._post(url, delivery["body"])
+            attempt: dict[str, Any] = {"at": self._now(), "status": status}
+            if error:
+                attempt["error"] = error
+            attempts.append(attempt)
+            if is_success(status):
+                self._record(delivery["id"], "delivered", attempts)
+                return
+            self._record(delivery["id"], "pending", attempts)
+        self._record(delivery["id"], "failed", attempts)
+
+    def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
+        try:
+            response = self._http.post(url, json=body, timeout=self._timeout_s)
+            return response.status_code, None
+        except requests.RequestException as exc:
+            return None, type(exc).__name__
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every submitted delivery has finished (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

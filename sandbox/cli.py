@@ -1,0 +1,144 @@
+"""The `ancv-sandbox` command: serve, fixtures, seal (and, later, simulate and scan)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ancv-sandbox", description="A local Chèque-Vacances Connect platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the sandbox server with seeded demo data")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8421)
+    serve.add_argument("--db", default="ancv-sandbox.sqlite3",
+                       help="SQLite file, ':memory:' or any SQLAlchemy URL (default: %(default)s)")
+    serve.add_argument("--clock", choices=("wall", "virtual"), default="wall")
+    serve.add_argument("--speed", type=float, default=1.0, help="sandbox seconds per real second (wall clock)")
+    serve.add_argument("--start", help="first instant of a virtual clock (ISO 8601), default now")
+    serve.add_argument("--seed", type=int, default=42, help="seed of the demo data and ids (default: %(default)s)")
+    serve.add_argument("--think-time", type=float, default=None, help="seconds before automatic beneficiaries answer")
+    serve.add_argument("--public-url", help="base URL people and QR codes use (default http://HOST:PORT)")
+    serve.add_argument("--admin-token", help="token for /_sandbox (required when not bound to loopback)")
+    serve.add_argument("--server", choices=("gevent", "threading"), default="gevent",
+                       help="server stack (default gevent: WSGI server with WebSocket for Socket.IO)")
+
+    fixtures = commands.add_parser("fixtures", help="print the demo credentials as JSON")
+    fixtures.add_argument("--db", help="read them from this database (default: generate from the seed)")
+    fixtures.add_argument("--seed", type=int, default=42)
+
+    seal = commands.add_parser("seal", help="print an ANCV-Security header for the given fields")
+    seal.add_argument("--key", required=True)
+    seal.add_argument("--key-version", required=True)
+    seal.add_argument("fields", nargs="*", help="the operation's sealed fields, in the Kit's order")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "fixtures":
+        return _fixtures(args)
+    return _seal(args)
+
+
+def _seal(args: argparse.Namespace) -> int:
+    from .domain.seal import security_header
+
+    print(security_header(args.key_version, args.key, args.fields))
+    return 0
+
+
+def _fixtures(args: argparse.Namespace) -> int:
+    from .services import fixtures
+    from .services.sandbox import Sandbox, Settings
+
+    sandbox = Sandbox(Settings(db=args.db, seed=args.seed, run_scheduler=False))
+    try:
+        print(json.dumps(fixtures.as_json(sandbox), ensure_ascii=False, indent=2))
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.server == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    import logging
+    import secrets
+    import signal
+
+    from .domain.dates import parse_date
+    from .services import fixtures
+    from .services.sandbox import Rules, Sandbox, Settings
+    from .web import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    token = args.admin_token
+    if args.host not in LOOPBACK and not token:
+        token = secrets.token_urlsafe(24)
+    public_url = args.public_url or f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    rules = Rules()
+    if args.think_time is not None:
+        rules.thinkTimeSeconds = args.think_time
+    try:
+        settings = Settings(db=args.db, clock=args.clock, speed=args.speed, seed=args.seed, public_url=public_url,
+                            admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None)
+        sandbox = Sandbox(settings)
+    except ValueError as exc:
+        print(f"ancv-sandbox: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(sandbox=sandbox, async_mode=args.server)
+    socketio = app.extensions["socketio"]
+    sandbox.start()
+    _print_banner(sandbox, fixtures.as_json(sandbox), args, token)
+
+    def _stop(*_: Any) -> None:
+        socketio.stop()
+        sandbox.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        socketio.run(app, host=args.host, port=args.port, log_output=False, allow_unsafe_werkzeug=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace, token: str | None) -> None:
+    from .services.emails import euros
+
+    base = sandbox.settings.public_url
+    lines = [
+        f"ancv-sandbox ready on {base}  (clock {sandbox.clock.mode}, speed {sandbox.clock.speed}, db {args.db})",
+        f"  Kit API        {sandbox.kit_base_url}",
+        f"  Control plane  {base}/_sandbox   (OpenAPI: {base}/openapi/kit-api.json, {base}/openapi/control.json)",
+    ]
+    if token:
+        lines.append(f"  Admin token    {token}   (Authorization: Bearer …)")
+    lines.append("Service providers:")
+    for sp in world["serviceProviders"]:
+        lines.append(f"  {sp['serviceProviderId']}  {sp['name']}  key {sp['keyVersion']}={sp['key']}")
+    lines.append("Points d'accueil (shopId, convention, login / password, key):")
+    for p in world["pointsOfSale"]:
+        via = f"  via {','.join(map(str, p['serviceProviderIds']))}" if p["serviceProviderIds"] else ""
+        lines.append(f"  {p['shopId']}  {p['conventionId']}  {p['login']} / {p['password']}  "
+                     f"{p['keyVersion']}={p['key']}  {p['status']}{via}  {p['name']}")
+    lines.append("Beneficiaries (id, email / password, personal code, behaviour, balance):")
+    for b in world["beneficiaries"]:
+        lines.append(f"  {b['beneficiaryId']}  {b['email']} / {b['password']}  code {b['pin']}  "
+                     f"{b['behaviour']:<11}  {euros(b['balance'])}")
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""A Python client for the Kit API (it seals every call) and for the sandbox's control plane.
+
+Integrators can use it against the sandbox or ANCV's platform; the tests, the benchmark and
+`merchant_sim` use it too. Two transports: real HTTP (`HttpTransport`) and a Flask app in
+the same process (`FlaskTransport`, no sockets).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import requests
+
+from .domain import seal
+
+KIT_PATH = "/acquisition/api/public/v1"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    body: Any = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+
+class Transport(Protocol):
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
+                 params: dict[str, Any] | None = None) -> Reply: ...
+
+
+def _reply(status: int, headers: dict[str, str], content: bytes) -> Reply:
+    body = None
+    if headers.get("Content-Type", "").startswith("application/json") and content:
+        body = json.loads(content)
+    return Reply(status, headers, content, body)
+
+
+class HttpTransport:
+    """Calls a server over HTTP (`base_url` like `http://127.0.0.1:8421`)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.http = session or requests.Session()
+
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
+                 params: dict[str, Any] | None = None) -> Reply:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        response = self.http.request(method, self.base_url + path, headers=headers, data=data, params=params,
+                                     timeout=self.timeout)
+        return _reply(response.status_code, dict(response.headers), response.content)
+
+
+class FlaskTransport:
+    """Calls a Flask app in the same process through its test client."""
+
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client()
+
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
+                 params: dict[str, Any] | None = None) -> Reply:
+        data = None if body is None else json.dumps(body)
+        response = self.client.open(path, method=method, headers=headers, data=data, query_string=params)
+        return _reply(response.status_code, dict(response.headers), response.get_data())
+
+
+class KitClient:
+    """The eleven Kit operations, sealed with one key (a shop's, or a service provider's)."""
+
+    def __init__(self, transport: Transport, *, key: str, key_version: str, shop_id: int,
+                 service_provider_id: int | None = None) -> None:
+        self.transport = transport
+        self.key, self.key_version = key, key_version
+        self.shop_id, self.service_provider_id = shop_id, service_provider_id
+
+    def _call(self, method: str, path: str, fields: list[Any], body: Any = None,
+              params: dict[str, Any] | None = None, accept: str | None = None) -> Reply:
+        headers = {"ANCV-Security": seal.security_header(self.key_version, self.key, fields)}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if accept:
+            headers["Accept"] = accept
+        return self.transport(method, KIT_PATH + path, headers, body, params)
+
+    def _merchant(self, shop_id: int | None) -> dict[str, Any]:
+        merchant: dict[str, Any] = {"shopId": shop_id or self.shop_id}
+        if self.service_provider_id is not None:
+            merchant["serviceProviderId"] = self.service_provider_id
+        return merchant
+
+    def point_of_sale(self, shop_id: int | None = None) -> Reply:
+        shop = shop_id or self.shop_id
+        params = {"serviceProviderId": self.service_provider_id} if self.service_provider_id else None
+        return self._call("GET", f"/point-of-sales/{shop}", seal.point_of_sale_fields(shop, self.service_provider_id),
+                          params=params)
+
+    def create_transaction(self, order_id: str, payment_id: str, amount: int, *, capture_mode: str = "NORMAL",
+                           tspd_mode: str = "001", capture_date: str | None = None,
+                           redirect_urls: dict[str, str] | None = None,
+                           application_context: dict[str, str] | None = None, shop_id: int | None = None,
+                           currency: str = "978", **order: Any) -> Reply:
+        method: dict[str, Any] = {"captureMode": capture_mode, "tspdMode": tspd_mode}
+        if capture_date:
+            method["captureDate"] = capture_date
+        body: dict[str, Any] = {
+            "merchant": self._merchant(shop_id),
+            "order": {"id": order_id, "paymentId": payment_id, **order,
+                      "amount": {"total": amount, "currency": currency}},
+            "paymentMethod": method,
+        }
+        if redirect_urls is not None:
+            body["redirectUrls"] = redirect_urls
+        if application_context is not None:
+            body["applicationContext"] = application_context
+        return self.post_create_transaction(body)
+
+    def post_create_transaction(self, body: Any) -> Reply:
+        """POST /payment-transactions with any body (sealed from what it holds)."""
+        return self._call("POST", "/payment-transactions", seal.create_transaction_fields(body), body)
+
+    def set_payer(self, transaction_id: str, beneficiary_id: Any, amount: int | None = None) -> Reply:
+        payer: dict[str, Any] = {"beneficiaryId": beneficiary_id}
+        if amount is not None:
+            payer["amount"] = {"total": amount, "currency": "978"}
+        body = {"payer": payer}
+        return self._call("POST", f"/payment-transactions/{transaction_id}/payer",
+                          seal.payer_fields(transaction_id, body), body)
+
+    def get_transaction(self, transaction_id: str) -> Reply:
+        return self._call("GET", f"/payment-transactions/{transaction_id}", seal.transaction_id_fields(transaction_id))
+
+    def execute(self, transaction_id: str, amount: int, payers: list[dict[str, Any]] | None = None) -> Reply:
+        body: dict[str, Any] = {"amount": {"total": amount, "currency": "978"}}
+        if payers is not None:
+            body["payers"] = payers
+        return self._call("POST", f"/payment-transactions/{transaction_id}/execute",
+                          seal.transaction_id_fields(transaction_id), body)
+
+    def cancel(self, transaction_id: str, reason: str = "OTHER", label: str | None = None) -> Reply:
+        body: dict[str, Any] = {"reason": reason}
+        if label is not None:
+            body["label"] = label
+        return self._call("POST", f"/payment-transactions/{transaction_id}/cancellation",
+                          seal.cancellation_fields(transaction_id, body), body)
+
+    def create_pre_transaction(self, order_id: str, amount: int, expiration_date: str, *,
+                               pre_payment_id: str | None = None, capture_mode: str = "NORMAL",
+                               tspd_mode: str = "001", capture_term: int | None = None,
+                               redirect_urls: dict[str, str] | None = None,
+                               application_context: dict[str, str] | None = None, shop_id: int | None = None,
+                               currency: str = "978", **order: Any) -> Reply:
+        method: dict[str, Any] = {"captureMode": capture_mode, "tspdMode": tspd_mode}
+        if capture_term is not None:
+            method["captureTerm"] = capture_term
+        order_body: dict[str, Any] = {"id": order_id, **order, "amount": {"total": amount, "currency": currency}}
+        if pre_payment_id is not None:
+            order_body["prePaymentId"] = pre_payment_id
+        body: dict[str, Any] = {"merchant": self._merchant(shop_id), "order": order_body, "paymentMethod": method,
+                                "expirationDate": expiration_date}
+        if redirect_urls is not None:
+            body["redirectUrls"] = redirect_urls
+        if application_context is not None:
+            body["applicationContext"] = application_context
+        return self.post_create_pre_transaction(body)
+
+    def post_create_pre_transaction(self, body: Any) -> Reply:
+        return self._call("POST", "/pre-transactions", seal.create_pre_transaction_fields(body), body)
+
+    def qr_code(self, pre_transaction_id: str, accept: str = "image/png") -> Reply:
+        return self._call("GET", f"/pre-transactions/{pre_transaction_id}/qr-code",
+                          seal.pre_transaction_id_fields(pre_transaction_id), accept=accept)
+
+    def get_pre_transaction(self, pre_transaction_id: str) -> Reply:
+        return self._call("GET", f"/pre-transactions/{pre_transaction_id}",
+                          seal.pre_transaction_id_fields(pre_transaction_id))
+
+    def contact(self, pre_transaction_id: str, *, email: str | None = None, beneficiary_id: Any = None) -> Reply:
+        body: dict[str, Any] = {}
+        if email is not None:
+            body["contact"] = email
+        if beneficiary_id is not None:
+            body["beneficiaryId"] = beneficiary_id
+        return self._call("POST", f"/pre-transactions/{pre_transaction_id}/contact",
+                          seal.contact_fields(pre_transaction_id, body), body)
+
+    def abort(self, pre_transaction_id: str, label: str | None = None, reason: str = "ABORTED_MERCHANT") -> Reply:
+        body: dict[str, Any] = {"reason": reason}
+        if label is not None:
+            body["label"] = label
+        return self._call("POST", f"/pre-transactions/{pre_transaction_id}/abort",
+                          seal.abort_fields(pre_transaction_id, body), body)
+
+
+class ControlClient:
+    """The sandbox's `/_sandbox` controls."""
+
+    def __init__(self, transport: Transport, admin_token: str | None = None) -> None:
+        self.transport = transport
+        self.headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        headers = dict(self.headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        reply = self.transport(method, "/_sandbox" + path, headers, body)
+        if not reply.ok:
+            raise RuntimeError(f"{method} /_sandbox{path}: {reply.status} {reply.body}")
+        return reply.body
+
+    def health(self) -> Any:
+        return self._call("GET", "/health")
+
+    def reset(self, seed: int | None = None) -> Any:
+        return self._call("POST", "/reset", {} if seed is None else {"seed": seed})
+
+    def fixtures(self) -> Any:
+        return self._call("GET", "/fixtures")
+
+    def clock(self) -> Any:
+        return self._call("GET", "/clock")
+
+    def advance(self, seconds: float) -> Any:
+        return self._call("POST", "/clock/advance", {"seconds": seconds})
+
+    def act(self, beneficiary_id: str, action: str, **fields: Any) -> Any:
+        return self._call("POST", f"/beneficiaries/{beneficiary_id}/act", {"action": action, **fields})
+
+    def set_behaviour(self, beneficiary_id: str, behaviour: str) -> Any:
+        return self._call("PUT", f"/beneficiaries/{beneficiary_id}/behaviour", {"behaviour": behaviour})
+
+    def unblock(self, beneficiary_id: str) -> Any:
+        return self._call("POST", f"/beneficiaries/{beneficiary_id}/unblock")
+
+    def settings(self, **changes: Any) -> Any:
+        return self._call("PATCH", "/settings", changes) if changes else self._call("GET", "/settings")
+
+    def webhooks(self) -> Any:
+        return self._call("GET", "/webhooks")
+
+    def emails(self) -> Any:
+        return self._call("GET", "/emails")
+
+    def events(self, after: int = 0) -> Any:
+        return self._call("GET", f"/events?after={after}")
+
+
+def shop_client(transport: Transport, point_of_sale: dict[str, Any]) -> KitClient:
+    """A client sealing with a fixture shop's own key (`/_sandbox/fixtures` entry)."""
+    return KitClient(transport, key=point_of_sale["key"], key_version=point_of_sale["keyVersion"],
+                     shop_id=point_of_sale["shopId"])
+
+
+def provider_client(transport: Transport, provider: dict[str, Any], shop_id: int) -> KitClient:
+    """A client sealing with a service provider's key, for one of its shops."""
+    return KitClient(transport, key=provider["key"], key_version=provider["keyVersion"], shop_id=shop_id,
+                     service_provider_id=provider["serviceProviderId"])

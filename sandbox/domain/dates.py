@@ -1,0 +1,34 @@
+"""Dates on the wire: ISO 8601 UTC `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` out, any ISO 8601 offset in."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def format_date(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_date(text: str) -> datetime:
+    """An ISO 8601 date-time with a zone (`Z` or an offset); ValueError otherwise."""
+    if not isinstance(text, str) or "T" not in text:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
+    moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    if moment.tzinfo is None:
+        raise ValueError(f"date-time without a time zone: {text!r}")
+    return moment.astimezone(UTC)
+
+
+def paris_day(moment: datetime) -> date:
+    """The calendar day in France, which is what "the same day" means for ANCV."""
+    return moment.astimezone(PARIS).date()
+
+
+def seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)

@@ -1,0 +1,73 @@
+"""Identifiers of CVCo: object ids, beneficiary numbers (Luhn), masked holders, numbers.
+
+Every draw goes through a `Random`-like source passed in, so a seed reproduces ids.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Protocol
+
+OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
+OBJECT_ID_LENGTH = 10
+BENEFICIARY_NUMBER_RE = re.compile(r"^\d{11}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+class RandomSource(Protocol):
+    def choice(self, seq, /): ...  # noqa: ANN001, ANN201
+    def randint(self, a: int, b: int, /) -> int: ...
+
+
+def new_object_id(rng: RandomSource) -> str:
+    """A transaction or pre-transaction id: 10 lowercase alphanumerics (Kit §6.2.2.1)."""
+    return "".join(rng.choice(OBJECT_ID_ALPHABET) for _ in range(OBJECT_ID_LENGTH))
+
+
+def digits(rng: RandomSource, count: int) -> str:
+    return "".join(str(rng.randint(0, 9)) for _ in range(count))
+
+
+def luhn_check_digit(payload: str) -> str:
+    """The digit that makes `payload + digit` pass the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(payload)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def is_beneficiary_number(value: str) -> bool:
+    """11 digits whose last is the Luhn check digit (Kit §5.4)."""
+    return bool(BENEFICIARY_NUMBER_RE.match(value)) and luhn_check_digit(value[:-1]) == value[-1]
+
+
+def new_beneficiary_number(rng: RandomSource) -> str:
+    payload = "1" + digits(rng, 9)
+    return payload + luhn_check_digit(payload)
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(EMAIL_RE.match(value))
+
+
+def mask_holder(beneficiary_number: str) -> str:
+    """First 2 and last 4 digits shown, stars between (`10*****1576`)."""
+    return beneficiary_number[:2] + "*" * (len(beneficiary_number) - 6) + beneficiary_number[-4:]
+
+
+CVCO_ID_PREFIX = "CVCoId="
+
+
+def parse_cvco_id(payload: str) -> str | None:
+    """The beneficiary number in a `CVCoId=…` code (prefix case-insensitive), if valid."""
+    text = payload.strip()
+    if text[: len(CVCO_ID_PREFIX)].lower() != CVCO_ID_PREFIX.lower():
+        return None
+    number = text[len(CVCO_ID_PREFIX):]
+    return number if is_beneficiary_number(number) else None

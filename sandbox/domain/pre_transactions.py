@@ -1,0 +1,186 @@
+"""Pre-transactions: payment requests the beneficiary accepts later (Kit §4.6, §6.2.4).
+
+CREATED -> PROCESSING (QR code asked or request sent) -> AUTHORIZING (a beneficiary scanned
+it: a transaction runs) -> USED once that transaction is authorized. A failed transaction
+gives the request back (PROCESSING); the merchant or the beneficiary may abort it; its
+expiration date ends it (EXPIRED), but never while a transaction is still running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import errors
+from .events import RecordsEvents
+from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_MODES
+
+CREATED, PROCESSING, AUTHORIZING = "CREATED", "PROCESSING", "AUTHORIZING"
+USED, ABORTED, EXPIRED = "USED", "ABORTED", "EXPIRED"
+ABORTED_MERCHANT, ABORTED_BENEFICIARY = "ABORTED_MERCHANT", "ABORTED_BENEFICIARY"
+
+MAX_EXPIRATION = timedelta(days=30)  # Kit §4.6.1.3
+CAPTURE_TERMS = range(1, 7)  # Kit §6.2.4.15: 1 to 6 calendar days
+DEFAULT_PRE_PAYMENT_ID = "0"
+
+FINAL_STATES = frozenset({USED, ABORTED, EXPIRED})
+USABLE_STATES = frozenset({CREATED, PROCESSING, AUTHORIZING})  # the QR code still works
+
+MOVES: dict[str, frozenset[str]] = {
+    CREATED: frozenset({PROCESSING, ABORTED, EXPIRED}),
+    PROCESSING: frozenset({AUTHORIZING, ABORTED, EXPIRED}),
+    AUTHORIZING: frozenset({USED, PROCESSING, ABORTED, EXPIRED}),
+}
+
+EVENT_NAMES = {
+    PROCESSING: "PreTransactionProcessing",
+    AUTHORIZING: "PreTransactionAuthorizing",
+    USED: "PreTransactionUsed",
+    ABORTED: "PreTransactionAborted",
+    EXPIRED: "PreTransactionExpired",
+}
+
+
+@dataclass
+class Abort:
+    effective_date: datetime
+    reason: str
+    label: str | None = None
+
+
+@dataclass
+class PreTransaction(RecordsEvents):
+    pre_transaction_id: str
+    shop_id: int
+    order_id: str
+    amount: int
+    capture_mode: str
+    tspd_mode: str
+    creation_date: datetime
+    update_date: datetime
+    expiration_date: datetime
+    state: str = CREATED
+    pre_payment_id: str = DEFAULT_PRE_PAYMENT_ID
+    service_provider_id: int | None = None
+    shop_assistant_id: str | None = None
+    terminal_id: str | None = None
+    label: str | None = None
+    capture_term: int | None = None
+    return_url: str | None = None
+    cancel_url: str | None = None
+    has_redirect_urls: bool = False
+    application_context: dict[str, Any] | None = None
+    validated_payment_transaction_id: str | None = None
+    current_transaction_id: str | None = None
+    abort: Abort | None = None
+    contact: str | None = None  # email the request was sent to
+    contact_beneficiary_id: str | None = None  # or the beneficiary it was pushed to
+
+    @classmethod
+    def create(cls, pre_transaction_id: str, now: datetime, currency: str = CURRENCY,
+               **fields: Any) -> PreTransaction:
+        pre = cls(pre_transaction_id=pre_transaction_id, creation_date=now, update_date=now, **fields)
+        pre._check_terms(currency, now)
+        pre._record("PreTransactionCreated", pre_transaction_id, now, amount=pre.amount, shopId=pre.shop_id)
+        return pre
+
+    def _check_terms(self, currency: str, now: datetime) -> None:
+        if self.amount < 1:
+            raise errors.InvalidPreTransactionAmount("order.amount.total must be at least 1 cent")
+        if currency != CURRENCY:
+            raise errors.InvalidPreTransactionCurrency(f"currency must be {CURRENCY} (EUR)")
+        if self.tspd_mode not in TSPD_MODES:
+            raise errors.InvalidTspdMode("paymentMethod.tspdMode must be 001 or 002")
+        if not now < self.expiration_date <= now + MAX_EXPIRATION:
+            raise errors.InvalidExpirationDate("expirationDate must be in the future and at most 30 days ahead")
+        if self.capture_mode == DEFERRED:
+            if self.capture_term is None:
+                raise errors.MissingCaptureTerm("paymentMethod.captureTerm is required with DEFERRED")
+            if self.capture_term not in CAPTURE_TERMS:
+                raise errors.InvalidCaptureTerm("captureTerm must be between 1 and 6")
+        else:
+            self.capture_term = None
+
+    def _move(self, state: str, now: datetime, **data: Any) -> None:
+        if state not in MOVES.get(self.state, frozenset()):
+            raise errors.OperationPreTransactionNotAllowed(f"{self.state} cannot become {state}")
+        self.state, self.update_date = state, now
+        self._record(EVENT_NAMES[state], self.pre_transaction_id, now, state=state, **data)
+
+    def _require(self, states: frozenset[str] | set[str], what: str) -> None:
+        if self.state == EXPIRED:
+            raise errors.PreTransactionExpired(f"the pre-transaction expired; {what} is no longer possible")
+        if self.state not in states:
+            raise errors.OperationPreTransactionNotAllowed(f"{what} is not possible in state {self.state}")
+
+    def show_qr_code(self, now: datetime) -> None:
+        """SR: the first QR request makes the request usable (CREATED -> PROCESSING)."""
+        self._require(USABLE_STATES, "showing the QR code")
+        if self.state == CREATED:
+            self._move(PROCESSING, now, via="qr-code")
+
+    def send_to(self, now: datetime, *, email: str | None = None, beneficiary_id: str | None = None) -> None:
+        self._require({CREATED}, "sending the request")
+        self.contact, self.contact_beneficiary_id = email, beneficiary_id
+        self._move(PROCESSING, now, via="contact", contact=email, beneficiaryId=beneficiary_id)
+
+    def require_payable(self) -> None:
+        if self.state == AUTHORIZING:
+            raise errors.OperationPreTransactionNotAllowed("a payment of this request is already in progress")
+        self._require({PROCESSING}, "paying this request")
+
+    def start_transaction(self, transaction_id: str, now: datetime) -> None:
+        """A beneficiary scanned the code: a transaction now runs on this request."""
+        self.require_payable()
+        self.current_transaction_id = transaction_id
+        self._move(AUTHORIZING, now, transactionId=transaction_id)
+
+    def transaction_authorized(self, transaction_id: str, now: datetime) -> None:
+        self.validated_payment_transaction_id = transaction_id
+        self.current_transaction_id = None
+        self._move(USED, now, transactionId=transaction_id)
+
+    def transaction_failed(self, now: datetime) -> None:
+        """The running transaction ended without authorization: the request is usable again."""
+        self.current_transaction_id = None
+        if now >= self.expiration_date:
+            self._move(EXPIRED, now)
+        else:
+            self._move(PROCESSING, now)
+
+    def abort_by(self, reason: str, label: str | None, now: datetime) -> None:
+        if reason not in (ABORTED_MERCHANT, ABORTED_BENEFICIARY):
+            raise errors.BadRequest("reason must be ABORTED_MERCHANT")
+        self._require(USABLE_STATES, "aborting")
+        self.abort = Abort(effective_date=now, reason=reason, label=label)
+        self._move(ABORTED, now, reason=reason)
+
+    # --- deadlines ---------------------------------------------------------------------
+    def next_deadline(self) -> datetime | None:
+        return self.expiration_date if self.state in (CREATED, PROCESSING) else None
+
+    def expire_if_due(self, now: datetime) -> bool:
+        if self.state in (CREATED, PROCESSING) and now >= self.expiration_date:
+            self._move(EXPIRED, now)
+            return True
+        return False
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("_events", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PreTransaction:
+        data = dict(data)
+        if data.get("abort"):
+            data["abort"] = Abort(**data["abort"])
+        return cls(**data)
+
+
+__all__ = ["PreTransaction", "Abort", "CURRENCY", "NORMAL", "DEFERRED"]

@@ -1,0 +1,278 @@
+"""Kit request bodies turned into commands, with the Kit's field rules (Kit §6.2).
+
+Structural faults (not an object, wrong type, missing, too long) are `BAD_REQUEST`;
+business rules (amounts, currency, modes, dates) are checked by the entities and give
+the Kit's 412 codes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import errors
+from .dates import parse_date
+
+CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9]{1,34}$")
+URL_RE = re.compile(r"^https?://[^\s]+$")
+
+
+class Fields:
+    """Typed access to one JSON object of a request, naming the path in every error."""
+
+    def __init__(self, data: Any, path: str = "body") -> None:
+        if not isinstance(data, dict):
+            raise errors.BadRequest(f"{path} must be a JSON object")
+        self.data, self.path = data, path
+
+    def _missing(self, name: str, required: bool) -> bool:
+        if self.data.get(name) is None:
+            if required:
+                raise errors.BadRequest(f"{self.path}.{name} is required")
+            return True
+        return False
+
+    def obj(self, name: str, required: bool = True) -> Fields | None:
+        if self._missing(name, required):
+            return None
+        return Fields(self.data[name], f"{self.path}.{name}")
+
+    def string(self, name: str, max_length: int, required: bool = True) -> str | None:
+        if self._missing(name, required):
+            return None
+        value = self.data[name]
+        if not isinstance(value, str):
+            raise errors.BadRequest(f"{self.path}.{name} must be a string")
+        if required and value == "":
+            raise errors.BadRequest(f"{self.path}.{name} must not be empty")
+        if len(value) > max_length:
+            raise errors.BadRequest(f"{self.path}.{name} is longer than {max_length} characters")
+        return value
+
+    def integer(self, name: str, required: bool = True) -> int | None:
+        if self._missing(name, required):
+            return None
+        value = self.data[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise errors.BadRequest(f"{self.path}.{name} must be an integer")
+        if abs(value) > 2**63 - 1:
+            raise errors.BadRequest(f"{self.path}.{name} is out of range")
+        return value
+
+    def date(self, name: str, required: bool, invalid: type[errors.KitError]) -> datetime | None:
+        text = self.string(name, 64, required)
+        if text is None:
+            return None
+        try:
+            return parse_date(text)
+        except ValueError as exc:
+            raise invalid(f"{self.path}.{name}: {exc}") from None
+
+    def url(self, name: str) -> str | None:
+        value = self.string(name, 512, required=False)
+        if value is not None and not URL_RE.match(value):
+            raise errors.BadRequest(f"{self.path}.{name} must be an http(s) URL")
+        return value
+
+
+@dataclass(frozen=True)
+class Money:
+    total: int
+    currency: str
+
+
+def money(parent: Fields, name: str = "amount", required: bool = True) -> Money | None:
+    amount = parent.obj(name, required)
+    if amount is None:
+        return None
+    total = amount.integer("total")
+    currency = amount.string("currency", 3)
+    assert total is not None and currency is not None
+    return Money(total, currency)
+
+
+def _merchant(body: Fields) -> dict[str, Any]:
+    merchant = body.obj("merchant")
+    assert merchant is not None
+    return {
+        "shop_id": merchant.integer("shopId"),
+        "service_provider_id": merchant.integer("serviceProviderId", required=False),
+        "shop_assistant_id": merchant.string("shopAssistantId", 50, required=False),
+        "terminal_id": merchant.string("terminalId", 50, required=False),
+    }
+
+
+def _redirect_urls(body: Fields) -> dict[str, Any]:
+    urls = body.obj("redirectUrls", required=False)
+    if urls is None:
+        return {"return_url": None, "cancel_url": None, "has_redirect_urls": False}
+    return {"return_url": urls.url("returnUrl"), "cancel_url": urls.url("cancelUrl"), "has_redirect_urls": True}
+
+
+def _application_context(body: Fields) -> dict[str, Any] | None:
+    context = body.obj("applicationContext", required=False)
+    if context is None:
+        return None
+    return_context = context.string("returnContext", 512, required=False)
+    customer_id = context.string("customerId", 34, required=False)
+    if customer_id and not CUSTOMER_ID_RE.match(customer_id):
+        raise errors.BadRequest("applicationContext.customerId must be 1 to 34 letters or digits")
+    result: dict[str, Any] = {}
+    if return_context is not None:
+        result["returnContext"] = return_context
+    if customer_id is not None:
+        result["customerId"] = customer_id
+    return result
+
+
+def _request_date(body: Fields) -> None:
+    body.date("requestDate", required=False, invalid=errors.BadRequest)
+
+
+def _payment_method(body: Fields) -> tuple[Fields, dict[str, Any]]:
+    method = body.obj("paymentMethod")
+    assert method is not None
+    capture_mode = method.string("captureMode", 16)
+    if capture_mode not in ("NORMAL", "DEFERRED"):
+        raise errors.BadRequest("paymentMethod.captureMode must be NORMAL or DEFERRED")
+    return method, {"capture_mode": capture_mode, "tspd_mode": method.string("tspdMode", 3)}
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    """POST /payment-transactions or /pre-transactions, parsed."""
+
+    fields: dict[str, Any]  # keyword arguments of Transaction.create / PreTransaction.create
+    currency: str
+
+
+def parse_create_transaction(data: Any) -> NewPayment:
+    body = Fields(data)
+    order = body.obj("order")
+    assert order is not None
+    amount = money(order)
+    assert amount is not None
+    method, method_fields = _payment_method(body)
+    _request_date(body)
+    fields = {
+        **_merchant(body),
+        "order_id": order.string("id", 64),
+        "payment_id": order.string("paymentId", 40),
+        "label": order.string("label", 255, required=False),
+        "amount": amount.total,
+        **method_fields,
+        "capture_date": method.date("captureDate", required=False, invalid=errors.InvalidCaptureDate),
+        **_redirect_urls(body),
+        "application_context": _application_context(body),
+    }
+    return NewPayment(fields, amount.currency)
+
+
+def parse_create_pre_transaction(data: Any) -> NewPayment:
+    body = Fields(data)
+    order = body.obj("order")
+    assert order is not None
+    amount = money(order)
+    assert amount is not None
+    method, method_fields = _payment_method(body)
+    _request_date(body)
+    fields = {
+        **_merchant(body),
+        "order_id": order.string("id", 64),
+        "pre_payment_id": order.string("prePaymentId", 40, required=False) or "0",
+        "label": order.string("label", 255, required=False),
+        "amount": amount.total,
+        **method_fields,
+        "capture_term": method.integer("captureTerm", required=False),
+        **_redirect_urls(body),
+        "expiration_date": body.date("expirationDate", required=True, invalid=errors.InvalidExpirationDate),
+        "application_context": _application_context(body),
+    }
+    return NewPayment(fields, amount.currency)
+
+
+@dataclass(frozen=True)
+class SetPayer:
+    beneficiary_ref: Any  # string or number, as given
+    amount: Money | None
+
+
+def beneficiary_ref(fields: Fields, name: str = "beneficiaryId", required: bool = True) -> Any:
+    if fields._missing(name, required):
+        return None
+    value = fields.data[name]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise errors.BadRequest(f"{fields.path}.{name} must be a string or a number")
+    if isinstance(value, str) and not 0 < len(value) <= 254:
+        raise errors.BadRequest(f"{fields.path}.{name} must be 1 to 254 characters")
+    return value
+
+
+def parse_set_payer(data: Any) -> SetPayer:
+    body = Fields(data)
+    payer = body.obj("payer")
+    assert payer is not None
+    _request_date(body)
+    return SetPayer(beneficiary_ref(payer), money(payer, required=False))
+
+
+@dataclass(frozen=True)
+class Execute:
+    amount: Money
+    payers: list[tuple[Any, list[tuple[str, Money]]]] | None  # [(beneficiaryId, [(authorization number, amount)])]
+
+
+def parse_execute(data: Any) -> Execute:
+    body = Fields(data)
+    amount = money(body)
+    assert amount is not None
+    payers = None
+    if body.data.get("payers") is not None:
+        if not isinstance(body.data["payers"], list):
+            raise errors.BadRequest("body.payers must be a list")
+        payers = []
+        for index, raw in enumerate(body.data["payers"]):
+            payer = Fields(raw, f"body.payers[{index}]")
+            authorizations = payer.data.get("authorizations")
+            if not isinstance(authorizations, list):
+                raise errors.BadRequest(f"body.payers[{index}].authorizations must be a list")
+            parsed = []
+            for j, raw_auth in enumerate(authorizations):
+                auth = Fields(raw_auth, f"body.payers[{index}].authorizations[{j}]")
+                auth_amount = money(auth)
+                assert auth_amount is not None
+                parsed.append((auth.string("number", 32), auth_amount))
+            payers.append((beneficiary_ref(payer), parsed))
+    return Execute(amount, payers)
+
+
+@dataclass(frozen=True)
+class Reason:
+    reason: str
+    label: str | None
+
+
+def parse_reason(data: Any) -> Reason:
+    """/cancellation and /abort: a reason, an optional label."""
+    body = Fields(data)
+    _request_date(body)
+    reason = body.string("reason", 64)
+    assert reason is not None
+    return Reason(reason, body.string("label", 255, required=False))
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str | None
+    beneficiary_ref: Any
+
+
+def parse_contact(data: Any) -> Contact:
+    body = Fields(data)
+    email = body.string("contact", 254, required=False)
+    ref = beneficiary_ref(body, required=False)
+    if (email is None) == (ref is None):
+        raise errors.BadRequest("exactly one of contact or beneficiaryId must be given")
+    return Contact(email, ref)

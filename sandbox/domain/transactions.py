@@ -1,0 +1,312 @@
+"""Payment transactions (Kit §4.5, §6.2.2): states, sub-states, deadlines, as data.
+
+`MOVES` lists every allowed state change; `TIMEOUTS` the deadline each waiting state
+carries and what happens when it passes. One method per trigger; each checks the move,
+stamps the dates and records a past-tense event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import errors
+from .events import RecordsEvents
+
+INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
+DELAYED, NO_SLIP_FOUND, CONSIGNED, PAID = "DELAYED", "NO_SLIP_FOUND", "CONSIGNED", "PAID"
+REJECTED, ABORTED, CANCELLED, EXPIRED, CONFLICTED = "REJECTED", "ABORTED", "CANCELLED", "EXPIRED", "CONFLICTED"
+
+IN_ADJUSTMENT, AUTHORIZATION_REQUEST = "IN_ADJUSTMENT", "AUTHORIZATION_REQUEST"
+REJECTED_DEVICE, REJECTED_SECURITY, REJECTED_TIMEOUT = "REJECTED_DEVICE", "REJECTED_SECURITY", "REJECTED_TIMEOUT"
+REJECTED_INTERNAL, REJECTED_COMPLEMENT = "REJECTED_INTERNAL", "REJECTED_COMPLEMENT"
+ABORTED_TSPD, ABORTED_COMPLEMENT = "ABORTED_TSPD", "ABORTED_COMPLEMENT"
+
+NORMAL, DEFERRED = "NORMAL", "DEFERRED"
+CAPTURE_MODES = (NORMAL, DEFERRED)
+TSPD_ADJUSTABLE, TSPD_FIXED = "001", "002"
+TSPD_MODES = (TSPD_ADJUSTABLE, TSPD_FIXED)
+CANCELLATION_REASONS = ("COMPLEMENTARY_PAYMENT", "CUSTOMER_ABORT", "OTHER")
+CURRENCY = "978"
+
+MAX_CAPTURE_DELAY = timedelta(days=6)  # Kit §4.5.4: at most 6 calendar days
+CANCELLATION_WINDOW = timedelta(hours=4)  # Kit §4.5.5
+
+FINAL_STATES = frozenset({PAID, REJECTED, ABORTED, CANCELLED, EXPIRED})
+AWAITING_BENEFICIARY = frozenset({IN_ADJUSTMENT, AUTHORIZATION_REQUEST})
+
+MOVES: dict[str, frozenset[str]] = {
+    INITIALIZED: frozenset({PROCESSING, EXPIRED, CANCELLED}),
+    PROCESSING: frozenset({PROCESSING, AUTHORIZED, REJECTED, ABORTED, CANCELLED}),
+    AUTHORIZED: frozenset({VALIDATED, CANCELLED}),
+    VALIDATED: frozenset({CONSIGNED, DELAYED, NO_SLIP_FOUND, CONFLICTED, CANCELLED}),
+    DELAYED: frozenset({CONSIGNED, DELAYED, NO_SLIP_FOUND, CONFLICTED}),
+    NO_SLIP_FOUND: frozenset({CONSIGNED, DELAYED, NO_SLIP_FOUND, CONFLICTED}),
+    CONFLICTED: frozenset({CONSIGNED}),
+    CONSIGNED: frozenset({PAID}),
+}
+
+# (state, sub-state) -> (seconds before the deadline, state, sub-state when it passes); Kit §6.2.2.7
+TIMEOUTS: dict[tuple[str, str | None], tuple[int, str, str | None]] = {
+    (INITIALIZED, None): (300, EXPIRED, None),
+    (PROCESSING, None): (100, REJECTED, REJECTED_INTERNAL),
+    (PROCESSING, IN_ADJUSTMENT): (250, REJECTED, REJECTED_TIMEOUT),
+    (PROCESSING, AUTHORIZATION_REQUEST): (250, REJECTED, REJECTED_TIMEOUT),
+}
+
+EVENT_NAMES = {
+    PROCESSING: "TransactionProcessing",
+    AUTHORIZED: "TransactionAuthorized",
+    VALIDATED: "TransactionValidated",
+    REJECTED: "TransactionRejected",
+    ABORTED: "TransactionAborted",
+    CANCELLED: "TransactionCancelled",
+    EXPIRED: "TransactionExpired",
+    CONSIGNED: "TransactionConsigned",
+    DELAYED: "TransactionDelayed",
+    NO_SLIP_FOUND: "TransactionNoSlipFound",
+    CONFLICTED: "TransactionConflicted",
+    PAID: "TransactionPaid",
+}
+
+
+@dataclass
+class Payer:
+    beneficiary_ref: Any  # as the caller gave it: number (str or int) or email
+    beneficiary_id: str  # the resolved 11-digit number
+    amount: int
+
+
+@dataclass
+class Authorization:
+    number: str
+    amount: int
+    validation_date: datetime
+    holder: str
+    type: str = "CVCo"
+
+
+@dataclass
+class Cancellation:
+    effective_date: datetime
+    reason: str
+    label: str | None = None
+    by_deadline: bool = False  # the capture date passed without /execute
+
+
+@dataclass
+class Refund:
+    total: int
+    net: int
+    fee: int
+    effective_date: datetime
+    type: str = "CVCo"
+
+
+@dataclass
+class Transaction(RecordsEvents):
+    transaction_id: str
+    shop_id: int
+    order_id: str
+    payment_id: str
+    amount: int
+    capture_mode: str
+    tspd_mode: str
+    creation_date: datetime
+    update_date: datetime
+    state: str = INITIALIZED
+    sub_state: str | None = None
+    expiration_date: datetime | None = None
+    service_provider_id: int | None = None
+    shop_assistant_id: str | None = None
+    terminal_id: str | None = None
+    label: str | None = None
+    capture_date: datetime | None = None
+    return_url: str | None = None
+    cancel_url: str | None = None
+    has_redirect_urls: bool = False
+    application_context: dict[str, Any] | None = None
+    payer: Payer | None = None
+    authorization: Authorization | None = None
+    cancellation: Cancellation | None = None
+    refunds: list[Refund] = field(default_factory=list)
+    validation_date: datetime | None = None  # start of the 4-hour cancellation window
+    pre_transaction_id: str | None = None
+    slip_number: str | None = None
+
+    # --- creation --------------------------------------------------------------------
+    @classmethod
+    def create(cls, transaction_id: str, now: datetime, currency: str = CURRENCY, **fields: Any) -> Transaction:
+        transaction = cls(transaction_id=transaction_id, creation_date=now, update_date=now, **fields)
+        transaction._check_terms(currency, now)
+        transaction.expiration_date = now + timedelta(seconds=TIMEOUTS[(INITIALIZED, None)][0])
+        transaction._record("TransactionInitialized", transaction_id, now, amount=transaction.amount,
+                            shopId=transaction.shop_id)
+        return transaction
+
+    def _check_terms(self, currency: str, now: datetime) -> None:
+        if self.amount < 1:
+            raise errors.InvalidTransactionAmount("order.amount.total must be at least 1 cent")
+        if currency != CURRENCY:
+            raise errors.InvalidTransactionCurrency(f"currency must be {CURRENCY} (EUR)")
+        if self.tspd_mode not in TSPD_MODES:
+            raise errors.InvalidTspdMode("paymentMethod.tspdMode must be 001 or 002")
+        if self.capture_mode == DEFERRED:
+            if self.capture_date is None:
+                raise errors.MissingCaptureDate("paymentMethod.captureDate is required with DEFERRED")
+            if not now < self.capture_date <= now + MAX_CAPTURE_DELAY:
+                raise errors.InvalidCaptureDate("captureDate must be in the future and at most 6 days ahead")
+        else:
+            self.capture_date = None
+
+    # --- the moves ---------------------------------------------------------------------
+    def _move(self, state: str, sub_state: str | None, now: datetime, **data: Any) -> None:
+        if state not in MOVES.get(self.state, frozenset()):
+            raise errors.OperationTransactionNotAllowed(f"{self.state} cannot become {state}")
+        self.state, self.sub_state, self.update_date = state, sub_state, now
+        timeout = TIMEOUTS.get((state, sub_state))
+        self.expiration_date = now + timedelta(seconds=timeout[0]) if timeout else None
+        self._record(EVENT_NAMES[state], self.transaction_id, now, state=state, subState=sub_state, **data)
+
+    def require_initialized(self) -> None:
+        if self.state == EXPIRED:
+            raise errors.TransactionExpired("the transaction expired before a payer was set")
+        if self.state != INITIALIZED:
+            raise errors.OperationTransactionNotAllowed(f"a payer can only be set on INITIALIZED, not {self.state}")
+
+    def start_payment(self, payer: Payer, now: datetime, *, stalled: bool = False) -> None:
+        """/payer accepted: the beneficiary's app is asked to adjust or to authorize."""
+        self.require_initialized()
+        self.payer = payer
+        if stalled:  # fault injection: acquisition never starts -> REJECTED_INTERNAL after 100 s
+            sub_state = None
+        else:
+            sub_state = IN_ADJUSTMENT if self.tspd_mode == TSPD_ADJUSTABLE else AUTHORIZATION_REQUEST
+        self._move(PROCESSING, sub_state, now, beneficiaryId=payer.beneficiary_id, amount=payer.amount)
+
+    @property
+    def awaiting_beneficiary(self) -> bool:
+        return self.state == PROCESSING and self.sub_state in AWAITING_BENEFICIARY
+
+    def require_awaiting_beneficiary(self) -> None:
+        if not self.awaiting_beneficiary:
+            raise errors.OperationTransactionNotAllowed(f"the transaction is {self.state}, not awaiting the beneficiary")
+
+    def adjust(self, amount: int, now: datetime) -> None:
+        """The beneficiary confirms (tspd 001: possibly lowers) the amount to pay."""
+        if self.state != PROCESSING or self.sub_state != IN_ADJUSTMENT:
+            raise errors.OperationTransactionNotAllowed("the amount can only be adjusted while IN_ADJUSTMENT")
+        assert self.payer is not None
+        if not 1 <= amount <= self.payer.amount:
+            raise errors.InvalidPayerAmount(f"the amount must be between 1 and {self.payer.amount} cents")
+        self.payer.amount = amount
+        self._move(PROCESSING, AUTHORIZATION_REQUEST, now, amount=amount)
+
+    def authorize(self, number: str, holder: str, now: datetime) -> None:
+        if self.state != PROCESSING or self.sub_state != AUTHORIZATION_REQUEST:
+            raise errors.OperationTransactionNotAllowed("authorization is only possible in AUTHORIZATION_REQUEST")
+        assert self.payer is not None
+        self.authorization = Authorization(number=number, amount=self.payer.amount, validation_date=now, holder=holder)
+        self._move(AUTHORIZED, None, now, amount=self.payer.amount, authorization=number)
+        if self.capture_mode == NORMAL:
+            self.validation_date = now
+            self._move(VALIDATED, None, now, amount=self.payer.amount)
+
+    def reject(self, sub_state: str, now: datetime) -> None:
+        self._move(REJECTED, sub_state, now)
+
+    def abort(self, now: datetime) -> None:
+        """The beneficiary gives up in the app (ABORTED_TSPD)."""
+        self.require_awaiting_beneficiary()
+        self._move(ABORTED, ABORTED_TSPD, now)
+
+    def execute(self, amount: int, now: datetime) -> None:
+        """Deferred capture: validate the payment for at most the authorized amount (Kit §4.5.4)."""
+        if self.state == CANCELLED and self.cancellation and self.cancellation.by_deadline:
+            raise errors.ValidationDeadlineExceeded("the capture date passed; the payment was cancelled")
+        if self.capture_mode != DEFERRED or self.state != AUTHORIZED:
+            raise errors.OperationTransactionNotAllowed(f"/execute needs a DEFERRED AUTHORIZED transaction, not {self.state}")
+        assert self.authorization is not None and self.capture_date is not None
+        if now >= self.capture_date:
+            raise errors.ValidationDeadlineExceeded("the capture date has passed")
+        if not 1 <= amount <= self.authorization.amount:
+            raise errors.InvalidTransactionAmount(f"the amount must be between 1 and {self.authorization.amount} cents")
+        self.authorization.amount = amount
+        self.validation_date = now
+        self._move(VALIDATED, None, now, amount=amount)
+
+    def cancellable(self, now: datetime) -> bool:
+        if self.state in (INITIALIZED, PROCESSING):
+            return True
+        if self.state == AUTHORIZED:
+            return self.capture_mode == DEFERRED
+        if self.state == VALIDATED:
+            assert self.validation_date is not None
+            return now <= self.validation_date + CANCELLATION_WINDOW
+        return False
+
+    def same_cancellation(self, reason: str) -> bool:
+        return self.state == CANCELLED and self.cancellation is not None and self.cancellation.reason == reason
+
+    def cancel(self, reason: str, label: str | None, now: datetime, *, by_deadline: bool = False) -> None:
+        if reason not in CANCELLATION_REASONS:
+            raise errors.BadRequest(f"reason must be one of {', '.join(CANCELLATION_REASONS)}")
+        if not self.cancellable(now):
+            raise errors.OperationTransactionNotAllowed(f"a {self.state} transaction cannot be cancelled now")
+        self.cancellation = Cancellation(effective_date=now, reason=reason, label=label, by_deadline=by_deadline)
+        self._move(CANCELLED, None, now, reason=reason)
+
+    # --- deadlines ---------------------------------------------------------------------
+    def next_deadline(self) -> datetime | None:
+        if self.expiration_date is not None:
+            return self.expiration_date
+        if self.state == AUTHORIZED and self.capture_mode == DEFERRED:
+            return self.capture_date
+        return None
+
+    def due_timeout(self, now: datetime) -> tuple[str, str | None] | None:
+        """The (state, sub-state) the current timeout leads to, if it has passed."""
+        if self.expiration_date is None or now < self.expiration_date:
+            return None
+        return TIMEOUTS[(self.state, self.sub_state)][1:]
+
+    def capture_date_passed(self, now: datetime) -> bool:
+        return (self.state == AUTHORIZED and self.capture_mode == DEFERRED
+                and self.capture_date is not None and now >= self.capture_date)
+
+    def time_out(self, now: datetime) -> None:
+        target = self.due_timeout(now)
+        assert target is not None
+        state, sub_state = target
+        self._move(state, sub_state, now, reason="timeout")
+
+    # --- reading -----------------------------------------------------------------------
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def beneficiary_id(self) -> str | None:
+        return self.payer.beneficiary_id if self.payer else None
+
+    @property
+    def authorized_amount(self) -> int:
+        return self.authorization.amount if self.authorization else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("_events", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transaction:
+        data = dict(data)
+        if data.get("payer"):
+            data["payer"] = Payer(**data["payer"])
+        if data.get("authorization"):
+            data["authorization"] = Authorization(**data["authorization"])
+        if data.get("cancellation"):
+            data["cancellation"] = Cancellation(**data["cancellation"])
+        data["refunds"] = [Refund(**r) for r in data.get("refunds", [])]
+        return cls(**data)

@@ -1,0 +1,347 @@
+"""The eleven operations of the Kit API (Kit §4.4–4.6), with seal checks and ownership.
+
+Order of checks: the body's shape (400), then who calls (seal, 403; someone else's
+object looks absent, 404), then the merchant (403), then the business rules (412…).
+A caller is the holder whose key verifies the seal: the service provider when the
+object was created with `merchant.serviceProviderId`, otherwise the shop (Kit §5.3.2.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..adapters.store import StoreSession
+from ..domain import errors, payments, requests, seal
+from ..domain.merchants import PointOfSale
+from ..domain.pre_transactions import ABORTED_MERCHANT, PreTransaction
+from ..domain.transactions import Transaction
+from . import behaviours
+from .beneficiary_app import find_beneficiary
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+    from .unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who owns a key: ("shop", shopId) or ("provider", serviceProviderId)."""
+
+    kind: str
+    id: int
+
+
+def owner_of(obj: Transaction | PreTransaction) -> Holder:
+    if obj.service_provider_id is not None:
+        return Holder("provider", obj.service_provider_id)
+    return Holder("shop", obj.shop_id)
+
+
+def _key_of(session: StoreSession, holder: Holder) -> tuple[str, str] | None:
+    if holder.kind == "provider":
+        sp = session.service_provider(holder.id)
+        return (sp.key_version, sp.key) if sp else None
+    pos = session.point_of_sale(holder.id)
+    return (pos.key_version, pos.key) if pos else None
+
+
+def verify(session: StoreSession, header: str | None, fields: list[Any], holder: Holder) -> None:
+    """The seal must be `holder`'s; another holder's valid seal means "not yours" (404)."""
+    parsed = seal.parse_security_header(header)
+    if parsed is None:
+        raise errors.InvalidSeal("the ANCV-Security header is missing or not HmacSHA256.{versionKey}.{seal}")
+    key = _key_of(session, holder)
+    if key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal):
+        return
+    others = [(p.key_version, p.key) for p in session.points_of_sale_with_key_version(parsed.key_version)]
+    others += [(s.key_version, s.key) for s in session.service_providers_with_key_version(parsed.key_version)]
+    if any(seal.seal_matches(k, fields, parsed.seal) for _, k in others):
+        raise _NotYours()
+    raise errors.InvalidSeal("the seal does not match the expected key and fields")
+
+
+class _NotYours(Exception):
+    """A valid seal of another merchant: answered as if the object did not exist."""
+
+
+def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
+    """Apply a deadline that has passed but not yet fired (wall clock lag); True if one did."""
+    from .scheduler import handle_timer
+
+    for due, timer_kind, timer_ref in uow.session.timers():
+        if due > uow.now:
+            break
+        if timer_kind == kind and timer_ref == ref:
+            handle_timer(uow, kind, ref)
+            return True
+    return False
+
+
+# --- points of sale ----------------------------------------------------------------------------
+
+def get_point_of_sale(sandbox: Sandbox, shop_id_text: str, provider_text: str | None,
+                      header: str | None) -> tuple[PointOfSale, Any]:
+    """GET /point-of-sales/{shopId}?serviceProviderId= (Kit §4.4.1)."""
+    shop_id = _long(shop_id_text, "shopId")
+    provider_id = _long(provider_text, "serviceProviderId") if provider_text not in (None, "") else None
+    with sandbox.uow() as uow:
+        pos = uow.session.point_of_sale(shop_id)
+        holder = Holder("provider", provider_id) if provider_id is not None else Holder("shop", shop_id)
+        if holder.kind == "provider" and uow.session.service_provider(holder.id) is None:
+            raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
+        if pos is None:
+            raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}")
+        try:
+            verify(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id), holder)
+        except _NotYours:
+            raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}") from None
+        if provider_id is not None and not pos.served_by(provider_id):
+            raise errors.PointOfSaleNotFound(f"point of sale {shop_id} is not served by {provider_id}")
+        if not pos.is_active:
+            raise errors.MerchantNotAllowed(f"point of sale {shop_id} is {pos.status}")
+        return pos, uow.now
+
+
+def _long(text: Any, name: str) -> int:
+    if isinstance(text, str) and text.isdigit() and len(text) <= 18:
+        return int(text)
+    raise errors.BadRequest(f"{name} must be a number")
+
+
+def _merchant_for_creation(session: StoreSession, header: str | None, fields: list[Any],
+                           shop_id: int, provider_id: int | None) -> PointOfSale:
+    """The point of sale a new payment is for, once the caller has proven it may use it."""
+    holder = Holder("provider", provider_id) if provider_id is not None else Holder("shop", shop_id)
+    if holder.kind == "provider" and session.service_provider(holder.id) is None:
+        raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
+    pos = session.point_of_sale(shop_id)
+    if pos is None:
+        raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}")
+    try:
+        verify(session, header, fields, holder)
+    except _NotYours:
+        raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}") from None
+    if provider_id is not None and not pos.served_by(provider_id):
+        raise errors.PointOfSaleNotFound(f"point of sale {shop_id} is not served by {provider_id}")
+    if not pos.is_active:
+        raise errors.MerchantNotAllowed(f"point of sale {shop_id} is {pos.status}")
+    return pos
+
+
+def _minimum(sandbox: Sandbox, amount: int, error: type[errors.KitError]) -> None:
+    minimum = sandbox.rules.minimumAmountCents
+    if 1 <= amount < minimum:
+        raise error(f"the minimum amount is {minimum} cents (sandbox setting minimumAmountCents)")
+
+
+# --- payment transactions ------------------------------------------------------------------------
+
+def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
+    """POST /payment-transactions: (transaction, created?, now). Same-day duplicate → existing one."""
+    new = requests.parse_create_transaction(body)
+    f = new.fields
+    with sandbox.uow() as uow:
+        _merchant_for_creation(uow.session, header, seal.create_transaction_fields(body),
+                               f["shop_id"], f["service_provider_id"])
+        existing = uow.session.transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["payment_id"])
+        if existing is not None:
+            return existing, False, uow.now
+        _minimum(sandbox, f["amount"], errors.InvalidTransactionAmount)
+        tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
+        tx = Transaction.create(tx_id, uow.now, currency=new.currency, **f)
+        uow.save(tx)
+        return tx, True, uow.now
+
+
+def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None,
+                       fields: list[Any]) -> Transaction:
+    tx = uow.session.transaction(transaction_id) if _plausible_id(transaction_id) else None
+    if tx is None:
+        raise errors.TransactionNotFound(f"no transaction {transaction_id}")
+    try:
+        verify(uow.session, header, fields, owner_of(tx))
+    except _NotYours:
+        raise errors.TransactionNotFound(f"no transaction {transaction_id}") from None
+    if catch_up(uow, "transaction", transaction_id):
+        tx = uow.session.transaction(transaction_id)
+        assert tx is not None
+    return tx
+
+
+def _plausible_id(value: str) -> bool:
+    return 0 < len(value) <= 10 and value.isalnum()
+
+
+def _require_active_shop(uow: UnitOfWork, shop_id: int) -> None:
+    pos = uow.session.point_of_sale(shop_id)
+    if pos is None or not pos.is_active:
+        raise errors.MerchantNotAllowed(f"point of sale {shop_id} is not active")
+
+
+def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, Any]:
+    """POST /payment-transactions/{id}/payer (Kit §4.5.2): 202 PROCESSING."""
+    command = requests.parse_set_payer(body)
+    with sandbox.uow() as uow:
+        tx = _owned_transaction(uow, transaction_id, header, seal.payer_fields(transaction_id, body))
+        _require_active_shop(uow, tx.shop_id)
+        amount = None
+        if command.amount is not None:
+            if command.amount.currency != tx_currency():
+                raise errors.InvalidTransactionCurrency("payer.amount.currency must be 978")
+            amount = command.amount.total
+        tx.require_initialized()
+        beneficiary = find_beneficiary(uow, command.beneficiary_ref)
+        pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
+        payments.start_payment(tx, beneficiary, command.beneficiary_ref, amount,
+                               other_pending=pending is not None, now=uow.now,
+                               stalled=sandbox.rules.stallAcquisition)
+        uow.save(tx)
+        behaviours.payment_reached(uow, tx, beneficiary)
+        return tx, uow.now
+
+
+def tx_currency() -> str:
+    from ..domain.transactions import CURRENCY
+
+    return CURRENCY
+
+
+def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None) -> tuple[Transaction, Any]:
+    with sandbox.uow() as uow:
+        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
+        return tx, uow.now
+
+
+def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, Any]:
+    """POST /payment-transactions/{id}/execute (Kit §4.5.4)."""
+    command = requests.parse_execute(body)
+    with sandbox.uow() as uow:
+        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
+        if command.amount.currency != tx_currency():
+            raise errors.InvalidTransactionCurrency("amount.currency must be 978")
+        if command.payers is not None:
+            _check_payers(tx, command.payers, command.amount.total)
+        if tx.beneficiary_id is None:
+            tx.execute(command.amount.total, uow.now)  # raises: nothing was authorized
+        beneficiary = uow.session.beneficiary(tx.beneficiary_id or "")
+        assert beneficiary is not None
+        payments.execute(tx, beneficiary, command.amount.total, uow.now)
+        uow.save(tx)
+        uow.save(beneficiary)
+        return tx, uow.now
+
+
+def _check_payers(tx: Transaction, payers: list[tuple[Any, list[tuple[str, Any]]]], total: int) -> None:
+    """With `payers`, every authorization of every payer must be listed, amounts within each."""
+    if tx.authorization is None or tx.payer is None:
+        raise errors.InvalidPayersAuthorizations("the transaction has no authorization")
+    given = [(str(ref), number, money.total) for ref, auths in payers for number, money in auths]
+    expected_ref = str(tx.payer.beneficiary_ref)
+    if (len(given) != 1 or given[0][0] not in (expected_ref, tx.payer.beneficiary_id)
+            or given[0][1] != tx.authorization.number):
+        raise errors.InvalidPayersAuthorizations("payers must list exactly the transaction's authorizations")
+    if not 1 <= given[0][2] <= tx.authorization.amount or given[0][2] != total:
+        raise errors.InvalidPayersAuthorizations("each amount must be within its authorization and sum to amount")
+
+
+def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
+    """POST /payment-transactions/{id}/cancellation (Kit §4.5.5): (tx, changed?, now)."""
+    command = requests.parse_reason(body)
+    with sandbox.uow() as uow:
+        tx = _owned_transaction(uow, transaction_id, header, seal.cancellation_fields(transaction_id, body))
+        beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+        changed = payments.cancel(tx, beneficiary, command.reason, command.label, uow.now)
+        if changed:
+            uow.save(tx)
+            if beneficiary is not None:
+                uow.save(beneficiary)
+            behaviours.after_transaction_change(uow, tx)
+        return tx, changed, uow.now
+
+
+# --- pre-transactions -------------------------------------------------------------------------------
+
+def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple[PreTransaction, bool, Any]:
+    """POST /pre-transactions (Kit §4.6.1)."""
+    new = requests.parse_create_pre_transaction(body)
+    f = new.fields
+    with sandbox.uow() as uow:
+        _merchant_for_creation(uow.session, header, seal.create_pre_transaction_fields(body),
+                               f["shop_id"], f["service_provider_id"])
+        existing = uow.session.pre_transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["pre_payment_id"])
+        if existing is not None:
+            return existing, False, uow.now
+        _minimum(sandbox, f["amount"], errors.InvalidPreTransactionAmount)
+        pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
+        pre = PreTransaction.create(pre_id, uow.now, currency=new.currency, **f)
+        uow.save(pre)
+        return pre, True, uow.now
+
+
+def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fields: list[Any]) -> PreTransaction:
+    pre = uow.session.pre_transaction(pre_id) if _plausible_id(pre_id) else None
+    if pre is None:
+        raise errors.PreTransactionNotFound(f"no pre-transaction {pre_id}")
+    try:
+        verify(uow.session, header, fields, owner_of(pre))
+    except _NotYours:
+        raise errors.PreTransactionNotFound(f"no pre-transaction {pre_id}") from None
+    if catch_up(uow, "pre_transaction", pre_id):
+        pre = uow.session.pre_transaction(pre_id)
+        assert pre is not None
+    return pre
+
+
+def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[PreTransaction, Any]:
+    with sandbox.uow() as uow:
+        return _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id)), uow.now
+
+
+def qr_code(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[bytes, str]:
+    """GET /pre-transactions/{id}/qr-code (Kit §4.6.2): (PNG bytes, the URL it encodes)."""
+    with sandbox.uow() as uow:
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id))
+        pre.show_qr_code(uow.now)
+        uow.save(pre)
+    return sandbox.qr_png(pre_id), sandbox.payment_url(pre_id)
+
+
+def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None) -> tuple[PreTransaction, Any]:
+    """POST /pre-transactions/{id}/contact (Kit §4.6.4): email the request or push it to the app."""
+    command = requests.parse_contact(body)
+    with sandbox.uow() as uow:
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.contact_fields(pre_id, body))
+        if command.email is not None:
+            from ..domain.ids import is_email
+
+            if not is_email(command.email):
+                raise errors.BadRequest("contact must be an email address")
+            pre.send_to(uow.now, email=command.email)
+            uow.save(pre)
+        else:
+            beneficiary = find_beneficiary(uow, command.beneficiary_ref)
+            pre.send_to(uow.now, beneficiary_id=beneficiary.beneficiary_id)
+            uow.save(pre)
+            behaviours.request_pushed(uow, pre_id, beneficiary)
+        return pre, uow.now
+
+
+def abort(sandbox: Sandbox, pre_id: str, body: Any, header: str | None) -> tuple[PreTransaction, Any]:
+    """POST /pre-transactions/{id}/abort (Kit §4.6.5): only the merchant's ABORTED_MERCHANT."""
+    command = requests.parse_reason(body)
+    if command.reason != ABORTED_MERCHANT:
+        raise errors.BadRequest("reason must be ABORTED_MERCHANT")
+    with sandbox.uow() as uow:
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.abort_fields(pre_id, body))
+        tx = uow.session.transaction(pre.current_transaction_id) if pre.current_transaction_id else None
+        pre.abort_by(command.reason, command.label, uow.now)
+        if tx is not None and tx.cancellable(uow.now):  # the payment in progress is withdrawn with it
+            beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+            payments.cancel(tx, beneficiary, "OTHER", command.label, uow.now)
+            uow.save(tx)
+            if beneficiary is not None:
+                uow.save(beneficiary)
+        pre.current_transaction_id = None
+        uow.save(pre)
+        return pre, uow.now

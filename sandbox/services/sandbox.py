@@ -1,0 +1,210 @@
+"""The sandbox object: settings, store, clock, randomness and delivery, made by one factory.
+
+Nothing lives at module level: a test or a reset gets a whole new world.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
+from ..adapters.qr import qr_png
+from ..adapters.store import Store
+from ..adapters.webhooks import WebhookSender
+from ..domain import errors
+from ..domain.dates import format_date, parse_date
+from ..domain.events import Event
+from .unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+KIT_BASE_PATH = "/acquisition/api/public/v1"
+
+
+@dataclass
+class Rules:
+    """The sandbox rules a running sandbox lets you change (`/_sandbox/settings`)."""
+
+    thinkTimeSeconds: float = 3.0  # delay before an automatic beneficiary answers
+    minimumAmountCents: int = 1  # SR: Kit v1.06 minimum; older guides show 2000
+    strictWebhooks: bool = False  # SR: when true, only https:// webhook URLs are called
+    stallAcquisition: bool = False  # fault: /payer never starts acquisition -> REJECTED_INTERNAL
+
+    def update(self, changes: dict[str, Any]) -> None:
+        known = {f.name: f.type for f in fields(self)}
+        for name, value in changes.items():
+            if name not in known:
+                raise errors.BadRequest(f"unknown setting {name!r}; known: {', '.join(known)}")
+            current = getattr(self, name)
+            if isinstance(current, bool):
+                if not isinstance(value, bool):
+                    raise errors.BadRequest(f"{name} must be true or false")
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                raise errors.BadRequest(f"{name} must be a number")
+            elif value < 0 or (name == "minimumAmountCents" and (value < 1 or value != int(value))):
+                raise errors.BadRequest(f"{name} is out of range")
+            setattr(self, name, type(current)(value))
+
+
+@dataclass
+class Settings:
+    db: str | None = None  # None: in memory
+    clock: str = WALL
+    speed: float = 1.0
+    start: datetime | None = None  # virtual clock's first instant (default: now)
+    seed: int = 42
+    public_url: str = "http://127.0.0.1:8421"
+    admin_token: str | None = None
+    load_fixtures: bool = True
+    rules: Rules = field(default_factory=Rules)
+    webhook_timeout_s: float = 5.0
+    run_scheduler: bool = True  # background worker firing deadlines in wall mode
+
+
+class Sandbox:
+    """Everything one running sandbox owns."""
+
+    def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.db)
+        self.rules = settings.rules
+        self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
+        self.clock: Clock = self._make_clock()
+        self.rng = random.Random()
+        self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
+                                    timeout_s=settings.webhook_timeout_s)
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+        self._boot()
+
+    # --- set-up -------------------------------------------------------------------------
+    def _make_clock(self) -> Clock:
+        if self.settings.clock == VIRTUAL:
+            with self.store.session() as s:
+                saved = s.get_meta("clock_now")
+            start = saved or self.settings.start or datetime.now(UTC).replace(microsecond=0)
+            return VirtualClock(start)
+        if self.settings.clock != WALL:
+            raise ValueError(f"unknown clock {self.settings.clock!r}")
+        return WallClock(self.settings.speed)
+
+    def _boot(self) -> None:
+        from . import fixtures
+
+        with self.store.session() as s:
+            seed = s.get_meta("seed")
+            generation = s.get_meta("generation", -1) + 1
+            s.set_meta("generation", generation)
+            saved_rules = s.get_meta("rules")
+            pending = s.webhooks(state="pending")
+        if saved_rules:
+            self.rules.update(saved_rules)
+        if seed is None:
+            self.rng.seed(f"{self.settings.seed}:0")
+            if self.settings.load_fixtures:
+                fixtures.load(self, self.settings.seed)
+            else:
+                with self.store.session() as s:
+                    s.set_meta("seed", self.settings.seed)
+        else:  # a restart: same world, fresh but reproducible random stream
+            self.rng.seed(f"{seed}:{generation}")
+        for delivery in pending:  # delivered at least once, even across a crash
+            self.sender.submit(delivery)
+
+    def start(self) -> None:
+        """Start the deadline worker (wall clock only; a virtual clock moves by `advance`)."""
+        if self.clock.mode == WALL and self.settings.run_scheduler and self._worker is None:
+            self._worker = threading.Thread(target=self._run_scheduler, name="scheduler", daemon=True)
+            self._worker.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=5)
+        self.sender.wait_idle(timeout=2)
+        self.sender.close()
+        self.store.close()
+
+    def _run_scheduler(self) -> None:
+        from . import scheduler
+
+        while not self._stopping:
+            try:
+                scheduler.fire_due(self)
+                wait = scheduler.seconds_to_next(self)
+            except Exception:
+                log.exception("scheduler pass failed")
+                wait = 1.0
+            with self._wake:
+                if not self._stopping:
+                    self._wake.wait(timeout=min(wait, 1.0))
+
+    # --- units of work and what follows them -------------------------------------------------
+    def uow(self, now: datetime | None = None) -> UnitOfWork:
+        return UnitOfWork(self, now)
+
+    def after_commit(self, events: list[Event], deliveries: list[dict[str, Any]], saved: list[Any]) -> None:
+        for delivery in deliveries:
+            self.sender.submit(delivery)
+        for listener in self.listeners:
+            try:
+                listener(events, saved)
+            except Exception:
+                log.exception("listener failed")
+        if self._worker is not None:
+            with self._wake:
+                self._wake.notify_all()
+
+    def _record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
+        with self.store.session() as s:
+            s.record_webhook_attempts(delivery_id, state, attempts)
+
+    def save_rules(self, changes: dict[str, Any]) -> Rules:
+        self.rules.update(changes)
+        with self.uow() as uow:
+            uow.session.set_meta("rules", asdict(self.rules))
+            uow.record("SettingsChanged", "settings", **changes)
+        return self.rules
+
+    # --- randomness --------------------------------------------------------------------------
+    def new_id(self, exists: Callable[[str], bool]) -> str:
+        from ..domain.ids import new_object_id
+
+        while True:
+            candidate = new_object_id(self.rng)
+            if not exists(candidate):
+                return candidate
+
+    # --- what people and codes point at --------------------------------------------------------
+    @property
+    def kit_base_url(self) -> str:
+        return self.settings.public_url.rstrip("/") + KIT_BASE_PATH
+
+    def payment_url(self, pre_transaction_id: str) -> str:
+        """What a payment QR code encodes (Kit §4.6.2)."""
+        return f"{self.kit_base_url}/pre-transactions/{pre_transaction_id}/qr-code"
+
+    def qr_png(self, pre_transaction_id: str) -> bytes:
+        return _cached_qr(self.payment_url(pre_transaction_id))
+
+    def clock_json(self) -> dict[str, Any]:
+        return {"now": format_date(self.clock.now()), "mode": self.clock.mode, "speed": self.clock.speed}
+
+
+@lru_cache(maxsize=1024)
+def _cached_qr(url: str) -> bytes:
+    return qr_png(url)
+
+
+def parse_start(text: str | None) -> datetime | None:
+    return parse_date(text) if text else None

@@ -1,0 +1,100 @@
+"""Deadlines as data, fired in order: timeouts, capture dates, expiries, app answers.
+
+Each due timer is handled in its own unit of work at the timer's own instant (virtual
+clock) or now (wall clock), oldest first, ties broken by kind and id, so a run replays
+exactly. `advance` is how a virtual clock moves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..adapters.clock import VIRTUAL, VirtualClock
+from ..domain import errors, payments
+from . import behaviours
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+    from .unit_of_work import UnitOfWork
+
+MAX_FIRINGS_PER_PASS = 100_000
+
+
+class NotVirtualClock(errors.KitError):
+    status, code, message = 409, "NOT_VIRTUAL_CLOCK", "The clock is not virtual"
+
+
+def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
+    """Apply the deadline `kind` of object `ref`, whatever it has become meanwhile."""
+    now = uow.now
+    if kind == "transaction":
+        tx = uow.session.transaction(ref)
+        if tx is not None:
+            beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+            if payments.handle_deadline(tx, beneficiary, now):
+                behaviours.after_transaction_change(uow, tx)
+                if beneficiary is not None:
+                    uow.save(beneficiary)
+            uow.save(tx)
+    elif kind == "pre_transaction":
+        pre = uow.session.pre_transaction(ref)
+        if pre is not None:
+            pre.expire_if_due(now)
+            uow.save(pre)
+    elif kind in behaviours.TIMER_KINDS:
+        behaviours.answer(uow, kind, ref)
+    # Whatever happened, this instant is dealt with: never fire the same timer twice.
+    for due, timer_kind, timer_ref in [t for t in uow.session.timers() if t[1] == kind and t[2] == ref]:
+        if due <= now:
+            uow.session.set_timer(timer_kind, timer_ref, None)
+
+
+def fire_due(sandbox: Sandbox, until: datetime | None = None) -> int:
+    """Fire every timer due at `until` (default: now); returns how many fired."""
+    virtual = isinstance(sandbox.clock, VirtualClock)
+    fired = 0
+    while fired < MAX_FIRINGS_PER_PASS:
+        limit = until or sandbox.clock.now()
+        with sandbox.store.session() as s:
+            timer = s.next_timer()
+        if timer is None or timer[0] > limit:
+            break
+        due, kind, ref = timer
+        if virtual:
+            assert isinstance(sandbox.clock, VirtualClock)
+            if due > sandbox.clock.now():
+                sandbox.clock.set(due)
+            with sandbox.uow() as uow:
+                handle_timer(uow, kind, ref)
+                uow.session.set_meta("clock_now", sandbox.clock.now())
+        else:
+            with sandbox.uow() as uow:
+                handle_timer(uow, kind, ref)
+        fired += 1
+    return fired
+
+
+def advance(sandbox: Sandbox, seconds: float) -> int:
+    """Virtual clock: move time forward, firing every deadline on the way in order."""
+    if sandbox.clock.mode != VIRTUAL or not isinstance(sandbox.clock, VirtualClock):
+        raise NotVirtualClock("the clock is in wall mode; start the sandbox with --clock virtual")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise errors.BadRequest("seconds must be a number ≥ 0")
+    target = sandbox.clock.now() + timedelta(seconds=seconds)
+    fired = fire_due(sandbox, until=target)
+    sandbox.clock.set(target)
+    with sandbox.uow() as uow:
+        uow.session.set_meta("clock_now", target)
+        uow.record("ClockAdvanced", "clock", seconds=seconds, fired=fired)
+    return fired
+
+
+def seconds_to_next(sandbox: Sandbox) -> float:
+    """Real seconds the wall-clock worker may sleep before the next deadline."""
+    with sandbox.store.session() as s:
+        timer = s.next_timer()
+    if timer is None:
+        return 3600.0
+    clock = sandbox.clock
+    return clock.real_seconds_until(timer[0]) if hasattr(clock, "real_seconds_until") else 0.0

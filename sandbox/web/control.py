@@ -1,0 +1,170 @@
+"""The sandbox's own controls under `/_sandbox` (SPEC §9): a fixed interface for tests and tools."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ..domain import errors
+from ..services import beneficiary_app, fixtures, scheduler
+from ..services.beneficiary_app import find_beneficiary
+from .jsonout import json_response
+
+bp = Blueprint("control", __name__, url_prefix="/_sandbox")
+
+
+def _sandbox():  # noqa: ANN202
+    return current_app.extensions["ancv_sandbox"]
+
+
+class AdminTokenRequired(errors.KitError):
+    status, code, message = 401, "ADMIN_TOKEN_REQUIRED", "An admin token is required"
+
+
+@bp.before_request
+def _check_token() -> None:
+    token = _sandbox().settings.admin_token
+    if token and request.endpoint != "control.health":
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise AdminTokenRequired("send Authorization: Bearer <admin token>")
+
+
+def _json_body(required: bool = True) -> Any:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise errors.BadRequest("a JSON body is required")
+        return {}
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.BadRequest(f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise errors.BadRequest("the body must be a JSON object")
+    return body
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Ready."""
+    return json_response({"status": "ok"})
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Drop all state and re-create the fixtures from the seed."""
+    body = _json_body(required=False)
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise errors.BadRequest("seed must be an integer")
+    used = fixtures.reset(_sandbox(), seed)
+    return json_response({"status": "ok", "seed": used})
+
+
+@bp.get("/fixtures")
+def get_fixtures() -> Response:
+    """Credentials, keys and balances of the demo world."""
+    return json_response(fixtures.as_json(_sandbox()))
+
+
+@bp.get("/clock")
+def clock() -> Response:
+    """The sandbox's time."""
+    return json_response(_sandbox().clock_json())
+
+
+@bp.post("/clock/advance")
+def advance() -> Response:
+    """Virtual clock: move time forward, firing due deadlines in order."""
+    body = _json_body()
+    scheduler.advance(_sandbox(), body.get("seconds"))
+    return json_response(_sandbox().clock_json())
+
+
+@bp.post("/beneficiaries/<beneficiary_id>/act")
+def act(beneficiary_id: str) -> Response:
+    """Act as the beneficiary's app."""
+    sandbox = _sandbox()
+    result = beneficiary_app.act(sandbox, beneficiary_id, _json_body())
+    from ..domain import wire
+
+    now = sandbox.clock.now()
+    body: dict[str, Any] = {}
+    if result.get("transaction") is not None:
+        body["transaction"] = wire.transaction_json(result["transaction"])
+    if result.get("preTransaction") is not None:
+        body["preTransaction"] = wire.pre_transaction_json(result["preTransaction"])
+    body["responseDate"] = now
+    return json_response(body)
+
+
+def _beneficiary_json(beneficiary: Any, now: Any) -> dict[str, Any]:
+    return {
+        "beneficiaryId": beneficiary.beneficiary_id, "email": beneficiary.email,
+        "balance": beneficiary.available(now), "behaviour": beneficiary.behaviour,
+        "devices": [{"id": d.device_id, "status": d.status} for d in beneficiary.devices],
+    }
+
+
+@bp.put("/beneficiaries/<beneficiary_id>/behaviour")
+def set_behaviour(beneficiary_id: str) -> Response:
+    """Set how the beneficiary's app answers on its own."""
+    behaviour = _json_body().get("behaviour")
+    if not isinstance(behaviour, str):
+        raise errors.BadRequest("behaviour must be a string")
+    with _sandbox().uow() as uow:
+        beneficiary = find_beneficiary(uow, beneficiary_id)
+        beneficiary.set_behaviour(behaviour, uow.now)
+        uow.save(beneficiary)
+        return json_response(_beneficiary_json(beneficiary, uow.now))
+
+
+@bp.post("/beneficiaries/<beneficiary_id>/unblock")
+def unblock(beneficiary_id: str) -> Response:
+    """Re-activate devices blocked after three wrong personal codes."""
+    with _sandbox().uow() as uow:
+        beneficiary = find_beneficiary(uow, beneficiary_id)
+        beneficiary.unblock_devices(uow.now)
+        uow.save(beneficiary)
+        return json_response(_beneficiary_json(beneficiary, uow.now))
+
+
+@bp.get("/settings")
+def get_settings() -> Response:
+    """The sandbox rules in force."""
+    return json_response(asdict(_sandbox().rules))
+
+
+@bp.patch("/settings")
+def patch_settings() -> Response:
+    """Change sandbox rules (think time, minimum amount, strict webhooks, faults)."""
+    return json_response(asdict(_sandbox().save_rules(_json_body())))
+
+
+@bp.get("/webhooks")
+def webhooks() -> Response:
+    """Every webhook delivery with its attempts."""
+    with _sandbox().store.session() as s:
+        return json_response(s.webhooks())
+
+
+@bp.get("/emails")
+def emails() -> Response:
+    """The outbox."""
+    with _sandbox().store.session() as s:
+        return json_response(s.emails())
+
+
+@bp.get("/events")
+def events() -> Response:
+    """The timeline, oldest first (`?after=SEQ` for what is new)."""
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        raise errors.BadRequest("after must be a sequence number")
+    with _sandbox().store.session() as s:
+        return json_response(s.events(after=int(after)))

@@ -1,0 +1,40 @@
+"""JSON responses the way the Kit writes them: keys in order, dates as Kit dates."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Response
+
+from ..domain.dates import format_date
+from ..domain.errors import KitError
+
+
+def plain(value: Any) -> Any:
+    """Datetimes to Kit dates, recursively; everything else as it is."""
+    if isinstance(value, datetime):
+        return format_date(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(plain(body), ensure_ascii=False, separators=(",", ":"))
+    response = Response(text, status=status, mimetype="application/json")
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(error: KitError) -> Response:
+    """The Kit's `{errorCode, errorMessage}`; the sandbox's reason rides in `X-Sandbox-Detail`."""
+    headers = {}
+    if error.detail:
+        headers["X-Sandbox-Detail"] = error.detail.encode("ascii", "backslashreplace").decode("ascii")[:500]
+    return json_response(error.body(), error.status, headers)

@@ -1,0 +1,128 @@
+"""The Kit API blueprint (`/acquisition/api/public/v1`): parse, call the service, serialise."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ..domain import errors, wire
+from ..services import kit
+from .jsonout import json_response
+
+bp = Blueprint("kit_api", __name__, url_prefix="/acquisition/api/public/v1")
+
+SECURITY_HEADER = "ANCV-Security"
+
+
+def _sandbox():  # noqa: ANN202
+    return current_app.extensions["ancv_sandbox"]
+
+
+def _body() -> Any:
+    """The JSON body; the Kit wants `Content-Type: application/json` in UTF-8 (Kit §4.1)."""
+    raw = request.get_data(cache=True)
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json":
+        raise errors.BadRequest("Content-Type must be application/json")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.BadRequest(f"malformed JSON: {exc}") from None
+
+
+def _seal() -> str | None:
+    return request.headers.get(SECURITY_HEADER)
+
+
+@bp.get("/point-of-sales/<shop_id>")
+def get_point_of_sale(shop_id: str) -> Response:
+    """Contrôle du point d'accueil (Kit §4.4.1)."""
+    pos, now = kit.get_point_of_sale(_sandbox(), shop_id, request.args.get("serviceProviderId"), _seal())
+    return json_response({"pointOfSale": wire.point_of_sale_json(pos), "responseDate": now})
+
+
+@bp.post("/payment-transactions")
+def create_transaction() -> Response:
+    """Initialisation de transaction (Kit §4.5.1): 201, or 200 for a same-day duplicate."""
+    tx, created, now = kit.create_transaction(_sandbox(), _body(), _seal())
+    return json_response(wire.transaction_envelope(tx, now), 201 if created else 200)
+
+
+@bp.post("/payment-transactions/<transaction_id>/payer")
+def set_payer(transaction_id: str) -> Response:
+    """Mise en paiement (Kit §4.5.2): 202 PROCESSING."""
+    tx, now = kit.set_payer(_sandbox(), transaction_id, _body(), _seal())
+    return json_response(wire.transaction_envelope(tx, now), 202)
+
+
+@bp.get("/payment-transactions/<transaction_id>")
+def get_transaction(transaction_id: str) -> Response:
+    """Demande d'état de transaction (Kit §4.5.3)."""
+    tx, now = kit.get_transaction(_sandbox(), transaction_id, _seal())
+    return json_response(wire.transaction_envelope(tx, now))
+
+
+@bp.post("/payment-transactions/<transaction_id>/execute")
+def execute(transaction_id: str) -> Response:
+    """Validation du paiement différé (Kit §4.5.4)."""
+    tx, now = kit.execute(_sandbox(), transaction_id, _body(), _seal())
+    return json_response(wire.transaction_envelope(tx, now))
+
+
+@bp.post("/payment-transactions/<transaction_id>/cancellation")
+def cancel(transaction_id: str) -> Response:
+    """Transaction d'annulation (Kit §4.5.5): 201, or 200 when repeated."""
+    tx, changed, now = kit.cancel(_sandbox(), transaction_id, _body(), _seal())
+    return json_response(wire.transaction_envelope(tx, now), 201 if changed else 200)
+
+
+@bp.post("/pre-transactions")
+def create_pre_transaction() -> Response:
+    """Création de pré-transaction (Kit §4.6.1): 201, or 200 for a same-day duplicate."""
+    pre, created, now = kit.create_pre_transaction(_sandbox(), _body(), _seal())
+    return json_response(wire.pre_transaction_envelope(pre, now), 201 if created else 200)
+
+
+PNG_TYPES = ("image/png", "image/*", "*/*")
+TEXT_TYPES = ("text/plain", "text/*")
+
+
+@bp.get("/pre-transactions/<pre_id>/qr-code")
+def qr_code(pre_id: str) -> Response:
+    """Demande de QR Code de paiement (Kit §4.6.2): PNG, or base64 text, per Accept."""
+    best = "image/png"
+    if request.headers.get("Accept"):
+        best = request.accept_mimetypes.best_match([*PNG_TYPES, *TEXT_TYPES])
+        if best is None:  # checked before anything changes
+            raise errors.NotAcceptable(f"Accept {request.headers['Accept']!r}: use image/png or text/plain")
+    png, url = kit.qr_code(_sandbox(), pre_id, _seal())
+    if best in TEXT_TYPES:
+        response = Response(base64.b64encode(png).decode("ascii"), mimetype="text/plain")
+    else:
+        response = Response(png, mimetype="image/png")
+    response.headers["pre-transaction-url"] = url
+    return response
+
+
+@bp.get("/pre-transactions/<pre_id>")
+def get_pre_transaction(pre_id: str) -> Response:
+    """Demande d'état de pré-transaction (Kit §4.6.3)."""
+    pre, now = kit.get_pre_transaction(_sandbox(), pre_id, _seal())
+    return json_response(wire.pre_transaction_envelope(pre, now))
+
+
+@bp.post("/pre-transactions/<pre_id>/contact")
+def contact(pre_id: str) -> Response:
+    """Transmettre la demande (Kit §4.6.4)."""
+    pre, now = kit.contact(_sandbox(), pre_id, _body(), _seal())
+    return json_response(wire.pre_transaction_envelope(pre, now))
+
+
+@bp.post("/pre-transactions/<pre_id>/abort")
+def abort(pre_id: str) -> Response:
+    """Abandon de la pré-transaction (Kit §4.6.5)."""
+    pre, now = kit.abort(_sandbox(), pre_id, _body(), _seal())
+    return json_response(wire.pre_transaction_envelope(pre, now))
