@@ -1,0 +1,132 @@
+"""Shared fixtures: a sandbox on a virtual clock, clients for it, a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from sandbox.client import ControlClient, FlaskTransport, KitClient, provider_client, shop_client
+from sandbox.domain.dates import format_date, parse_date
+from sandbox.services.sandbox import Rules, Sandbox, Settings
+from sandbox.web import create_app
+
+START = datetime.fromisoformat("2026-06-02T08:00:00+00:00")  # a Tuesday
+
+
+class World:
+    """A running sandbox (in memory, virtual clock) with the clients a test needs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self.sandbox: Sandbox = self.app.extensions["ancv_sandbox"]
+        self.transport = FlaskTransport(self.app)
+        self.control = ControlClient(self.transport)
+        self.fixtures = self.control.fixtures()
+
+    def shop(self, index: int = 0) -> dict[str, Any]:
+        """The index-th active point of sale cashing directly (no service provider)."""
+        shops = [p for p in self.fixtures["pointsOfSale"] if p["status"] == "ACTIVE" and not p["serviceProviderIds"]]
+        return shops[index]
+
+    def provided_shop(self, index: int = 0) -> dict[str, Any]:
+        shops = [p for p in self.fixtures["pointsOfSale"] if p["serviceProviderIds"]]
+        return shops[index]
+
+    def inactive_shop(self) -> dict[str, Any]:
+        return next(p for p in self.fixtures["pointsOfSale"] if p["status"] != "ACTIVE")
+
+    @property
+    def provider(self) -> dict[str, Any]:
+        return self.fixtures["serviceProviders"][0]
+
+    def kit(self, index: int = 0) -> KitClient:
+        return shop_client(self.transport, self.shop(index))
+
+    def provider_kit(self, index: int = 0) -> KitClient:
+        return provider_client(self.transport, self.provider, self.provided_shop(index)["shopId"])
+
+    def beneficiary(self, behaviour: str = "manual", index: int = 0) -> dict[str, Any]:
+        return [b for b in self.fixtures["beneficiaries"] if b["behaviour"] == behaviour][index]
+
+    def balance(self, beneficiary_id: str) -> int:
+        return next(b["balance"] for b in self.control.fixtures()["beneficiaries"]
+                    if b["beneficiaryId"] == beneficiary_id)
+
+    def now(self) -> datetime:
+        return parse_date(self.control.clock()["now"])
+
+    def later(self, **delta: float) -> str:
+        return format_date(self.now() + timedelta(**delta)) or ""
+
+    def advance(self, seconds: float) -> None:
+        self.control.advance(seconds)
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.control.events() if name is None or e["type"] == name]
+
+    def paid_transaction(self, kit: KitClient | None = None, amount: int = 4000, **create: Any) -> dict[str, Any]:
+        """A transaction authorized by the manual beneficiary through /payer and `act`."""
+        kit = kit or self.kit()
+        tx = kit.create_transaction(f"order-{len(self.events())}", "1", amount, **create)["transaction"]
+        ben = self.beneficiary("manual")
+        assert kit.set_payer(tx["id"], ben["beneficiaryId"]).status == 202
+        return self.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])["transaction"]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    rules = overrides.pop("rules", None) or Rules(thinkTimeSeconds=3.0)
+    return Settings(clock="virtual", start=START, seed=42, rules=rules, webhook_timeout_s=2.0, **overrides)
+
+
+@pytest.fixture
+def world() -> Any:
+    w = World(make_settings())
+    yield w
+    w.sandbox.stop()
+
+
+class Receiver:
+    """An HTTP server on loopback that records webhooks; `statuses` scripts its answers."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"null")
+                with receiver.lock:
+                    receiver.requests.append({"path": self.path, "body": body})
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Any:
+    r = Receiver()
+    yield r
+    r.close()
