@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -79,8 +80,10 @@ class World:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    rules = overrides.pop("rules", None) or Rules(thinkTimeSeconds=3.0)
-    return Settings(clock="virtual", start=START, seed=42, rules=rules, webhook_timeout_s=2.0, **overrides)
+    values: dict[str, Any] = {"clock": "virtual", "start": START, "seed": 42, "webhook_timeout_s": 2.0,
+                              "rules": Rules(thinkTimeSeconds=3.0)}
+    values.update(overrides)
+    return Settings(**values)
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"null")
                 with receiver.lock:
-                    receiver.requests.append({"path": self.path, "body": body})
+                    receiver.requests.append({"path": self.path, "body": body, "t": time.monotonic()})
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -389,7 +389,9 @@ class StoreSession:
     def add_webhook(self, url: str, body: dict[str, Any], now: datetime) -> int:
         result = self.conn.execute(webhooks.insert().values(
             url=url, state="pending", created_us=to_us(now), body=dumps(body), attempts="[]"))
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def record_webhook_attempts(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
         self.conn.execute(update(webhooks).where(webhooks.c.delivery_id == delivery_id)

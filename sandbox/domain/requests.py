@@ -243,7 +243,9 @@ def parse_execute(data: Any) -> Execute:
                 auth = Fields(raw_auth, f"body.payers[{index}].authorizations[{j}]")
                 auth_amount = money(auth)
                 assert auth_amount is not None
-                parsed.append((auth.string("number", 32), auth_amount))
+                number = auth.string("number", 32)
+                assert number is not None
+                parsed.append((number, auth_amount))
             payers.append((beneficiary_ref(payer), parsed))
     return Execute(amount, payers)
 

@@ -86,8 +86,8 @@ def create_pre_transaction() -> Response:
     return json_response(wire.pre_transaction_envelope(pre, now), 201 if created else 200)
 
 
-PNG_TYPES = ("image/png", "image/*", "*/*")
-TEXT_TYPES = ("text/plain", "text/*")
+# What the client's Accept (with its wildcards: image/*, text/*, */*) chooses between.
+REPRESENTATIONS = ("image/png", "text/plain")
 
 
 @bp.get("/pre-transactions/<pre_id>/qr-code")
@@ -95,11 +95,11 @@ def qr_code(pre_id: str) -> Response:
     """Demande de QR Code de paiement (Kit §4.6.2): PNG, or base64 text, per Accept."""
     best = "image/png"
     if request.headers.get("Accept"):
-        best = request.accept_mimetypes.best_match([*PNG_TYPES, *TEXT_TYPES])
+        best = request.accept_mimetypes.best_match(REPRESENTATIONS)
         if best is None:  # checked before anything changes
             raise errors.NotAcceptable(f"Accept {request.headers['Accept']!r}: use image/png or text/plain")
     png, url = kit.qr_code(_sandbox(), pre_id, _seal())
-    if best in TEXT_TYPES:
+    if best == "text/plain":
         response = Response(base64.b64encode(png).decode("ascii"), mimetype="text/plain")
     else:
         response = Response(png, mimetype="image/png")

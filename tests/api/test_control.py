@@ -1,0 +1,103 @@
+"""The control plane `/_sandbox` (SPEC §9)."""
+
+from tests.conftest import World, make_settings
+
+
+def test_health_clock_and_fixtures_have_the_documented_shapes(world):
+    assert world.control.health() == {"status": "ok"}
+    clock = world.control.clock()
+    assert clock["mode"] == "virtual" and clock["now"] == "2026-06-02T08:00:00.000Z" and clock["speed"] == 1.0
+    fixtures = world.control.fixtures()
+    assert {"serviceProviderId", "keyVersion", "key"} <= set(fixtures["serviceProviders"][0])
+    assert {"shopId", "name", "conventionId", "login", "password", "keyVersion", "key", "status"} <= set(
+        fixtures["pointsOfSale"][0])
+    assert {"beneficiaryId", "email", "password", "pin", "balance", "behaviour"} <= set(fixtures["beneficiaries"][0])
+
+
+def test_fixtures_cover_the_required_world(world):
+    """SPEC §9 / issue: ≥2 points of sale, one convention with several, a provider, every behaviour."""
+    fixtures = world.fixtures
+    conventions = [p["conventionId"] for p in fixtures["pointsOfSale"]]
+    assert len(fixtures["pointsOfSale"]) >= 2 and len(conventions) > len(set(conventions))
+    assert len(fixtures["serviceProviders"]) >= 1
+    behaviours = {b["behaviour"] for b in fixtures["beneficiaries"]}
+    assert behaviours >= {"manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device",
+                          "low_balance"}
+    low = world.beneficiary("low_balance")["balance"]
+    assert 0 < low < world.beneficiary("pay_full")["balance"]
+    for p in fixtures["pointsOfSale"]:
+        assert len(p["conventionId"]) == 6 and len(p["login"]) == 12 and p["login"].startswith(p["conventionId"])
+
+
+def test_reset_with_a_seed_is_deterministic_and_drops_everything(world):
+    world.paid_transaction()
+    first = world.control.reset(7)
+    seven = world.control.fixtures()
+    world.control.reset(8)
+    eight = world.control.fixtures()
+    world.control.reset(7)
+    assert first["seed"] == 7 and world.control.fixtures() == seven != eight
+    assert world.control.webhooks() == [] and [e["type"] for e in world.control.events()] == ["FixturesLoaded"]
+
+
+def test_same_seed_gives_the_same_ids_in_two_sandboxes():
+    ids = []
+    for _ in range(2):
+        w = World(make_settings())
+        ids.append(w.kit().create_transaction("p", "1", 100)["transaction"]["id"])
+        w.sandbox.stop()
+    assert ids[0] == ids[1]
+
+
+def test_advance_refuses_a_wall_clock_and_bad_seconds(world):
+    bad = world.transport("POST", "/_sandbox/clock/advance", {"Content-Type": "application/json"}, {"seconds": -1})
+    assert bad.status == 400 and bad.body["errorCode"] == "BAD_REQUEST"
+    wall = World(make_settings(clock="wall"))
+    reply = wall.transport("POST", "/_sandbox/clock/advance", {"Content-Type": "application/json"}, {"seconds": 1})
+    assert reply.status == 409 and reply.body["errorCode"] == "NOT_VIRTUAL_CLOCK"
+    wall.sandbox.stop()
+
+
+def test_act_and_behaviour_errors_are_clear(world):
+    def post(path, body, method="POST"):
+        return world.transport(method, path, {"Content-Type": "application/json"}, body)
+
+    ben = world.beneficiary()["beneficiaryId"]
+    assert post(f"/_sandbox/beneficiaries/{ben}/act", {"action": "dance"}).status == 400
+    assert post("/_sandbox/beneficiaries/10001001575/act", {"action": "abandon"}).body["errorCode"] == (
+        "BENEFICIARY_NOT_FOUND")
+    assert post(f"/_sandbox/beneficiaries/{ben}/act", {"action": "abandon"}).body["errorCode"] == (
+        "TRANSACTION_NOT_FOUND")
+    assert post(f"/_sandbox/beneficiaries/{ben}/behaviour", {"behaviour": "fly"}, "PUT").status == 400
+    assert post("/_sandbox/settings", {"thinkTimeSeconds": "soon"}, "PATCH").status == 400
+    assert post("/_sandbox/settings", {"unknown": 1}, "PATCH").status == 400
+    assert world.transport("POST", "/_sandbox/reset", {"Content-Type": "application/json"}, None).status == 200
+
+
+def test_admin_token_is_required_when_set():
+    from sandbox.client import ControlClient, FlaskTransport
+    from sandbox.web import create_app
+
+    app = create_app(make_settings(admin_token="s3cret"))
+    transport = FlaskTransport(app)
+    assert transport("GET", "/_sandbox/health", {}).status == 200
+    assert transport("GET", "/_sandbox/fixtures", {}).status == 401
+    assert ControlClient(transport, admin_token="s3cret").fixtures()["pointsOfSale"]
+    app.extensions["ancv_sandbox"].stop()
+
+
+def test_events_are_the_timeline_oldest_first_and_can_be_paged(world):
+    world.paid_transaction()
+    events = world.control.events()
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    types = [e["type"] for e in events]
+    assert types.index("TransactionInitialized") < types.index("TransactionProcessing") < types.index(
+        "TransactionAuthorized") < types.index("TransactionValidated")
+    assert world.control.events(after=events[-2]["seq"]) == events[-1:]
+
+
+def test_openapi_documents_are_served(world):
+    kit = world.transport("GET", "/openapi/kit-api.json", {})
+    control = world.transport("GET", "/openapi/control.json", {})
+    assert kit.status == control.status == 200 and kit.body["openapi"].startswith("3.1")
+    assert "/payment-transactions/{id}/payer" in kit.body["paths"] or any("payer" in p for p in kit.body["paths"])
