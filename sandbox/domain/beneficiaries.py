@@ -73,13 +73,13 @@ class Beneficiary(RecordsEvents):
         return sum(cents for parts in self.debits.values() for _, cents in parts)
 
     # --- personal code ---------------------------------------------------------------
-    def check_pin(self, pin: str, now: datetime) -> bool:
-        """True when right; a wrong one counts towards blocking the device."""
+    def check_pin(self, pin: str, now: datetime, block_after: int = WRONG_PINS_BEFORE_BLOCK) -> bool:
+        """True when right; `block_after` wrong ones in a row block the device."""
         if pin == self.pin:
             self.wrong_pin_streak = 0
             return True
         self.wrong_pin_streak += 1
-        if self.wrong_pin_streak >= WRONG_PINS_BEFORE_BLOCK:
+        if self.wrong_pin_streak >= block_after:
             for device in self.devices:
                 device.status = DEVICE_BLOCKED
             self._record("BeneficiaryDeviceBlocked", self.beneficiary_id, now)

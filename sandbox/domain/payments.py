@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
-from .beneficiaries import Beneficiary
+from .beneficiaries import WRONG_PINS_BEFORE_BLOCK, Beneficiary
 from .ids import mask_holder
 from .pre_transactions import PreTransaction
 from .transactions import (
@@ -36,7 +36,7 @@ CAPTURE_DEADLINE_LABEL = "Délai de validation dépassé"
 
 
 def check_can_pay(beneficiary: Beneficiary, amount: int, tspd_mode: str, *, other_pending: bool,
-                  now: datetime) -> None:
+                  now: datetime, propose_balance: bool = True) -> None:
     """The checks of /payer and of a scan, in the Kit's order (SPEC §4)."""
     if not beneficiary.has_active_device():
         raise errors.NoActiveDevice("the beneficiary has no active device")
@@ -45,19 +45,20 @@ def check_can_pay(beneficiary: Beneficiary, amount: int, tspd_mode: str, *, othe
     available = beneficiary.available(now)
     if available == 0:
         raise errors.InsufficientBalance("the beneficiary's available balance is zero")
-    if tspd_mode == TSPD_FIXED and available < amount:
-        raise errors.InsufficientBalance(f"{amount} cents asked, {available} available, amount not adjustable")
+    if available < amount and (tspd_mode == TSPD_FIXED or not propose_balance):
+        raise errors.InsufficientBalance(f"{amount} cents asked, {available} available")
 
 
 def start_payment(transaction: Transaction, beneficiary: Beneficiary, beneficiary_ref: Any, amount: int | None,
-                  *, other_pending: bool, now: datetime, stalled: bool = False) -> None:
+                  *, other_pending: bool, now: datetime, stalled: bool = False, propose_balance: bool = True) -> None:
     """/payer: ask this beneficiary for `amount` (default: the whole order)."""
     transaction.require_initialized()
     if amount is None:
         amount = transaction.amount
     if not 1 <= amount <= transaction.amount:
         raise errors.InvalidPayerAmount(f"payer amount must be between 1 and {transaction.amount} cents")
-    check_can_pay(beneficiary, amount, transaction.tspd_mode, other_pending=other_pending, now=now)
+    check_can_pay(beneficiary, amount, transaction.tspd_mode, other_pending=other_pending, now=now,
+                  propose_balance=propose_balance)
     payer = Payer(beneficiary_ref=beneficiary_ref, beneficiary_id=beneficiary.beneficiary_id, amount=amount)
     transaction.start_payment(payer, now, stalled=stalled)
 
@@ -75,7 +76,7 @@ def adjust(transaction: Transaction, beneficiary: Beneficiary, amount: int, now:
 
 
 def authorize(transaction: Transaction, beneficiary: Beneficiary, pin: str, authorization_number: str,
-              now: datetime) -> None:
+              now: datetime, block_after: int = WRONG_PINS_BEFORE_BLOCK) -> None:
     """The beneficiary types the personal code (accepting the proposed amount if still adjusting)."""
     transaction.require_awaiting_beneficiary()
     if transaction.sub_state == IN_ADJUSTMENT:
@@ -83,7 +84,7 @@ def authorize(transaction: Transaction, beneficiary: Beneficiary, pin: str, auth
     if not beneficiary.has_active_device():
         transaction.reject(REJECTED_DEVICE, now)
         return
-    if not beneficiary.check_pin(pin, now):
+    if not beneficiary.check_pin(pin, now, block_after):
         transaction.reject(REJECTED_SECURITY, now)  # SR: one attempt per transaction
         return
     assert transaction.payer is not None
@@ -140,10 +141,11 @@ def transaction_from_request(pre: PreTransaction, transaction_id: str, now: date
 
 
 def scan(pre: PreTransaction, beneficiary: Beneficiary, transaction_id: str, *, other_pending: bool,
-         now: datetime) -> Transaction:
+         now: datetime, propose_balance: bool = True) -> Transaction:
     """A beneficiary scans a payment QR code: a transaction is created and put in payment."""
     pre.require_payable()
-    check_can_pay(beneficiary, pre.amount, pre.tspd_mode, other_pending=other_pending, now=now)
+    check_can_pay(beneficiary, pre.amount, pre.tspd_mode, other_pending=other_pending, now=now,
+                  propose_balance=propose_balance)
     transaction = transaction_from_request(pre, transaction_id, now)
     pre.start_transaction(transaction_id, now)
     payer = Payer(beneficiary_ref=beneficiary.beneficiary_id, beneficiary_id=beneficiary.beneficiary_id,

@@ -114,10 +114,10 @@ class PreTransaction(RecordsEvents):
         if self.state not in states:
             raise errors.OperationPreTransactionNotAllowed(f"{what} is not possible in state {self.state}")
 
-    def show_qr_code(self, now: datetime) -> None:
-        """SR: the first QR request makes the request usable (CREATED -> PROCESSING)."""
+    def show_qr_code(self, now: datetime, activates: bool = True) -> None:
+        """SR (`activates`): the first QR request makes the request usable (CREATED -> PROCESSING)."""
         self._require(USABLE_STATES, "showing the QR code")
-        if self.state == CREATED:
+        if self.state == CREATED and activates:
             self._move(PROCESSING, now, via="qr-code")
 
     def send_to(self, now: datetime, *, email: str | None = None, beneficiary_id: str | None = None) -> None:

@@ -44,7 +44,8 @@ def scan(uow: UnitOfWork, beneficiary: Beneficiary, pre_transaction_id: str) -> 
         raise errors.PreTransactionNotFound(f"no payment request {pre_transaction_id}")
     pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
     tx_id = uow.sandbox.new_id(lambda candidate: uow.session.transaction(candidate) is not None)
-    tx = payments.scan(pre, beneficiary, tx_id, other_pending=pending is not None, now=uow.now)
+    tx = payments.scan(pre, beneficiary, tx_id, other_pending=pending is not None, now=uow.now,
+                       propose_balance=uow.sandbox.rules.proposeBalanceWhenShort)
     uow.save(pre)
     uow.save(tx)
     uow.save(beneficiary)
@@ -63,7 +64,8 @@ def adjust(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, amount: A
 def authorize(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, pin: Any) -> Transaction:
     if not isinstance(pin, str) or not pin.isdigit() or len(pin) != 6:
         raise errors.BadRequest("pin must be the 6-digit personal code, as a string")
-    payments.authorize(tx, beneficiary, pin, digits(uow.sandbox.rng, 6), uow.now)
+    payments.authorize(tx, beneficiary, pin, digits(uow.sandbox.rng, 6), uow.now,
+                       block_after=uow.sandbox.rules.wrongPinsBeforeBlock)
     _save_all(uow, beneficiary, tx)
     return tx
 

@@ -195,7 +195,8 @@ def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | No
         pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
         payments.start_payment(tx, beneficiary, command.beneficiary_ref, amount,
                                other_pending=pending is not None, now=uow.now,
-                               stalled=sandbox.rules.stallAcquisition)
+                               stalled=sandbox.rules.stallAcquisition,
+                               propose_balance=sandbox.rules.proposeBalanceWhenShort)
         uow.save(tx)
         behaviours.payment_reached(uow, tx, beneficiary)
         return tx, uow.now
@@ -302,7 +303,7 @@ def qr_code(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[bytes, s
     """GET /pre-transactions/{id}/qr-code (Kit §4.6.2): (PNG bytes, the URL it encodes)."""
     with sandbox.uow() as uow:
         pre = _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id))
-        pre.show_qr_code(uow.now)
+        pre.show_qr_code(uow.now, activates=sandbox.rules.qrCodeActivatesRequest)
         uow.save(pre)
     return sandbox.qr_png(pre_id), sandbox.payment_url(pre_id)
 

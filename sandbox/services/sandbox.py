@@ -36,6 +36,9 @@ class Rules:
     minimumAmountCents: int = 1  # SR: Kit v1.06 minimum; older guides show 2000
     strictWebhooks: bool = False  # SR: when true, only https:// webhook URLs are called
     stallAcquisition: bool = False  # fault: /payer never starts acquisition -> REJECTED_INTERNAL
+    qrCodeActivatesRequest: bool = True  # SR: the first QR request moves CREATED -> PROCESSING
+    proposeBalanceWhenShort: bool = True  # SR: tspd 001 with a short balance, the app proposes the balance
+    wrongPinsBeforeBlock: int = 3  # SR: wrong personal codes in a row that block the device
 
     def update(self, changes: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -48,7 +51,7 @@ class Rules:
                     raise errors.BadRequest(f"{name} must be true or false")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise errors.BadRequest(f"{name} must be a number")
-            elif value < 0 or (name == "minimumAmountCents" and (value < 1 or value != int(value))):
+            elif value < 0 or (isinstance(current, int) and (value < 1 or value != int(value))):
                 raise errors.BadRequest(f"{name} is out of range")
             setattr(self, name, type(current)(value))
 

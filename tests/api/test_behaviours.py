@@ -97,3 +97,17 @@ def test_think_time_is_a_setting(world):
     assert kit.get_transaction(tx["id"])["transaction"]["state"] == "PROCESSING"
     world.advance(1)
     assert kit.get_transaction(tx["id"])["transaction"]["state"] == "VALIDATED"
+
+
+def test_sandbox_rules_are_settings(world):
+    """SR as settings: a short balance is refused when the app may not propose it; blocking after N codes."""
+    world.control.settings(proposeBalanceWhenShort=False, wrongPinsBeforeBlock=1)
+    reply, _ = run(world, "low_balance", amount=4000, tspd="001")
+    assert reply["errorCode"] == "INSUFFICIENT_BALANCE"
+    _, tx = run(world, "wrong_pin", amount=100)
+    assert tx["subState"] == "REJECTED_SECURITY"
+    kit = world.kit()
+    blocked = kit.create_transaction("again", "1", 100)["transaction"]
+    assert kit.set_payer(blocked["id"], world.beneficiary("wrong_pin")["beneficiaryId"])["errorCode"] == (
+        "NO_ACTIVE_DEVICE")
+    assert world.control.settings()["qrCodeActivatesRequest"] is True
