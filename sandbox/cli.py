@@ -54,9 +54,14 @@ def _seal(args: argparse.Namespace) -> int:
 
 
 def _fixtures(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .services import fixtures
     from .services.sandbox import Sandbox, Settings
 
+    if args.db and "://" not in args.db and not Path(args.db).exists():
+        print(f"ancv-sandbox: no database at {args.db}", file=sys.stderr)
+        return 2
     sandbox = Sandbox(Settings(db=args.db, seed=args.seed, run_scheduler=False))
     try:
         print(json.dumps(fixtures.as_json(sandbox), ensure_ascii=False, indent=2))

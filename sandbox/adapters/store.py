@@ -369,6 +369,10 @@ class StoreSession:
             .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1)).first()
         return (from_us(row[0]), row[1], row[2]) if row else None
 
+    def timer(self, kind: str, ref: str) -> datetime | None:
+        row = self.conn.execute(select(timers.c.due_us).where(timers.c.kind == kind, timers.c.ref == ref)).first()
+        return from_us(row[0]) if row else None
+
     def timers(self) -> list[tuple[datetime, str, str]]:
         rows = self.conn.execute(select(timers.c.due_us, timers.c.kind, timers.c.ref).order_by(timers.c.due_us))
         return [(from_us(r[0]), r[1], r[2]) for r in rows]

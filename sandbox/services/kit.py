@@ -69,13 +69,11 @@ def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
     """Apply a deadline that has passed but not yet fired (wall clock lag); True if one did."""
     from .scheduler import handle_timer
 
-    for due, timer_kind, timer_ref in uow.session.timers():
-        if due > uow.now:
-            break
-        if timer_kind == kind and timer_ref == ref:
-            handle_timer(uow, kind, ref)
-            return True
-    return False
+    due = uow.session.timer(kind, ref)
+    if due is None or due > uow.now:
+        return False
+    handle_timer(uow, kind, ref)
+    return True
 
 
 # --- points of sale ----------------------------------------------------------------------------

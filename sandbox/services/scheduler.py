@@ -45,9 +45,9 @@ def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
     elif kind in behaviours.TIMER_KINDS:
         behaviours.answer(uow, kind, ref)
     # Whatever happened, this instant is dealt with: never fire the same timer twice.
-    for due, timer_kind, timer_ref in [t for t in uow.session.timers() if t[1] == kind and t[2] == ref]:
-        if due <= now:
-            uow.session.set_timer(timer_kind, timer_ref, None)
+    due = uow.session.timer(kind, ref)
+    if due is not None and due <= now:
+        uow.session.set_timer(kind, ref, None)
 
 
 def fire_due(sandbox: Sandbox, until: datetime | None = None) -> int:

@@ -1,0 +1,25 @@
+"""The `ancv-sandbox` command's offline parts: fixtures and seal."""
+
+import json
+
+from sandbox.cli import main
+
+
+def test_fixtures_prints_the_demo_world_as_json(capsys):
+    assert main(["fixtures", "--seed", "42"]) == 0
+    world = json.loads(capsys.readouterr().out)
+    assert world["pointsOfSale"] and world["serviceProviders"] and world["beneficiaries"]
+    assert main(["fixtures", "--seed", "42"]) == 0
+    assert json.loads(capsys.readouterr().out) == world
+
+
+def test_fixtures_refuses_a_missing_database(capsys, tmp_path):
+    assert main(["fixtures", "--db", str(tmp_path / "none.sqlite3")]) == 2
+    assert "no database" in capsys.readouterr().err
+
+
+def test_seal_prints_the_kit_test_vector_header(capsys):
+    """Kit §6.7."""
+    assert main(["seal", "--key", "663768ff68ad8ea6768bbf65163e9b0a", "--key-version", "v1",
+                 "10000065", "100016", "panier-33455", "42556", "500"]) == 0
+    assert capsys.readouterr().out.strip() == "HmacSHA256.v1.mfy6VhbdyiErpfvQ3AvnKwU39W_ae9MfuaVurEg-KjE"
