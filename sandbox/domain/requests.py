@@ -148,7 +148,8 @@ class NewPayment:
     currency: str
 
 
-def parse_create_transaction(data: Any) -> NewPayment:
+def _common(data: Any) -> tuple[Fields, Fields, Money, Fields, dict[str, Any]]:
+    """What both creations share: merchant, order and its amount, payment method, requestDate."""
     body = Fields(data)
     order = body.obj("order")
     assert order is not None
@@ -156,37 +157,31 @@ def parse_create_transaction(data: Any) -> NewPayment:
     assert amount is not None
     method, method_fields = _payment_method(body)
     _request_date(body)
+    return body, order, amount, method, {**_merchant(body), **method_fields,
+                                         **_redirect_urls(body), "amount": amount.total}
+
+
+def parse_create_transaction(data: Any) -> NewPayment:
+    body, order, amount, method, common = _common(data)
     fields = {
-        **_merchant(body),
+        **common,
         "order_id": order.string("id", 64),
         "payment_id": order.string("paymentId", 40),
         "label": order.string("label", 255, required=False),
-        "amount": amount.total,
-        **method_fields,
         "capture_date": method.date("captureDate", required=False, invalid=errors.InvalidCaptureDate),
-        **_redirect_urls(body),
         "application_context": _application_context(body),
     }
     return NewPayment(fields, amount.currency)
 
 
 def parse_create_pre_transaction(data: Any) -> NewPayment:
-    body = Fields(data)
-    order = body.obj("order")
-    assert order is not None
-    amount = money(order)
-    assert amount is not None
-    method, method_fields = _payment_method(body)
-    _request_date(body)
+    body, order, amount, method, common = _common(data)
     fields = {
-        **_merchant(body),
+        **common,
         "order_id": order.string("id", 64),
         "pre_payment_id": order.string("prePaymentId", 40, required=False) or "0",
         "label": order.string("label", 255, required=False),
-        "amount": amount.total,
-        **method_fields,
         "capture_term": method.integer("captureTerm", required=False),
-        **_redirect_urls(body),
         "expiration_date": body.date("expirationDate", required=True, invalid=errors.InvalidExpirationDate),
         "application_context": _application_context(body),
     }

@@ -8,20 +8,23 @@ object was created with `merchant.serviceProviderId`, otherwise the shop (Kit §
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..adapters.store import StoreSession
 from ..domain import errors, payments, requests, seal
 from ..domain.merchants import PointOfSale
 from ..domain.pre_transactions import ABORTED_MERCHANT, PreTransaction
-from ..domain.transactions import Transaction
+from ..domain.transactions import CURRENCY, Transaction
 from . import behaviours
 from .beneficiary_app import find_beneficiary
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
+
+T = TypeVar("T", Transaction, PreTransaction)
 
 
 @dataclass(frozen=True)
@@ -84,20 +87,8 @@ def get_point_of_sale(sandbox: Sandbox, shop_id_text: str, provider_text: str | 
     shop_id = _long(shop_id_text, "shopId")
     provider_id = _long(provider_text, "serviceProviderId") if provider_text not in (None, "") else None
     with sandbox.uow() as uow:
-        pos = uow.session.point_of_sale(shop_id)
-        holder = Holder("provider", provider_id) if provider_id is not None else Holder("shop", shop_id)
-        if holder.kind == "provider" and uow.session.service_provider(holder.id) is None:
-            raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
-        if pos is None:
-            raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}")
-        try:
-            verify(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id), holder)
-        except _NotYours:
-            raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}") from None
-        if provider_id is not None and not pos.served_by(provider_id):
-            raise errors.PointOfSaleNotFound(f"point of sale {shop_id} is not served by {provider_id}")
-        if not pos.is_active:
-            raise errors.MerchantNotAllowed(f"point of sale {shop_id} is {pos.status}")
+        pos = _point_of_sale_for(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id),
+                                 shop_id, provider_id)
         return pos, uow.now
 
 
@@ -107,9 +98,9 @@ def _long(text: Any, name: str) -> int:
     raise errors.BadRequest(f"{name} must be a number")
 
 
-def _merchant_for_creation(session: StoreSession, header: str | None, fields: list[Any],
-                           shop_id: int, provider_id: int | None) -> PointOfSale:
-    """The point of sale a new payment is for, once the caller has proven it may use it."""
+def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[Any],
+                       shop_id: int, provider_id: int | None) -> PointOfSale:
+    """The active point of sale a call names, once the caller has proven it may use it."""
     holder = Holder("provider", provider_id) if provider_id is not None else Holder("shop", shop_id)
     if holder.kind == "provider" and session.service_provider(holder.id) is None:
         raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
@@ -140,8 +131,8 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
     new = requests.parse_create_transaction(body)
     f = new.fields
     with sandbox.uow() as uow:
-        _merchant_for_creation(uow.session, header, seal.create_transaction_fields(body),
-                               f["shop_id"], f["service_provider_id"])
+        _point_of_sale_for(uow.session, header, seal.create_transaction_fields(body),
+                           f["shop_id"], f["service_provider_id"])
         existing = uow.session.transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["payment_id"])
         if existing is not None:
             return existing, False, uow.now
@@ -152,23 +143,25 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
         return tx, True, uow.now
 
 
-def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None,
-                       fields: list[Any]) -> Transaction:
-    tx = uow.session.transaction(transaction_id) if _plausible_id(transaction_id) else None
-    if tx is None:
-        raise errors.TransactionNotFound(f"no transaction {transaction_id}")
+def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, fields: list[Any],
+           load: Callable[[str], T | None], not_found: type[errors.KitError]) -> T:
+    """The caller's own object, with any deadline it has passed applied; others' look absent."""
+    obj = load(object_id) if 0 < len(object_id) <= 10 and object_id.isalnum() else None
+    if obj is None:
+        raise not_found(f"no {kind.replace('_', '-')} {object_id}")
     try:
-        verify(uow.session, header, fields, owner_of(tx))
+        verify(uow.session, header, fields, owner_of(obj))  # type: ignore[arg-type]
     except _NotYours:
-        raise errors.TransactionNotFound(f"no transaction {transaction_id}") from None
-    if catch_up(uow, "transaction", transaction_id):
-        tx = uow.session.transaction(transaction_id)
-        assert tx is not None
-    return tx
+        raise not_found(f"no {kind.replace('_', '-')} {object_id}") from None
+    if catch_up(uow, kind, object_id):
+        obj = load(object_id)
+        assert obj is not None
+    return obj
 
 
-def _plausible_id(value: str) -> bool:
-    return 0 < len(value) <= 10 and value.isalnum()
+def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None, fields: list[Any]) -> Transaction:
+    return _owned(uow, "transaction", transaction_id, header, fields, uow.session.transaction,
+                  errors.TransactionNotFound)
 
 
 def _require_active_shop(uow: UnitOfWork, shop_id: int) -> None:
@@ -185,7 +178,7 @@ def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | No
         _require_active_shop(uow, tx.shop_id)
         amount = None
         if command.amount is not None:
-            if command.amount.currency != tx_currency():
+            if command.amount.currency != CURRENCY:
                 raise errors.InvalidTransactionCurrency("payer.amount.currency must be 978")
             amount = command.amount.total
         tx.require_initialized()
@@ -200,12 +193,6 @@ def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | No
         return tx, uow.now
 
 
-def tx_currency() -> str:
-    from ..domain.transactions import CURRENCY
-
-    return CURRENCY
-
-
 def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None) -> tuple[Transaction, Any]:
     with sandbox.uow() as uow:
         tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
@@ -217,7 +204,7 @@ def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None
     command = requests.parse_execute(body)
     with sandbox.uow() as uow:
         tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
-        if command.amount.currency != tx_currency():
+        if command.amount.currency != CURRENCY:
             raise errors.InvalidTransactionCurrency("amount.currency must be 978")
         if command.payers is not None:
             _check_payers(tx, command.payers, command.amount.total)
@@ -266,8 +253,8 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> t
     new = requests.parse_create_pre_transaction(body)
     f = new.fields
     with sandbox.uow() as uow:
-        _merchant_for_creation(uow.session, header, seal.create_pre_transaction_fields(body),
-                               f["shop_id"], f["service_provider_id"])
+        _point_of_sale_for(uow.session, header, seal.create_pre_transaction_fields(body),
+                           f["shop_id"], f["service_provider_id"])
         existing = uow.session.pre_transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["pre_payment_id"])
         if existing is not None:
             return existing, False, uow.now
@@ -279,17 +266,8 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> t
 
 
 def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fields: list[Any]) -> PreTransaction:
-    pre = uow.session.pre_transaction(pre_id) if _plausible_id(pre_id) else None
-    if pre is None:
-        raise errors.PreTransactionNotFound(f"no pre-transaction {pre_id}")
-    try:
-        verify(uow.session, header, fields, owner_of(pre))
-    except _NotYours:
-        raise errors.PreTransactionNotFound(f"no pre-transaction {pre_id}") from None
-    if catch_up(uow, "pre_transaction", pre_id):
-        pre = uow.session.pre_transaction(pre_id)
-        assert pre is not None
-    return pre
+    return _owned(uow, "pre_transaction", pre_id, header, fields, uow.session.pre_transaction,
+                  errors.PreTransactionNotFound)
 
 
 def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[PreTransaction, Any]:
