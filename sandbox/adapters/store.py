@@ -156,9 +156,11 @@ def from_us(value: int) -> datetime:
     return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
 
 
-def order_key(shop_id: int, when: datetime, order_id: str, payment_id: str) -> str:
-    """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule."""
-    return f"{shop_id}|{paris_day(when).isoformat()}|{order_id}|{payment_id}"
+def order_key(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str, payment_id: str) -> str:
+    """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule.
+
+    The key holder is part of it, so a duplicate never hands one holder another's object."""
+    return f"{shop_id}|{service_provider_id or ''}|{paris_day(when).isoformat()}|{order_id}|{payment_id}"
 
 
 # --- the store ----------------------------------------------------------------------------
@@ -299,7 +301,7 @@ class StoreSession:
     def save_transaction(self, tx: Transaction) -> None:
         self._upsert(transactions, {"transaction_id": tx.transaction_id}, {
             "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
-            "order_key": order_key(tx.shop_id, tx.creation_date, tx.order_id, tx.payment_id),
+            "order_key": order_key(tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id),
             "created_us": to_us(tx.creation_date), "data": dumps(tx.to_dict())})
         self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
 
@@ -307,8 +309,10 @@ class StoreSession:
         data = self._one(transactions, transactions.c.transaction_id == transaction_id)
         return Transaction.from_dict(data) if data else None
 
-    def transaction_by_order(self, shop_id: int, now: datetime, order_id: str, payment_id: str) -> Transaction | None:
-        data = self._one(transactions, transactions.c.order_key == order_key(shop_id, now, order_id, payment_id))
+    def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
+                             payment_id: str) -> Transaction | None:
+        key = order_key(shop_id, service_provider_id, now, order_id, payment_id)
+        data = self._one(transactions, transactions.c.order_key == key)
         return Transaction.from_dict(data) if data else None
 
     def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
@@ -336,7 +340,8 @@ class StoreSession:
     def save_pre_transaction(self, pre: PreTransaction) -> None:
         self._upsert(pre_transactions, {"pre_transaction_id": pre.pre_transaction_id}, {
             "shop_id": pre.shop_id, "state": pre.state,
-            "order_key": order_key(pre.shop_id, pre.creation_date, pre.order_id, pre.pre_payment_id),
+            "order_key": order_key(pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id,
+                                   pre.pre_payment_id),
             "created_us": to_us(pre.creation_date), "data": dumps(pre.to_dict())})
         self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
 
@@ -344,9 +349,9 @@ class StoreSession:
         data = self._one(pre_transactions, pre_transactions.c.pre_transaction_id == pre_transaction_id)
         return PreTransaction.from_dict(data) if data else None
 
-    def pre_transaction_by_order(self, shop_id: int, now: datetime, order_id: str,
+    def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                                  pre_payment_id: str) -> PreTransaction | None:
-        key = order_key(shop_id, now, order_id, pre_payment_id)
+        key = order_key(shop_id, service_provider_id, now, order_id, pre_payment_id)
         data = self._one(pre_transactions, pre_transactions.c.order_key == key)
         return PreTransaction.from_dict(data) if data else None
 

@@ -22,7 +22,10 @@ def parse_date(text: str) -> datetime:
     moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
     if moment.tzinfo is None:
         raise ValueError(f"date-time without a time zone: {text!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"date-time out of range: {text!r}") from None
 
 
 def paris_day(moment: datetime) -> date:

@@ -61,14 +61,14 @@ class Fields:
             raise errors.BadRequest(f"{self.path}.{name} is out of range")
         return value
 
-    def date(self, name: str, required: bool, invalid: type[errors.KitError]) -> datetime | None:
+    def date(self, name: str, required: bool = False) -> datetime | None:
         text = self.string(name, 64, required)
         if text is None:
             return None
         try:
             return parse_date(text)
         except ValueError as exc:
-            raise invalid(f"{self.path}.{name}: {exc}") from None
+            raise errors.BadRequest(f"{self.path}.{name}: {exc}") from None
 
     def url(self, name: str) -> str | None:
         value = self.string(name, 512, required=False)
@@ -128,7 +128,7 @@ def _application_context(body: Fields) -> dict[str, Any] | None:
 
 
 def _request_date(body: Fields) -> None:
-    body.date("requestDate", required=False, invalid=errors.BadRequest)
+    body.date("requestDate")
 
 
 def _payment_method(body: Fields) -> tuple[Fields, dict[str, Any]]:
@@ -140,12 +140,29 @@ def _payment_method(body: Fields) -> tuple[Fields, dict[str, Any]]:
     return method, {"capture_mode": capture_mode, "tspd_mode": method.string("tspdMode", 3)}
 
 
+DATE_ERRORS: dict[str, type[errors.KitError]] = {
+    "capture_date": errors.InvalidCaptureDate,
+    "expiration_date": errors.InvalidExpirationDate,
+}
+
+
 @dataclass(frozen=True)
 class NewPayment:
     """POST /payment-transactions or /pre-transactions, parsed."""
 
     fields: dict[str, Any]  # keyword arguments of Transaction.create / PreTransaction.create
     currency: str
+    dates: dict[str, str | None]  # capture/expiration dates as sent: their 412s come after the seal check
+
+    def resolve(self) -> dict[str, Any]:
+        """The fields with their dates parsed (`INVALID_CAPTURE_DATE` / `INVALID_EXPIRATION_DATE`)."""
+        fields = dict(self.fields)
+        for name, text in self.dates.items():
+            try:
+                fields[name] = None if text is None else parse_date(text)
+            except ValueError as exc:
+                raise DATE_ERRORS[name](str(exc)) from None
+        return fields
 
 
 def _common(data: Any) -> tuple[Fields, Fields, Money, Fields, dict[str, Any]]:
@@ -168,10 +185,9 @@ def parse_create_transaction(data: Any) -> NewPayment:
         "order_id": order.string("id", 64),
         "payment_id": order.string("paymentId", 40),
         "label": order.string("label", 255, required=False),
-        "capture_date": method.date("captureDate", required=False, invalid=errors.InvalidCaptureDate),
         "application_context": _application_context(body),
     }
-    return NewPayment(fields, amount.currency)
+    return NewPayment(fields, amount.currency, {"capture_date": method.string("captureDate", 64, required=False)})
 
 
 def parse_create_pre_transaction(data: Any) -> NewPayment:
@@ -182,10 +198,9 @@ def parse_create_pre_transaction(data: Any) -> NewPayment:
         "pre_payment_id": order.string("prePaymentId", 40, required=False) or "0",
         "label": order.string("label", 255, required=False),
         "capture_term": method.integer("captureTerm", required=False),
-        "expiration_date": body.date("expirationDate", required=True, invalid=errors.InvalidExpirationDate),
         "application_context": _application_context(body),
     }
-    return NewPayment(fields, amount.currency)
+    return NewPayment(fields, amount.currency, {"expiration_date": body.string("expirationDate", 64)})
 
 
 @dataclass(frozen=True)

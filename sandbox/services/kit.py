@@ -49,19 +49,27 @@ def _key_of(session: StoreSession, holder: Holder) -> tuple[str, str] | None:
     return (pos.key_version, pos.key) if pos else None
 
 
-def verify(session: StoreSession, header: str | None, fields: list[Any], holder: Holder) -> None:
+def verify(session: StoreSession, header: str | None, fields: list[Any], holder: Holder | None) -> None:
     """The seal must be `holder`'s; another holder's valid seal means "not yours" (404)."""
     parsed = seal.parse_security_header(header)
     if parsed is None:
         raise errors.InvalidSeal("the ANCV-Security header is missing or not HmacSHA256.{versionKey}.{seal}")
-    key = _key_of(session, holder)
+    key = _key_of(session, holder) if holder is not None else None
     if key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal):
         return
-    others = [(p.key_version, p.key) for p in session.points_of_sale_with_key_version(parsed.key_version)]
-    others += [(s.key_version, s.key) for s in session.service_providers_with_key_version(parsed.key_version)]
-    if any(seal.seal_matches(k, fields, parsed.seal) for _, k in others):
+    others = [p.key for p in session.points_of_sale_with_key_version(parsed.key_version)]
+    others += [s.key for s in session.service_providers_with_key_version(parsed.key_version)]
+    if any(seal.seal_matches(k, fields, parsed.seal) for k in others):
         raise _NotYours()
     raise errors.InvalidSeal("the seal does not match the expected key and fields")
+
+
+def require_some_seal(session: StoreSession, header: str | None, fields: list[Any]) -> None:
+    """Before saying "not found": the seal must be some merchant's, so ids cannot be probed unsealed."""
+    try:
+        verify(session, header, fields, None)
+    except _NotYours:
+        return
 
 
 class _NotYours(Exception):
@@ -81,21 +89,13 @@ def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
 
 # --- points of sale ----------------------------------------------------------------------------
 
-def get_point_of_sale(sandbox: Sandbox, shop_id_text: str, provider_text: str | None,
+def get_point_of_sale(sandbox: Sandbox, shop_id: int, provider_id: int | None,
                       header: str | None) -> tuple[PointOfSale, Any]:
     """GET /point-of-sales/{shopId}?serviceProviderId= (Kit §4.4.1)."""
-    shop_id = _long(shop_id_text, "shopId")
-    provider_id = _long(provider_text, "serviceProviderId") if provider_text not in (None, "") else None
     with sandbox.uow() as uow:
         pos = _point_of_sale_for(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id),
                                  shop_id, provider_id)
         return pos, uow.now
-
-
-def _long(text: Any, name: str) -> int:
-    if isinstance(text, str) and text.isdigit() and len(text) <= 18:
-        return int(text)
-    raise errors.BadRequest(f"{name} must be a number")
 
 
 def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[Any],
@@ -106,6 +106,7 @@ def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[A
         raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
     pos = session.point_of_sale(shop_id)
     if pos is None:
+        require_some_seal(session, header, fields)
         raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}")
     try:
         verify(session, header, fields, holder)
@@ -133,12 +134,13 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
     with sandbox.uow() as uow:
         _point_of_sale_for(uow.session, header, seal.create_transaction_fields(body),
                            f["shop_id"], f["service_provider_id"])
-        existing = uow.session.transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["payment_id"])
+        existing = uow.session.transaction_by_order(f["shop_id"], f["service_provider_id"], uow.now,
+                                                    f["order_id"], f["payment_id"])
         if existing is not None:
             return existing, False, uow.now
         _minimum(sandbox, f["amount"], errors.InvalidTransactionAmount)
         tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
-        tx = Transaction.create(tx_id, uow.now, currency=new.currency, **f)
+        tx = Transaction.create(tx_id, uow.now, currency=new.currency, **new.resolve())
         uow.save(tx)
         return tx, True, uow.now
 
@@ -146,8 +148,9 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
 def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, fields: list[Any],
            load: Callable[[str], T | None], not_found: type[errors.KitError]) -> T:
     """The caller's own object, with any deadline it has passed applied; others' look absent."""
-    obj = load(object_id) if 0 < len(object_id) <= 10 and object_id.isalnum() else None
+    obj = load(object_id) if 0 < len(object_id) <= 10 and object_id.isascii() and object_id.isalnum() else None
     if obj is None:
+        require_some_seal(uow.session, header, fields)
         raise not_found(f"no {kind.replace('_', '-')} {object_id}")
     try:
         verify(uow.session, header, fields, owner_of(obj))  # type: ignore[arg-type]
@@ -255,12 +258,13 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> t
     with sandbox.uow() as uow:
         _point_of_sale_for(uow.session, header, seal.create_pre_transaction_fields(body),
                            f["shop_id"], f["service_provider_id"])
-        existing = uow.session.pre_transaction_by_order(f["shop_id"], uow.now, f["order_id"], f["pre_payment_id"])
+        existing = uow.session.pre_transaction_by_order(f["shop_id"], f["service_provider_id"], uow.now,
+                                                        f["order_id"], f["pre_payment_id"])
         if existing is not None:
             return existing, False, uow.now
         _minimum(sandbox, f["amount"], errors.InvalidPreTransactionAmount)
         pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
-        pre = PreTransaction.create(pre_id, uow.now, currency=new.currency, **f)
+        pre = PreTransaction.create(pre_id, uow.now, currency=new.currency, **new.resolve())
         uow.save(pre)
         return pre, True, uow.now
 
@@ -275,10 +279,12 @@ def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None) -> tu
         return _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id)), uow.now
 
 
-def qr_code(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[bytes, str]:
+def qr_code(sandbox: Sandbox, pre_id: str, header: str | None, *, acceptable: bool = True) -> tuple[bytes, str]:
     """GET /pre-transactions/{id}/qr-code (Kit §4.6.2): (PNG bytes, the URL it encodes)."""
     with sandbox.uow() as uow:
         pre = _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id))
+        if not acceptable:  # checked before anything changes
+            raise errors.NotAcceptable("Accept must allow image/png or text/plain")
         pre.show_qr_code(uow.now, activates=sandbox.rules.qrCodeActivatesRequest)
         uow.save(pre)
     return sandbox.qr_png(pre_id), sandbox.payment_url(pre_id)

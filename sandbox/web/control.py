@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from ..domain import errors
 from ..services import beneficiary_app, fixtures, scheduler
 from ..services.beneficiary_app import find_beneficiary
+from .jsonin import digits, parse_json
 from .jsonout import json_response
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
@@ -40,10 +40,7 @@ def _json_body(required: bool = True) -> Any:
         if required:
             raise errors.BadRequest("a JSON body is required")
         return {}
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise errors.BadRequest(f"malformed JSON: {exc}") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise errors.BadRequest("the body must be a JSON object")
     return body
@@ -163,8 +160,6 @@ def emails() -> Response:
 @bp.get("/events")
 def events() -> Response:
     """The timeline, oldest first (`?after=SEQ` for what is new)."""
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        raise errors.BadRequest("after must be a sequence number")
+    after = digits(request.args.get("after", "0"), "after (a sequence number)")
     with _sandbox().store.session() as s:
-        return json_response(s.events(after=int(after)))
+        return json_response(s.events(after=after))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from ..domain import errors, wire
 from ..services import kit
+from .jsonin import digits, parse_json
 from .jsonout import json_response
 
 bp = Blueprint("kit_api", __name__, url_prefix="/acquisition/api/public/v1")
@@ -23,14 +23,9 @@ def _sandbox():  # noqa: ANN202
 
 def _body() -> Any:
     """The JSON body; the Kit wants `Content-Type: application/json` in UTF-8 (Kit §4.1)."""
-    raw = request.get_data(cache=True)
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json":
+    if (request.mimetype or "") != "application/json":
         raise errors.BadRequest("Content-Type must be application/json")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise errors.BadRequest(f"malformed JSON: {exc}") from None
+    return parse_json(request.get_data(cache=True))
 
 
 def _seal() -> str | None:
@@ -40,7 +35,9 @@ def _seal() -> str | None:
 @bp.get("/point-of-sales/<shop_id>")
 def get_point_of_sale(shop_id: str) -> Response:
     """Contrôle du point d'accueil (Kit §4.4.1)."""
-    pos, now = kit.get_point_of_sale(_sandbox(), shop_id, request.args.get("serviceProviderId"), _seal())
+    provider = request.args.get("serviceProviderId")
+    provider_id = digits(provider, "serviceProviderId") if provider else None
+    pos, now = kit.get_point_of_sale(_sandbox(), digits(shop_id, "shopId"), provider_id, _seal())
     return json_response({"pointOfSale": wire.point_of_sale_json(pos), "responseDate": now})
 
 
@@ -93,12 +90,8 @@ REPRESENTATIONS = ("image/png", "text/plain")
 @bp.get("/pre-transactions/<pre_id>/qr-code")
 def qr_code(pre_id: str) -> Response:
     """Demande de QR Code de paiement (Kit §4.6.2): PNG, or base64 text, per Accept."""
-    best = "image/png"
-    if request.headers.get("Accept"):
-        best = request.accept_mimetypes.best_match(REPRESENTATIONS)
-        if best is None:  # checked before anything changes
-            raise errors.NotAcceptable(f"Accept {request.headers['Accept']!r}: use image/png or text/plain")
-    png, url = kit.qr_code(_sandbox(), pre_id, _seal())
+    best = request.accept_mimetypes.best_match(REPRESENTATIONS) if request.headers.get("Accept") else "image/png"
+    png, url = kit.qr_code(_sandbox(), pre_id, _seal(), acceptable=best is not None)
     if best == "text/plain":
         response = Response(base64.b64encode(png).decode("ascii"), mimetype="text/plain")
     else:
