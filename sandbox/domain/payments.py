@@ -18,6 +18,7 @@ from .transactions import (
     ABORTED,
     AUTHORIZED,
     CANCELLED,
+    CURRENCY,
     DEFERRED,
     EXPIRED,
     IN_ADJUSTMENT,
@@ -50,9 +51,12 @@ def check_can_pay(beneficiary: Beneficiary, amount: int, tspd_mode: str, *, othe
 
 
 def start_payment(transaction: Transaction, beneficiary: Beneficiary, beneficiary_ref: Any, amount: int | None,
-                  *, other_pending: bool, now: datetime, stalled: bool = False, propose_balance: bool = True) -> None:
+                  *, other_pending: bool, now: datetime, currency: str = CURRENCY, stalled: bool = False,
+                  propose_balance: bool = True) -> None:
     """/payer: ask this beneficiary for `amount` (default: the whole order)."""
     transaction.require_initialized()
+    if currency != CURRENCY:
+        raise errors.InvalidTransactionCurrency(f"payer.amount.currency must be {CURRENCY}")
     if amount is None:
         amount = transaction.amount
     if not 1 <= amount <= transaction.amount:
@@ -99,9 +103,30 @@ def authorize(transaction: Transaction, beneficiary: Beneficiary, pin: str, auth
         beneficiary.hold(transaction.transaction_id, amount, now)
 
 
-def execute(transaction: Transaction, beneficiary: Beneficiary, amount: int, now: datetime) -> None:
+def execute(transaction: Transaction, beneficiary: Beneficiary | None, amount: int, now: datetime, *,
+            currency: str = CURRENCY, payers: list[tuple[Any, list[tuple[str, int]]]] | None = None) -> None:
+    """/execute (Kit §4.5.4): validate a deferred payment for at most what was authorized."""
+    if currency != CURRENCY:
+        raise errors.InvalidTransactionCurrency(f"amount.currency must be {CURRENCY}")
+    if payers is not None:
+        check_execute_payers(transaction, payers, amount)
     transaction.execute(amount, now)
+    assert beneficiary is not None  # an authorized transaction always has its payer
     beneficiary.debit(transaction.transaction_id, amount, now)
+
+
+def check_execute_payers(transaction: Transaction, payers: list[tuple[Any, list[tuple[str, int]]]],
+                         total: int) -> None:
+    """With `payers`, every authorization of every payer is listed, each amount within its own, summing to total."""
+    auth, payer = transaction.authorization, transaction.payer
+    if auth is None or payer is None:
+        raise errors.InvalidPayersAuthorizations("the transaction has no authorization")
+    given = [(str(ref), number, cents) for ref, auths in payers for number, cents in auths]
+    if (len(given) != 1 or given[0][0] not in (str(payer.beneficiary_ref), payer.beneficiary_id)
+            or given[0][1] != auth.number):
+        raise errors.InvalidPayersAuthorizations("payers must list exactly the transaction's authorizations")
+    if not 1 <= given[0][2] <= auth.amount or given[0][2] != total:
+        raise errors.InvalidPayersAuthorizations("each amount must be within its authorization and sum to amount")
 
 
 def cancel(transaction: Transaction, beneficiary: Beneficiary | None, reason: str, label: str | None,

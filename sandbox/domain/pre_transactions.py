@@ -78,16 +78,17 @@ class PreTransaction(RecordsEvents):
     contact_beneficiary_id: str | None = None  # or the beneficiary it was pushed to
 
     @classmethod
-    def create(cls, pre_transaction_id: str, now: datetime, currency: str = CURRENCY,
+    def create(cls, pre_transaction_id: str, now: datetime, currency: str = CURRENCY, minimum_amount: int = 1,
                **fields: Any) -> PreTransaction:
         pre = cls(pre_transaction_id=pre_transaction_id, creation_date=now, update_date=now, **fields)
-        pre._check_terms(currency, now)
+        pre._check_terms(currency, minimum_amount, now)
         pre._record("PreTransactionCreated", pre_transaction_id, now, amount=pre.amount, shopId=pre.shop_id)
         return pre
 
-    def _check_terms(self, currency: str, now: datetime) -> None:
-        if self.amount < 1:
-            raise errors.InvalidPreTransactionAmount("order.amount.total must be at least 1 cent")
+    def _check_terms(self, currency: str, minimum_amount: int, now: datetime) -> None:
+        if self.amount < max(1, minimum_amount):
+            raise errors.InvalidPreTransactionAmount(
+                f"order.amount.total must be at least {max(1, minimum_amount)} cents")
         if currency != CURRENCY:
             raise errors.InvalidPreTransactionCurrency(f"currency must be {CURRENCY} (EUR)")
         if self.tspd_mode not in TSPD_MODES:

@@ -137,17 +137,18 @@ class Transaction(RecordsEvents):
 
     # --- creation --------------------------------------------------------------------
     @classmethod
-    def create(cls, transaction_id: str, now: datetime, currency: str = CURRENCY, **fields: Any) -> Transaction:
+    def create(cls, transaction_id: str, now: datetime, currency: str = CURRENCY, minimum_amount: int = 1,
+               **fields: Any) -> Transaction:
         transaction = cls(transaction_id=transaction_id, creation_date=now, update_date=now, **fields)
-        transaction._check_terms(currency, now)
+        transaction._check_terms(currency, minimum_amount, now)
         transaction.expiration_date = now + timedelta(seconds=TIMEOUTS[(INITIALIZED, None)][0])
         transaction._record("TransactionInitialized", transaction_id, now, amount=transaction.amount,
                             shopId=transaction.shop_id)
         return transaction
 
-    def _check_terms(self, currency: str, now: datetime) -> None:
-        if self.amount < 1:
-            raise errors.InvalidTransactionAmount("order.amount.total must be at least 1 cent")
+    def _check_terms(self, currency: str, minimum_amount: int, now: datetime) -> None:
+        if self.amount < max(1, minimum_amount):
+            raise errors.InvalidTransactionAmount(f"order.amount.total must be at least {max(1, minimum_amount)} cents")
         if currency != CURRENCY:
             raise errors.InvalidTransactionCurrency(f"currency must be {CURRENCY} (EUR)")
         if self.tspd_mode not in TSPD_MODES:

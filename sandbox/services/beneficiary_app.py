@@ -122,11 +122,13 @@ def act(sandbox: Sandbox, beneficiary_ref: str, body: Any) -> dict[str, Any]:
     action = body["action"]
     with sandbox.uow() as uow:
         beneficiary = find_beneficiary(uow, beneficiary_ref)
-        if action in ("scan", "refuse") and (action == "scan" or body.get("url") is not None):
+        if action == "scan":
             pre_id = pre_transaction_id_from_url(body.get("url"))
-            if action == "scan":
-                catch_up(uow, "pre_transaction", pre_id)
-                return {"transaction": scan(uow, beneficiary, pre_id)}
+            catch_up(uow, "pre_transaction", pre_id)
+            return {"transaction": scan(uow, beneficiary, pre_id)}
+        if action == "refuse" and body.get("url") is not None:  # a request not scanned yet
+            pre_id = pre_transaction_id_from_url(body["url"])
+            catch_up(uow, "pre_transaction", pre_id)
             pre = uow.session.pre_transaction(pre_id)
             if pre is None:
                 raise errors.PreTransactionNotFound(f"no payment request {pre_id}")

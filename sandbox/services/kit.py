@@ -119,12 +119,6 @@ def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[A
     return pos
 
 
-def _minimum(sandbox: Sandbox, amount: int, error: type[errors.KitError]) -> None:
-    minimum = sandbox.rules.minimumAmountCents
-    if 1 <= amount < minimum:
-        raise error(f"the minimum amount is {minimum} cents (sandbox setting minimumAmountCents)")
-
-
 # --- payment transactions ------------------------------------------------------------------------
 
 def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
@@ -138,9 +132,9 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
                                                     f["order_id"], f["payment_id"])
         if existing is not None:
             return existing, False, uow.now
-        _minimum(sandbox, f["amount"], errors.InvalidTransactionAmount)
         tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
-        tx = Transaction.create(tx_id, uow.now, currency=new.currency, **new.resolve())
+        tx = Transaction.create(tx_id, uow.now, currency=new.currency,
+                                minimum_amount=sandbox.rules.minimumAmountCents, **new.resolve())
         uow.save(tx)
         return tx, True, uow.now
 
@@ -179,15 +173,12 @@ def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | No
     with sandbox.uow() as uow:
         tx = _owned_transaction(uow, transaction_id, header, seal.payer_fields(transaction_id, body))
         _require_active_shop(uow, tx.shop_id)
-        amount = None
-        if command.amount is not None:
-            if command.amount.currency != CURRENCY:
-                raise errors.InvalidTransactionCurrency("payer.amount.currency must be 978")
-            amount = command.amount.total
         tx.require_initialized()
         beneficiary = find_beneficiary(uow, command.beneficiary_ref)
         pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
-        payments.start_payment(tx, beneficiary, command.beneficiary_ref, amount,
+        amount = command.amount
+        payments.start_payment(tx, beneficiary, command.beneficiary_ref, amount.total if amount else None,
+                               currency=amount.currency if amount else CURRENCY,
                                other_pending=pending is not None, now=uow.now,
                                stalled=sandbox.rules.stallAcquisition,
                                propose_balance=sandbox.rules.proposeBalanceWhenShort)
@@ -207,31 +198,16 @@ def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None
     command = requests.parse_execute(body)
     with sandbox.uow() as uow:
         tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
-        if command.amount.currency != CURRENCY:
-            raise errors.InvalidTransactionCurrency("amount.currency must be 978")
+        beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+        payers = None
         if command.payers is not None:
-            _check_payers(tx, command.payers, command.amount.total)
-        if tx.beneficiary_id is None:
-            tx.execute(command.amount.total, uow.now)  # raises: nothing was authorized
-        beneficiary = uow.session.beneficiary(tx.beneficiary_id or "")
-        assert beneficiary is not None
-        payments.execute(tx, beneficiary, command.amount.total, uow.now)
+            payers = [(ref, [(number, money.total) for number, money in auths]) for ref, auths in command.payers]
+        payments.execute(tx, beneficiary, command.amount.total, uow.now, currency=command.amount.currency,
+                         payers=payers)
         uow.save(tx)
-        uow.save(beneficiary)
+        if beneficiary is not None:
+            uow.save(beneficiary)
         return tx, uow.now
-
-
-def _check_payers(tx: Transaction, payers: list[tuple[Any, list[tuple[str, Any]]]], total: int) -> None:
-    """With `payers`, every authorization of every payer must be listed, amounts within each."""
-    if tx.authorization is None or tx.payer is None:
-        raise errors.InvalidPayersAuthorizations("the transaction has no authorization")
-    given = [(str(ref), number, money.total) for ref, auths in payers for number, money in auths]
-    expected_ref = str(tx.payer.beneficiary_ref)
-    if (len(given) != 1 or given[0][0] not in (expected_ref, tx.payer.beneficiary_id)
-            or given[0][1] != tx.authorization.number):
-        raise errors.InvalidPayersAuthorizations("payers must list exactly the transaction's authorizations")
-    if not 1 <= given[0][2] <= tx.authorization.amount or given[0][2] != total:
-        raise errors.InvalidPayersAuthorizations("each amount must be within its authorization and sum to amount")
 
 
 def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
@@ -262,9 +238,9 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> t
                                                         f["order_id"], f["pre_payment_id"])
         if existing is not None:
             return existing, False, uow.now
-        _minimum(sandbox, f["amount"], errors.InvalidPreTransactionAmount)
         pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
-        pre = PreTransaction.create(pre_id, uow.now, currency=new.currency, **new.resolve())
+        pre = PreTransaction.create(pre_id, uow.now, currency=new.currency,
+                                    minimum_amount=sandbox.rules.minimumAmountCents, **new.resolve())
         uow.save(pre)
         return pre, True, uow.now
 

@@ -101,3 +101,15 @@ def test_openapi_documents_are_served(world):
     control = world.transport("GET", "/openapi/control.json", {})
     assert kit.status == control.status == 200 and kit.body["openapi"].startswith("3.1")
     assert "/payment-transactions/{id}/payer" in kit.body["paths"] or any("payer" in p for p in kit.body["paths"])
+
+
+def test_minimum_amount_is_a_setting_like_the_older_guides_20_euros(world):
+    """SR: minimum 0,01 € by default (Kit v1.06); 20 € as in older guides when set."""
+    kit = world.kit()
+    assert kit.create_transaction("one-cent", "1", 1).status == 201
+    world.control.settings(minimumAmountCents=2000)
+    low = kit.create_transaction("low", "1", 1999)
+    low_request = kit.create_pre_transaction("low", 1999, world.later(hours=1))
+    assert (low.status, low["errorCode"]) == (412, "INVALID_TRANSACTION_AMOUNT")
+    assert low_request["errorCode"] == "INVALID_PRE_TRANSACTION_AMOUNT"
+    assert kit.create_transaction("ok", "1", 2000).status == 201
