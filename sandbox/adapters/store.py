@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    bindparam,
     Column,
     Integer,
     MetaData,
@@ -191,6 +192,7 @@ class Store:
         # in-memory database shares one connection between threads).
         self.lock = threading.RLock() if self.is_sqlite else None
         metadata.create_all(self.engine)
+        self.compiled = CompiledStatements(self.engine.dialect)
 
     def _configure_sqlite(self) -> None:
         @event.listens_for(self.engine, "connect")
@@ -213,7 +215,7 @@ class Store:
             self.lock.acquire()
         try:
             with self.engine.begin() as conn:
-                yield StoreSession(conn)
+                yield StoreSession(conn, self.compiled)
         finally:
             if self.lock is not None:
                 self.lock.release()
@@ -227,58 +229,142 @@ class Store:
         self.engine.dispose()
 
 
+def _keyed(table: Table, *names: str) -> list[Any]:
+    return [table.c[name] == bindparam(f"k_{name}") for name in names]
+
+
+class _Statements:
+    """Every statement the store runs, built once: building one costs more than running it."""
+
+    def __init__(self) -> None:
+        self.data_by: dict[tuple[str, ...], Any] = {}
+        self.update_by: dict[str, Any] = {}
+        self.insert: dict[str, Any] = {table.name: table.insert() for table in metadata.sorted_tables}
+        keys = {"points_of_sale": ("shop_id",), "service_providers": ("service_provider_id",),
+                "beneficiaries": ("beneficiary_id",), "transactions": ("transaction_id",),
+                "pre_transactions": ("pre_transaction_id",), "timers": ("kind", "ref"), "meta": ("key",)}
+        self.keys = keys
+        for name, columns in keys.items():
+            table = metadata.tables[name]
+            self.update_by[name] = update(table).where(*_keyed(table, *columns))
+        for table, columns in [(points_of_sale, ("shop_id",)), (points_of_sale, ("key_version",)),
+                               (service_providers, ("service_provider_id",)), (service_providers, ("key_version",)),
+                               (beneficiaries, ("beneficiary_id",)), (beneficiaries, ("email",)),
+                               (transactions, ("transaction_id",)), (transactions, ("order_key",)),
+                               (transactions, ("beneficiary_id", "state")),
+                               (pre_transactions, ("pre_transaction_id",)), (pre_transactions, ("order_key",))]:
+            self.data_by[(table.name, *columns)] = select(table.c.data).where(*_keyed(table, *columns))
+        self.timer = select(timers.c.due_us).where(*_keyed(timers, "kind", "ref"))
+        self.delete_timer = delete(timers).where(*_keyed(timers, "kind", "ref"))
+        self.next_timer = (select(timers.c.due_us, timers.c.kind, timers.c.ref)
+                           .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1))
+        self.meta = select(meta.c.value).where(*_keyed(meta, "key"))
+
+
+STATEMENTS = _Statements()
+
+
+class CompiledStatements:
+    """The hot statements compiled once for the engine's dialect and run on the driver's cursor.
+
+    Same SQL as SQLAlchemy would send, inside the same database transaction, without paying
+    SQLAlchemy's per-execution machinery (several times the cost of the query itself here).
+    """
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self._cache: dict[tuple[int, tuple[str, ...]], tuple[str, list[str] | None, dict[str, Any]]] = {}
+
+    def _args(self, statement: Any, params: dict[str, Any]) -> tuple[str, Any]:
+        key = (id(statement), tuple(params))
+        entry = self._cache.get(key)
+        if entry is None:
+            compiled = statement.compile(dialect=self.dialect, column_keys=list(params))
+            order = list(compiled.positiontup) if compiled.positiontup is not None else None
+            entry = self._cache[key] = (str(compiled), order, dict(compiled.params))  # e.g. LIMIT's value
+        sql, order, defaults = entry
+        values = {**defaults, **params} if defaults else params
+        return sql, [values[name] for name in order] if order is not None else values
+
+    def run(self, raw: Any, statement: Any, params: dict[str, Any]) -> Any:
+        cursor = raw.cursor()
+        cursor.execute(*self._args(statement, params))
+        return cursor
+
+    def run_many(self, raw: Any, statement: Any, rows: list[dict[str, Any]]) -> None:
+        sql = self._args(statement, rows[0])[0]
+        cursor = raw.cursor()
+        cursor.executemany(sql, [self._args(statement, row)[1] for row in rows])
+
+
 class StoreSession:
     """Reads and writes inside one database transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, compiled: CompiledStatements) -> None:
         self.conn = conn
+        self._compiled = compiled
+        self._raw = conn.connection.driver_connection
+        self.earliest_timer: datetime | None = None  # the earliest deadline this session set
+        self._merchants: dict[tuple[str, int], Any] = {}  # read once per session
+
+    def _run(self, statement: Any, params: dict[str, Any]) -> Any:
+        return self._compiled.run(self._raw, statement, params)
 
     def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-        where = [table.c[name] == value for name, value in key.items()]
-        result = self.conn.execute(update(table).where(*where).values(**values))
-        if result.rowcount == 0:
-            self.conn.execute(table.insert().values(**key, **values))
+        params = {f"k_{name}": value for name, value in key.items()}
+        if self._run(STATEMENTS.update_by[table.name], {**values, **params}).rowcount == 0:
+            self._run(STATEMENTS.insert[table.name], {**key, **values})
 
-    def _one(self, table: Table, *where: Any) -> dict[str, Any] | None:
-        row = self.conn.execute(select(table.c.data).where(*where)).first()
+    def _rows(self, table: Table, key: dict[str, Any]) -> Any:
+        statement = STATEMENTS.data_by[(table.name, *key)]
+        return self._run(statement, {f"k_{name}": value for name, value in key.items()})
+
+    def _data(self, table: Table, **key: Any) -> Any:
+        row = self._rows(table, key).fetchone()
         return loads(row[0]) if row else None
+
+    def _all(self, table: Table, **key: Any) -> list[Any]:
+        return [loads(r[0]) for r in self._rows(table, key).fetchall()]
 
     # --- merchants ---------------------------------------------------------------------
     def add_point_of_sale(self, pos: PointOfSale) -> None:
         self._upsert(points_of_sale, {"shop_id": pos.shop_id}, {
             "convention_id": pos.convention_id, "login": pos.login,
             "key_version": pos.key_version, "data": dumps(pos.to_dict())})
+        self._merchants.pop(("shop", pos.shop_id), None)
 
     save_point_of_sale = add_point_of_sale
 
     def point_of_sale(self, shop_id: int) -> PointOfSale | None:
-        data = self._one(points_of_sale, points_of_sale.c.shop_id == shop_id)
-        return PointOfSale.from_dict(data) if data else None
+        if ("shop", shop_id) not in self._merchants:
+            data = self._data(points_of_sale, shop_id=shop_id)
+            self._merchants[("shop", shop_id)] = PointOfSale.from_dict(data) if data else None
+        return self._merchants[("shop", shop_id)]
 
     def points_of_sale(self) -> list[PointOfSale]:
         rows = self.conn.execute(select(points_of_sale.c.data).order_by(points_of_sale.c.shop_id))
         return [PointOfSale.from_dict(loads(r[0])) for r in rows]
 
     def points_of_sale_with_key_version(self, key_version: str) -> list[PointOfSale]:
-        rows = self.conn.execute(select(points_of_sale.c.data).where(points_of_sale.c.key_version == key_version))
-        return [PointOfSale.from_dict(loads(r[0])) for r in rows]
+        return [PointOfSale.from_dict(d) for d in self._all(points_of_sale, key_version=key_version)]
 
     def add_service_provider(self, sp: ServiceProvider) -> None:
         self._upsert(service_providers, {"service_provider_id": sp.service_provider_id},
                      {"key_version": sp.key_version, "data": dumps(sp.to_dict())})
+        self._merchants.pop(("provider", sp.service_provider_id), None)
 
     def service_provider(self, service_provider_id: int) -> ServiceProvider | None:
-        data = self._one(service_providers, service_providers.c.service_provider_id == service_provider_id)
-        return ServiceProvider.from_dict(data) if data else None
+        if ("provider", service_provider_id) not in self._merchants:
+            data = self._data(service_providers, service_provider_id=service_provider_id)
+            self._merchants[("provider", service_provider_id)] = ServiceProvider.from_dict(data) if data else None
+        return self._merchants[("provider", service_provider_id)]
 
     def service_providers(self) -> list[ServiceProvider]:
         rows = self.conn.execute(select(service_providers.c.data).order_by(service_providers.c.service_provider_id))
         return [ServiceProvider.from_dict(loads(r[0])) for r in rows]
 
     def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
-        rows = self.conn.execute(
-            select(service_providers.c.data).where(service_providers.c.key_version == key_version))
-        return [ServiceProvider.from_dict(loads(r[0])) for r in rows]
+        return [ServiceProvider.from_dict(d) for d in self._all(service_providers, key_version=key_version)]
 
     # --- beneficiaries -------------------------------------------------------------------
     def save_beneficiary(self, beneficiary: Beneficiary) -> None:
@@ -286,11 +372,11 @@ class StoreSession:
                      {"email": beneficiary.email.lower(), "data": dumps(beneficiary.to_dict())})
 
     def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
-        data = self._one(beneficiaries, beneficiaries.c.beneficiary_id == beneficiary_id)
+        data = self._data(beneficiaries, beneficiary_id=beneficiary_id)
         return Beneficiary.from_dict(data) if data else None
 
     def beneficiary_by_email(self, email: str) -> Beneficiary | None:
-        data = self._one(beneficiaries, beneficiaries.c.email == email.lower())
+        data = self._data(beneficiaries, email=email.lower())
         return Beneficiary.from_dict(data) if data else None
 
     def beneficiaries(self) -> list[Beneficiary]:
@@ -306,19 +392,17 @@ class StoreSession:
         self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
 
     def transaction(self, transaction_id: str) -> Transaction | None:
-        data = self._one(transactions, transactions.c.transaction_id == transaction_id)
+        data = self._data(transactions, transaction_id=transaction_id)
         return Transaction.from_dict(data) if data else None
 
     def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                              payment_id: str) -> Transaction | None:
-        key = order_key(shop_id, service_provider_id, now, order_id, payment_id)
-        data = self._one(transactions, transactions.c.order_key == key)
+        data = self._data(transactions, order_key=order_key(shop_id, service_provider_id, now, order_id, payment_id))
         return Transaction.from_dict(data) if data else None
 
     def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
         """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
-        data = self._one(transactions, transactions.c.beneficiary_id == beneficiary_id,
-                         transactions.c.state == PROCESSING)
+        data = self._data(transactions, beneficiary_id=beneficiary_id, state=PROCESSING)
         return Transaction.from_dict(data) if data else None
 
     def transactions(self, shop_ids: list[int] | None = None) -> list[Transaction]:
@@ -346,13 +430,13 @@ class StoreSession:
         self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
 
     def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
-        data = self._one(pre_transactions, pre_transactions.c.pre_transaction_id == pre_transaction_id)
+        data = self._data(pre_transactions, pre_transaction_id=pre_transaction_id)
         return PreTransaction.from_dict(data) if data else None
 
     def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                                  pre_payment_id: str) -> PreTransaction | None:
         key = order_key(shop_id, service_provider_id, now, order_id, pre_payment_id)
-        data = self._one(pre_transactions, pre_transactions.c.order_key == key)
+        data = self._data(pre_transactions, order_key=key)
         return PreTransaction.from_dict(data) if data else None
 
     def pre_transactions(self, shop_ids: list[int] | None = None) -> list[PreTransaction]:
@@ -364,18 +448,18 @@ class StoreSession:
     # --- timers ----------------------------------------------------------------------------------
     def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:
         if due is None:
-            self.conn.execute(delete(timers).where(timers.c.kind == kind, timers.c.ref == ref))
-        else:
-            self._upsert(timers, {"kind": kind, "ref": ref}, {"due_us": to_us(due)})
+            self._run(STATEMENTS.delete_timer, {"k_kind": kind, "k_ref": ref})
+            return
+        self._upsert(timers, {"kind": kind, "ref": ref}, {"due_us": to_us(due)})
+        if self.earliest_timer is None or due < self.earliest_timer:
+            self.earliest_timer = due
 
     def next_timer(self) -> tuple[datetime, str, str] | None:
-        row = self.conn.execute(
-            select(timers.c.due_us, timers.c.kind, timers.c.ref)
-            .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1)).first()
+        row = self._run(STATEMENTS.next_timer, {}).fetchone()
         return (from_us(row[0]), row[1], row[2]) if row else None
 
     def timer(self, kind: str, ref: str) -> datetime | None:
-        row = self.conn.execute(select(timers.c.due_us).where(timers.c.kind == kind, timers.c.ref == ref)).first()
+        row = self._run(STATEMENTS.timer, {"k_kind": kind, "k_ref": ref}).fetchone()
         return from_us(row[0]) if row else None
 
     def timers(self) -> list[tuple[datetime, str, str]]:
@@ -385,7 +469,7 @@ class StoreSession:
     # --- events, webhooks, emails ------------------------------------------------------------------
     def add_events(self, new_events: list[Event]) -> None:
         if new_events:
-            self.conn.execute(events.insert(), [
+            self._compiled.run_many(self._raw, STATEMENTS.insert["events"], [
                 {"at_us": to_us(e.at), "name": e.name, "ref": e.ref, "data": dumps(e.data)} for e in new_events])
 
     def events(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
@@ -424,7 +508,7 @@ class StoreSession:
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute(select(meta.c.value).where(meta.c.key == key)).first()
+        row = self._run(STATEMENTS.meta, {"k_key": key}).fetchone()
         return loads(row[0]) if row else default
 
     def set_meta(self, key: str, value: Any) -> None:

@@ -7,12 +7,13 @@ belongs to, so a cancellation re-credits exactly what was taken.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from . import errors
 from .events import RecordsEvents
+from .records import to_plain
 
 BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device", "low_balance")
 DEVICE_ACTIVE = "ACTIVE"
@@ -136,9 +137,7 @@ class Beneficiary(RecordsEvents):
 
     # --- storage ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("_events", None)
-        return data
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Beneficiary:

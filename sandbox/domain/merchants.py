@@ -8,8 +8,10 @@ and acts for the shops linked to it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+from .records import to_plain
 
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
@@ -40,7 +42,7 @@ class PointOfSale:
         return service_provider_id in self.service_provider_ids
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PointOfSale:
@@ -55,7 +57,7 @@ class ServiceProvider:
     key: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ServiceProvider:

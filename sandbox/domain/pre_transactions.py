@@ -8,12 +8,13 @@ expiration date ends it (EXPIRED), but never while a transaction is still runnin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
 from .events import RecordsEvents
+from .records import to_plain
 from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_MODES
 
 CREATED, PROCESSING, AUTHORIZING = "CREATED", "PROCESSING", "AUTHORIZING"
@@ -172,9 +173,7 @@ class PreTransaction(RecordsEvents):
         return self.state in FINAL_STATES
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("_events", None)
-        return data
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreTransaction:

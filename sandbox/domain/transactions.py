@@ -7,12 +7,13 @@ stamps the dates and records a past-tense event.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
 from .events import RecordsEvents
+from .records import to_plain
 
 INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
 DELAYED, NO_SLIP_FOUND, CONSIGNED, PAID = "DELAYED", "NO_SLIP_FOUND", "CONSIGNED", "PAID"
@@ -296,9 +297,7 @@ class Transaction(RecordsEvents):
         return self.authorization.amount if self.authorization else 0
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("_events", None)
-        return data
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transaction:
