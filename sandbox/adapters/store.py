@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    bindparam,
     Column,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
