@@ -77,12 +77,11 @@ def _serve(args: argparse.Namespace) -> int:
         monkey.patch_all()
     import logging
     import secrets
-    import signal
 
     from .domain.dates import parse_date
     from .services import fixtures
     from .services.sandbox import Rules, Sandbox, Settings
-    from .web import create_app
+    from .web import create_app, server
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token = args.admin_token
@@ -100,18 +99,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
         return 2
     app = create_app(sandbox=sandbox, async_mode=args.server)
-    socketio = app.extensions["socketio"]
     sandbox.start()
     _print_banner(sandbox, fixtures.as_json(sandbox), args, token)
-
-    def _stop(*_: Any) -> None:
-        socketio.stop()
-        sandbox.stop()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        socketio.run(app, host=args.host, port=args.port, log_output=False, allow_unsafe_werkzeug=True)
+        server.run(app, args.host, args.port, args.server)
     except KeyboardInterrupt:
         pass
     finally:

@@ -183,7 +183,9 @@ class Store:
         if self.in_memory:
             self.engine: Engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         elif self.is_sqlite:
-            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            # Every session ends in COMMIT or ROLLBACK, so the pool need not roll back again on return.
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                        pool_reset_on_return=None)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         if self.is_sqlite:

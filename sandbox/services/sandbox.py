@@ -10,7 +10,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from .unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 KIT_BASE_PATH = "/acquisition/api/public/v1"
+MAX_SLEEP_S = 5.0  # the wall-clock worker looks at least this often
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Sandbox:
         self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
                                     timeout_s=settings.webhook_timeout_s)
         self._wake = threading.Condition()
+        self._next_wake = datetime.max.replace(tzinfo=UTC)  # when the worker will look again (sandbox time)
         self._stopping = False
         self._worker: threading.Thread | None = None
         self._boot()
@@ -144,19 +146,28 @@ class Sandbox:
         while not self._stopping:
             try:
                 scheduler.fire_due(self)
-                wait = scheduler.seconds_to_next(self)
             except Exception:
                 log.exception("scheduler pass failed")
-                wait = 1.0
+            # Deciding how long to sleep and sleeping happen under the lock commits notify
+            # through, so a deadline committed meanwhile is never missed.
             with self._wake:
-                if not self._stopping:
-                    self._wake.wait(timeout=min(wait, 1.0))
+                if self._stopping:
+                    break
+                try:
+                    wait = min(scheduler.seconds_to_next(self), MAX_SLEEP_S)
+                except Exception:
+                    log.exception("scheduler look-ahead failed")
+                    wait = 1.0
+                self._next_wake = self.clock.now() + timedelta(seconds=wait * self.clock.speed)
+                self._wake.wait(timeout=wait)
+                self._next_wake = datetime.min.replace(tzinfo=UTC)  # awake: every commit may matter
 
     # --- units of work and what follows them -------------------------------------------------
     def uow(self, now: datetime | None = None) -> UnitOfWork:
         return UnitOfWork(self, now)
 
-    def after_commit(self, events: list[Event], deliveries: list[dict[str, Any]], saved: list[Any]) -> None:
+    def after_commit(self, events: list[Event], deliveries: list[dict[str, Any]], saved: list[Any],
+                     earliest_timer: datetime | None = None) -> None:
         for delivery in deliveries:
             self.sender.submit(delivery)
         for listener in self.listeners:
@@ -164,9 +175,10 @@ class Sandbox:
                 listener(events, saved)
             except Exception:
                 log.exception("listener failed")
-        if self._worker is not None:
+        if self._worker is not None and earliest_timer is not None:
             with self._wake:
-                self._wake.notify_all()
+                if earliest_timer < self._next_wake:  # sooner than the worker planned to look
+                    self._wake.notify_all()
 
     def _record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
         with self.store.session() as s:

@@ -42,9 +42,10 @@ class UnitOfWork:
             except BaseException as error:
                 self._context.__exit__(type(error), error, error.__traceback__)
                 raise
+        earliest_timer = self.session.earliest_timer
         result = self._context.__exit__(exc_type, exc, tb)
         if exc_type is None:
-            self.sandbox.after_commit(self._events, deliveries, self._saved)
+            self.sandbox.after_commit(self._events, deliveries, self._saved, earliest_timer)
         return result
 
     def save(self, entity: Transaction | PreTransaction | Beneficiary) -> None:

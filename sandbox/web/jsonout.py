@@ -23,8 +23,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _kit_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_date(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(plain(body), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_kit_date)
     response = Response(text, status=status, mimetype="application/json")
     response.headers["Content-Type"] = "application/json; charset=utf-8"
     for name, value in (headers or {}).items():

@@ -1,0 +1,44 @@
+"""Serving the app: gevent's WSGI server (default) or Werkzeug's threaded one."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+from contextlib import suppress
+from typing import Any
+
+from flask import Flask
+
+
+def run(app: Flask, host: str, port: int, server: str) -> None:
+    """Serve until SIGINT or SIGTERM; then return (or raise KeyboardInterrupt) so the caller cleans up."""
+    socketio = app.extensions["socketio"]
+    if server == "gevent":
+        import gevent
+
+        # gevent runs signal handlers in a greenlet of their own: stop the server from there.
+        gevent.signal_handler(signal.SIGTERM, lambda: socketio.wsgi_server.stop(timeout=1))
+        socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler())
+    else:
+        def _terminate(*_: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _terminate)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # Flask-SocketIO ignores log_output here
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+
+
+def _no_delay_handler() -> type:
+    from gevent import pywsgi
+
+    class NoDelayHandler(pywsgi.WSGIHandler):
+        """pywsgi writes headers and body separately; with Nagle on, the body of every response after
+        the first on a keep-alive connection waits ~40 ms for the client's delayed ACK."""
+
+        def handle(self) -> Any:
+            with suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return super().handle()
+
+    return NoDelayHandler
