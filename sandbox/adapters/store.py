@@ -209,7 +209,7 @@ class Store:
 
         @event.listens_for(self.engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # take the write lock now
 
     @contextmanager
     def session(self) -> Iterator[StoreSession]:

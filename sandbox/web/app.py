@@ -105,11 +105,12 @@ def _register_push(socketio: SocketIO, sandbox: Sandbox) -> None:
                 for attr in ("beneficiary_id", "contact_beneficiary_id"):
                     if getattr(entity, attr, None):
                         rooms.add(f"beneficiary:{getattr(entity, attr)}")
+        occupied = socketio.server.manager.rooms.get("/", {})
         for event in events:
-            payload = plain({"type": event.name, "ref": event.ref, "at": event.at, "data": event.data})
-            socketio.emit("event", payload, to="timeline")
-            for room in rooms_of.get(event.ref, ()):
-                socketio.emit("event", payload, to=room)
+            rooms = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if occupied.get(room)]
+            if rooms:
+                payload = plain({"type": event.name, "ref": event.ref, "at": event.at, "data": event.data})
+                socketio.emit("event", payload, to=rooms)
 
     sandbox.listeners.append(push)
 
