@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from ..domain.beneficiaries import Beneficiary
@@ -193,6 +193,7 @@ class Store:
         # One writer at a time inside this process (SQLite has one writer anyway; the
         # in-memory database shares one connection between threads).
         self.lock = threading.RLock() if self.is_sqlite else None
+        self._raw: Any = None
         metadata.create_all(self.engine)
         self.compiled = CompiledStatements(self.engine.dialect)
 
@@ -207,27 +208,36 @@ class Store:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
-        @event.listens_for(self.engine, "begin")
-        def _begin(conn: Any) -> None:
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # take the write lock now
-
     @contextmanager
     def session(self) -> Iterator[StoreSession]:
-        if self.lock is not None:
-            self.lock.acquire()
-        try:
+        if self.lock is None:  # a server database: pooled connections, one per session
             with self.engine.begin() as conn:
-                yield StoreSession(conn, self.compiled)
-        finally:
-            if self.lock is not None:
-                self.lock.release()
+                yield StoreSession(conn.connection.driver_connection, self.compiled)
+            return
+        with self.lock:  # SQLite: one connection, one transaction at a time in this process
+            raw = self._sqlite_connection()
+            raw.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write
+            try:
+                yield StoreSession(raw, self.compiled)
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+
+    def _sqlite_connection(self) -> Any:
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()
+        return self._raw.driver_connection
 
     def drop_all(self) -> None:
         with self.session() as s:
             for table in reversed(metadata.sorted_tables):
-                s.conn.execute(delete(table))
+                s._run(delete(table), cache=False)
 
     def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         self.engine.dispose()
 
 
@@ -244,7 +254,8 @@ class _Statements:
         self.insert: dict[str, Any] = {table.name: table.insert() for table in metadata.sorted_tables}
         keys = {"points_of_sale": ("shop_id",), "service_providers": ("service_provider_id",),
                 "beneficiaries": ("beneficiary_id",), "transactions": ("transaction_id",),
-                "pre_transactions": ("pre_transaction_id",), "timers": ("kind", "ref"), "meta": ("key",)}
+                "pre_transactions": ("pre_transaction_id",), "timers": ("kind", "ref"), "meta": ("key",),
+                "webhooks": ("delivery_id",)}
         self.keys = keys
         for name, columns in keys.items():
             table = metadata.tables[name]
@@ -261,6 +272,23 @@ class _Statements:
         self.next_timer = (select(timers.c.due_us, timers.c.kind, timers.c.ref)
                            .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1))
         self.meta = select(meta.c.value).where(*_keyed(meta, "key"))
+        self.all_data = {table.name: select(table.c.data).order_by(*table.primary_key.columns)
+                         for table in (points_of_sale, service_providers, beneficiaries)}
+        self.transactions_of_beneficiary = (select(transactions.c.data)
+                                            .where(*_keyed(transactions, "beneficiary_id"))
+                                            .order_by(transactions.c.created_us, transactions.c.transaction_id))
+        self.count_transactions = select(transactions.c.state, func.count()).group_by(transactions.c.state)
+        self.timers = select(timers.c.due_us, timers.c.kind, timers.c.ref).order_by(
+            timers.c.due_us, timers.c.kind, timers.c.ref)
+        self.events_after = (select(events.c.seq, events.c.at_us, events.c.name, events.c.ref, events.c.data)
+                             .where(events.c.seq > bindparam("k_after")).order_by(events.c.seq))
+        self.insert_webhook = webhooks.insert().returning(webhooks.c.delivery_id)
+        self.webhook_columns = (webhooks.c.delivery_id, webhooks.c.url, webhooks.c.state, webhooks.c.created_us,
+                                webhooks.c.body, webhooks.c.attempts)
+        self.webhooks = select(*self.webhook_columns).order_by(webhooks.c.delivery_id)
+        self.webhooks_in_state = self.webhooks.where(*_keyed(webhooks, "state"))
+        self.emails = select(emails.c.recipient, emails.c.subject, emails.c.text, emails.c.html,
+                             emails.c.at_us).order_by(emails.c.email_id)
 
 
 STATEMENTS = _Statements()
@@ -275,22 +303,30 @@ class CompiledStatements:
 
     def __init__(self, dialect: Any) -> None:
         self.dialect = dialect
-        self._cache: dict[tuple[int, tuple[str, ...]], tuple[str, list[str] | None, dict[str, Any]]] = {}
+        self._cache: dict[tuple[Any, tuple[str, ...]], tuple[str, list[str] | None, dict[str, Any]]] = {}
 
-    def _args(self, statement: Any, params: dict[str, Any]) -> tuple[str, Any]:
-        key = (id(statement), tuple(params))
-        entry = self._cache.get(key)
-        if entry is None:
-            compiled = statement.compile(dialect=self.dialect, column_keys=list(params))
-            order = list(compiled.positiontup) if compiled.positiontup is not None else None
-            entry = self._cache[key] = (str(compiled), order, dict(compiled.params))  # e.g. LIMIT's value
+    def _compile(self, statement: Any, names: tuple[str, ...]) -> tuple[str, list[str] | None, dict[str, Any]]:
+        compiled = statement.compile(dialect=self.dialect, column_keys=list(names),
+                                     compile_kwargs={"render_postcompile": True})
+        order = list(compiled.positiontup) if compiled.positiontup is not None else None
+        return str(compiled), order, dict(compiled.params)  # params: values bound at build time (LIMIT, IN)
+
+    def _args(self, statement: Any, params: dict[str, Any], cache: bool = True) -> tuple[str, Any]:
+        """SQL and arguments; fixed statements (kept alive by the cache) are compiled once."""
+        names = tuple(params)
+        if cache:
+            entry = self._cache.get((statement, names))
+            if entry is None:
+                entry = self._cache[(statement, names)] = self._compile(statement, names)
+        else:
+            entry = self._compile(statement, names)
         sql, order, defaults = entry
         values = {**defaults, **params} if defaults else params
         return sql, [values[name] for name in order] if order is not None else values
 
-    def run(self, raw: Any, statement: Any, params: dict[str, Any]) -> Any:
+    def run(self, raw: Any, statement: Any, params: dict[str, Any], cache: bool = True) -> Any:
         cursor = raw.cursor()
-        cursor.execute(*self._args(statement, params))
+        cursor.execute(*self._args(statement, params, cache))
         return cursor
 
     def run_many(self, raw: Any, statement: Any, rows: list[dict[str, Any]]) -> None:
@@ -302,15 +338,17 @@ class CompiledStatements:
 class StoreSession:
     """Reads and writes inside one database transaction."""
 
-    def __init__(self, conn: Connection, compiled: CompiledStatements) -> None:
-        self.conn = conn
+    def __init__(self, raw: Any, compiled: CompiledStatements) -> None:
+        self._raw = raw  # the driver's connection, inside an open transaction
         self._compiled = compiled
-        self._raw = conn.connection.driver_connection
         self.earliest_timer: datetime | None = None  # the earliest deadline this session set
         self._merchants: dict[tuple[str, int], Any] = {}  # read once per session
 
-    def _run(self, statement: Any, params: dict[str, Any]) -> Any:
-        return self._compiled.run(self._raw, statement, params)
+    def _run(self, statement: Any, params: dict[str, Any] | None = None, cache: bool = True) -> Any:
+        return self._compiled.run(self._raw, statement, params or {}, cache)
+
+    def _column(self, statement: Any, params: dict[str, Any] | None = None, cache: bool = True) -> list[Any]:
+        return [loads(row[0]) for row in self._run(statement, params, cache).fetchall()]
 
     def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         params = {f"k_{name}": value for name, value in key.items()}
@@ -344,8 +382,7 @@ class StoreSession:
         return self._merchants[("shop", shop_id)]
 
     def points_of_sale(self) -> list[PointOfSale]:
-        rows = self.conn.execute(select(points_of_sale.c.data).order_by(points_of_sale.c.shop_id))
-        return [PointOfSale.from_dict(loads(r[0])) for r in rows]
+        return [PointOfSale.from_dict(d) for d in self._column(STATEMENTS.all_data["points_of_sale"])]
 
     def points_of_sale_with_key_version(self, key_version: str) -> list[PointOfSale]:
         return [PointOfSale.from_dict(d) for d in self._all(points_of_sale, key_version=key_version)]
@@ -362,8 +399,7 @@ class StoreSession:
         return self._merchants[("provider", service_provider_id)]
 
     def service_providers(self) -> list[ServiceProvider]:
-        rows = self.conn.execute(select(service_providers.c.data).order_by(service_providers.c.service_provider_id))
-        return [ServiceProvider.from_dict(loads(r[0])) for r in rows]
+        return [ServiceProvider.from_dict(d) for d in self._column(STATEMENTS.all_data["service_providers"])]
 
     def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
         return [ServiceProvider.from_dict(d) for d in self._all(service_providers, key_version=key_version)]
@@ -382,8 +418,7 @@ class StoreSession:
         return Beneficiary.from_dict(data) if data else None
 
     def beneficiaries(self) -> list[Beneficiary]:
-        rows = self.conn.execute(select(beneficiaries.c.data).order_by(beneficiaries.c.beneficiary_id))
-        return [Beneficiary.from_dict(loads(r[0])) for r in rows]
+        return [Beneficiary.from_dict(d) for d in self._column(STATEMENTS.all_data["beneficiaries"])]
 
     # --- transactions ----------------------------------------------------------------------
     def save_transaction(self, tx: Transaction) -> None:
@@ -411,16 +446,14 @@ class StoreSession:
         query = select(transactions.c.data).order_by(transactions.c.created_us, transactions.c.transaction_id)
         if shop_ids is not None:
             query = query.where(transactions.c.shop_id.in_(shop_ids))
-        return [Transaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+        return [Transaction.from_dict(d) for d in self._column(query, cache=False)]
 
     def transactions_of_beneficiary(self, beneficiary_id: str) -> list[Transaction]:
-        query = (select(transactions.c.data).where(transactions.c.beneficiary_id == beneficiary_id)
-                 .order_by(transactions.c.created_us))
-        return [Transaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+        rows = self._column(STATEMENTS.transactions_of_beneficiary, {"k_beneficiary_id": beneficiary_id})
+        return [Transaction.from_dict(d) for d in rows]
 
     def count_transactions(self) -> dict[str, int]:
-        rows = self.conn.execute(select(transactions.c.state, func.count()).group_by(transactions.c.state))
-        return {state: count for state, count in rows}
+        return {state: count for state, count in self._run(STATEMENTS.count_transactions).fetchall()}
 
     # --- pre-transactions ----------------------------------------------------------------------
     def save_pre_transaction(self, pre: PreTransaction) -> None:
@@ -445,7 +478,7 @@ class StoreSession:
         query = select(pre_transactions.c.data).order_by(pre_transactions.c.created_us)
         if shop_ids is not None:
             query = query.where(pre_transactions.c.shop_id.in_(shop_ids))
-        return [PreTransaction.from_dict(loads(r[0])) for r in self.conn.execute(query)]
+        return [PreTransaction.from_dict(d) for d in self._column(query, cache=False)]
 
     # --- timers ----------------------------------------------------------------------------------
     def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:
@@ -465,8 +498,7 @@ class StoreSession:
         return from_us(row[0]) if row else None
 
     def timers(self) -> list[tuple[datetime, str, str]]:
-        rows = self.conn.execute(select(timers.c.due_us, timers.c.kind, timers.c.ref).order_by(timers.c.due_us))
-        return [(from_us(r[0]), r[1], r[2]) for r in rows]
+        return [(from_us(r[0]), r[1], r[2]) for r in self._run(STATEMENTS.timers).fetchall()]
 
     # --- events, webhooks, emails ------------------------------------------------------------------
     def add_events(self, new_events: list[Event]) -> None:
@@ -474,39 +506,36 @@ class StoreSession:
             self._compiled.run_many(self._raw, STATEMENTS.insert["events"], [
                 {"at_us": to_us(e.at), "name": e.name, "ref": e.ref, "data": dumps(e.data)} for e in new_events])
 
-    def events(self, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        query = select(events).where(events.c.seq > after).order_by(events.c.seq)
-        if limit:
-            query = query.limit(limit)
-        return [{"seq": r.seq, "at": from_us(r.at_us), "type": r.name, "ref": r.ref, "data": loads(r.data)}
-                for r in self.conn.execute(query)]
+    def events(self, after: int = 0) -> list[dict[str, Any]]:
+        rows = self._run(STATEMENTS.events_after, {"k_after": after}).fetchall()
+        return [{"seq": seq, "at": from_us(at_us), "type": name, "ref": ref, "data": loads(data)}
+                for seq, at_us, name, ref, data in rows]
 
     def add_webhook(self, url: str, body: dict[str, Any], now: datetime) -> int:
-        result = self.conn.execute(webhooks.insert().values(
-            url=url, state="pending", created_us=to_us(now), body=dumps(body), attempts="[]"))
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = self._run(STATEMENTS.insert_webhook, {"url": url, "state": "pending", "created_us": to_us(now),
+                                                     "body": dumps(body), "attempts": "[]"}).fetchone()
+        return int(row[0])
 
     def record_webhook_attempts(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
-        self.conn.execute(update(webhooks).where(webhooks.c.delivery_id == delivery_id)
-                          .values(state=state, attempts=dumps(attempts)))
+        self._run(STATEMENTS.update_by["webhooks"], {"state": state, "attempts": dumps(attempts),
+                                                     "k_delivery_id": delivery_id})
 
     def webhooks(self, state: str | None = None) -> list[dict[str, Any]]:
-        query = select(webhooks).order_by(webhooks.c.delivery_id)
         if state:
-            query = query.where(webhooks.c.state == state)
-        return [{"id": r.delivery_id, "url": r.url, "state": r.state, "createdAt": from_us(r.created_us),
-                 "body": loads(r.body), "attempts": loads(r.attempts)} for r in self.conn.execute(query)]
+            rows = self._run(STATEMENTS.webhooks_in_state, {"k_state": state}).fetchall()
+        else:
+            rows = self._run(STATEMENTS.webhooks).fetchall()
+        return [{"id": delivery_id, "url": url, "state": row_state, "createdAt": from_us(created_us),
+                 "body": loads(body), "attempts": loads(attempts)}
+                for delivery_id, url, row_state, created_us, body, attempts in rows]
 
     def add_email(self, recipient: str, subject: str, text: str, html: str, now: datetime) -> None:
-        self.conn.execute(emails.insert().values(
-            at_us=to_us(now), recipient=recipient, subject=subject, text=text, html=html))
+        self._run(STATEMENTS.insert["emails"], {"at_us": to_us(now), "recipient": recipient, "subject": subject,
+                                                "text": text, "html": html})
 
     def emails(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(emails).order_by(emails.c.email_id))
-        return [{"to": r.recipient, "subject": r.subject, "text": r.text, "html": r.html, "at": from_us(r.at_us)}
-                for r in rows]
+        return [{"to": to, "subject": subject, "text": text, "html": html, "at": from_us(at_us)}
+                for to, subject, text, html, at_us in self._run(STATEMENTS.emails).fetchall()]
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
