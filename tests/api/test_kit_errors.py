@@ -23,43 +23,7 @@ from sandbox.client import KIT_PATH, KitClient, Reply, shop_client
 from sandbox.domain import errors, seal
 from sandbox.domain.ids import luhn_check_digit
 from sandbox.services.behaviours import wrong_pin
-
-# Kit §6.3, verbatim: errorCode -> (HTTP status, errorMessage).
-KIT_TABLE: dict[str, tuple[int, str]] = {
-    "BAD_REQUEST": (400, "Bad request"),
-    "INVALID_SEAL": (403, "The seal is invalid"),
-    "MERCHANT_NOT_ALLOWED": (403, "The merchant is not allowed"),
-    "OPERATION_TRANSACTION_NOT_ALLOWED": (403, "The operation on transaction is not allowed"),
-    "OPERATION_PRE_TRANSACTION_NOT_ALLOWED": (403, "The operation on pre-transaction amount is not allowed"),
-    "INSUFFICIENT_BALANCE": (403, "The balance is insufficient"),
-    "NO_TA_TRANSACTION_PENDING": (403, "No TA transaction is pending for this authorization"),
-    "TRANSACTION_NOT_VALIDATED_ON_TA_SIDE": (403, "Transaction was not validated on TA side"),
-    "TRANSACTION_VALIDATED_ON_TA_SIDE": (403, "Transaction was already validated on TA side"),
-    "TRANSACTION_NOT_FOUND": (404, "The transaction was not found"),
-    "BENEFICIARY_NOT_FOUND": (404, "The beneficiary was not found"),
-    "PRE_TRANSACTION_NOT_FOUND": (404, "The pre-transaction was not found"),
-    "POINT_OF_SALE_NOT_FOUND": (404, "The shopID is not recognized as a known point of sale"),
-    "Not Acceptable detail": (406, "Could not find acceptable representation"),
-    "OTHER_TRANSACTION_PENDING": (409, "Another transaction is pending"),
-    "INVALID_TRANSACTION_AMOUNT": (412, "The transaction amount is invalid"),
-    "INVALID_TRANSACTION_CURRENCY": (412, "The transaction currency is invalid"),
-    "INVALID_PAYER_AMOUNT": (412, "The payer amount is invalid"),
-    "INVALID_TSPD_MODE": (412, "The TSPD mode amount is invalid"),
-    "MISSING_CAPTURE_DATE": (412, "The capture date is mandatory for deferred capture mode"),
-    "INVALID_CAPTURE_DATE": (412, "The capture date is invalid"),
-    "MISSING_CAPTURE_TERM": (412, "The capture term is mandatory for deferred capture mode"),
-    "INVALID_CAPTURE_TERM": (412, "The capture term is invalid"),
-    "INVALID_EXPIRATION_DATE": (412, "The expiration date is invalid"),
-    "TRANSACTION_EXPIRED": (412, "The transaction has expired"),
-    "PRE_TRANSACTION_EXPIRED": (412, "The pre-transaction has expired"),
-    "INVALID_PRE_TRANSACTION_AMOUNT": (412, "The pre-transaction amount is invalid"),
-    "INVALID_PRE_TRANSACTION_CURRENCY": (412, "The pre-transaction currency is invalid"),
-    "VALIDATION_DEADLINE_EXCEEDED": (412, "The validation deadline has been exceeded"),
-    "INVALID_PAYERS_AUTHORIZATIONS": (412, "Payers’ authorizations are invalid"),
-    "NO_ACTIVE_DEVICE": (412, "The beneficiary has no active devices"),
-    "INTERNAL_SERVER_ERROR": (500, "internal server error"),
-    "TA_COMMUNICATION_ERROR": (502, "Failed to communicate with TA"),
-}
+from tests.kit_table import KIT_TABLE
 
 # They concern the bank-card complement ("TA"), which the sandbox does not simulate, or a failure.
 NEVER_PRODUCED = {

@@ -1,0 +1,68 @@
+"""Smoke test of `bench/bench_api.py`: a 1-second run with 2 clients prints its figures.
+
+Slow (it starts `ancv-sandbox serve` and load-generator processes): `./dev test -m slow`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench" / "bench_api.py"
+NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def run_bench(*extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(BENCH), "--clients", "2", "--seconds", "1", "--warmup", "0.5", *extra]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return done
+
+
+@pytest.mark.slow
+def test_bench_prints_both_rates_their_ratio_and_latencies() -> None:
+    out = run_bench().stdout
+
+    trivial = re.search(rf"^trivial\s+GET /_sandbox/health\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0\s", out, re.M)
+    kit = re.search(rf"^kit mix\s+sealed calls \(all four\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+0\s", out, re.M)
+    assert trivial and kit, out
+    for match in (trivial, kit):
+        rps, p50, p99 = (float(g) for g in match.groups())
+        assert rps > 0 and 0 < p50 <= p99, out
+    for op in ("create", "payer", "status", "cancel"):
+        assert re.search(rf"^\s+{op}\s+\S.*?\s{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$", out, re.M), out
+    lifecycles = re.search(rf"^payment lifecycles/s .*?\s{NUMBER}\s", out, re.M)
+    assert lifecycles and float(lifecycles.group(1)) > 0, out
+    ratio = re.search(rf"^ratio kit-mix calls/s / trivial req/s\s+{NUMBER}\s+\(target >= 0\.4: (MET|NOT MET)\)", out, re.M)
+    assert ratio, out
+    expected = float(kit.group(1)) / float(trivial.group(1))
+    assert float(ratio.group(1)) == pytest.approx(expected, abs=0.011), out
+    if abs(float(ratio.group(1)) - 0.4) > 0.005:  # the verdict uses the unrounded ratio
+        assert (ratio.group(2) == "MET") == (float(ratio.group(1)) >= 0.4), out
+    assert re.search(r"^machine\s+\d+ CPUs .*Python \d+\.\d+", out, re.M), out
+    assert re.search(r"^server\s+ancv-sandbox serve --server gevent --db file --clock wall", out, re.M), out
+    assert re.search(r"^load\s+2 clients .* 1 s per phase", out, re.M), out
+
+
+@pytest.mark.slow
+def test_bench_json_summary() -> None:
+    report: dict[str, Any] = json.loads(run_bench("--json").stdout)
+
+    trivial, kit = report["phases"]["trivial"], report["phases"]["kit"]
+    for phase in (trivial, kit):
+        assert phase["rps"] > 0 and phase["errors"] == 0
+        assert 0 < phase["p50Ms"] <= phase["p99Ms"]
+    assert set(kit["operations"]) == {"create", "payer", "status", "cancel"}
+    assert kit["lifecyclesPerS"] > 0 and kit["failedLifecycles"] == 0
+    assert report["ratio"] == pytest.approx(kit["rps"] / trivial["rps"])
+    assert report["meetsTarget"] == (report["ratio"] >= 0.4)
+    assert report["config"]["clients"] == 2 and report["config"]["server"] == "gevent"
+    assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
+    assert report["server"]["stopped"]  # the server was stopped
