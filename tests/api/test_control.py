@@ -113,3 +113,10 @@ def test_minimum_amount_is_a_setting_like_the_older_guides_20_euros(world):
     assert (low.status, low["errorCode"]) == (412, "INVALID_TRANSACTION_AMOUNT")
     assert low_request["errorCode"] == "INVALID_PRE_TRANSACTION_AMOUNT"
     assert kit.create_transaction("ok", "1", 2000).status == 201
+
+
+def test_every_setting_is_documented_in_the_control_openapi_document(world):
+    from sandbox.web.docs import document
+
+    documented = set(document("control")["components"]["schemas"]["Settings"]["properties"])
+    assert set(world.control.settings()) == documented
