@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from sandbox.services.sandbox import Rules, Sandbox, Settings
 from sandbox.web import create_app
 
 START = datetime.fromisoformat("2026-06-02T08:00:00+00:00")  # a Tuesday
+# Run the suite on another database: ANCV_SANDBOX_TEST_DB=postgresql+psycopg://user@host:port/db
+TEST_DB = os.environ.get("ANCV_SANDBOX_TEST_DB")
 
 
 class World:
@@ -79,9 +82,22 @@ class World:
         return self.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])["transaction"]
 
 
+def fresh_test_database() -> str | None:
+    """None (in memory), or the emptied ANCV_SANDBOX_TEST_DB."""
+    if TEST_DB:
+        from sandbox.adapters.store import Store, metadata
+
+        store = Store(TEST_DB)
+        metadata.drop_all(store.engine)
+        store.close()
+    return TEST_DB
+
+
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"clock": "virtual", "start": START, "seed": 42, "webhook_timeout_s": 2.0,
                               "rules": Rules(thinkTimeSeconds=3.0)}
+    if "db" not in overrides:
+        values["db"] = fresh_test_database()
     values.update(overrides)
     return Settings(**values)
 
