@@ -1,6 +1,6 @@
-"""Smoke test of `bench/bench_api.py`: a 1-second run with 2 clients prints its figures.
+"""Smoke tests of the benchmarks: `bench/bench_api.py` (a 1-second run with 2 clients) and `bench/kit_cost.py`.
 
-Slow (it starts `ancv-sandbox serve` and load-generator processes): `./dev test -m slow`.
+Slow (they start `ancv-sandbox serve`, load-generator processes, a whole app): `./dev test -m slow`.
 """
 
 from __future__ import annotations
@@ -66,3 +66,19 @@ def test_bench_json_summary() -> None:
     assert report["config"]["clients"] == 2 and report["config"]["server"] == "gevent"
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
     assert report["server"]["stopped"]  # the server was stopped
+
+
+@pytest.mark.slow
+def test_kit_cost_prints_cpu_per_call_and_the_statements_of_each_operation() -> None:
+    command = [sys.executable, str(ROOT / "bench" / "kit_cost.py"), "--lifecycles", "20", "--health", "50",
+               "--statements"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    out = done.stdout
+
+    assert re.search(rf"^CPU per Kit call .*:\s+{NUMBER} ms$", out, re.M), out
+    assert re.search(rf"^CPU per GET /_sandbox/health:\s+{NUMBER} ms$", out, re.M), out
+    for op in ("create", "payer", "status", "cancel"):
+        counted = re.search(rf"^\s+{op}\s+(\d+)\s+\((.*)\)$", out, re.M)
+        assert counted and int(counted.group(1)) > 0 and "BEGIN 1" in counted.group(2), out
+    assert re.search(rf"^\s+as the store runs it .*\s{NUMBER} us$", out, re.M), out

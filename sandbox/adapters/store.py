@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -72,6 +73,8 @@ transactions = Table(
     Column("order_key", String(200), index=True),
     Column("created_us", BigInteger, index=True),
     Column("data", Text, nullable=False),
+    # "the beneficiary's payment in progress" must not scan the beneficiary's whole history
+    Index("ix_transactions_beneficiary_state", "beneficiary_id", "state"),
 )
 pre_transactions = Table(
     "pre_transactions", metadata,

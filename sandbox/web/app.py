@@ -107,10 +107,10 @@ def _register_push(socketio: SocketIO, sandbox: Sandbox) -> None:
                         rooms.add(f"beneficiary:{getattr(entity, attr)}")
         occupied = socketio.server.manager.rooms.get("/", {})
         for event in events:
-            rooms = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if occupied.get(room)]
-            if rooms:
+            targets = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if occupied.get(room)]
+            if targets:
                 payload = plain({"type": event.name, "ref": event.ref, "at": event.at, "data": event.data})
-                socketio.emit("event", payload, to=rooms)
+                socketio.emit("event", payload, to=targets)
 
     sandbox.listeners.append(push)
 
