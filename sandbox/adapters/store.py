@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
+from ..domain.accounts import MerchantAccount
 from ..domain.beneficiaries import Beneficiary
 from ..domain.dates import paris_day
 from ..domain.events import Event
@@ -116,6 +117,11 @@ emails = Table(
     Column("subject", String(255), nullable=False),
     Column("text", Text, nullable=False),
     Column("html", Text, nullable=False),
+)
+accounts = Table(
+    "accounts", metadata,
+    Column("login", String(12), primary_key=True),
+    Column("data", Text, nullable=False),
 )
 meta = Table(
     "meta", metadata,
@@ -258,6 +264,7 @@ class _Statements:
         keys = {"points_of_sale": ("shop_id",), "service_providers": ("service_provider_id",),
                 "beneficiaries": ("beneficiary_id",), "transactions": ("transaction_id",),
                 "pre_transactions": ("pre_transaction_id",), "timers": ("kind", "ref"), "meta": ("key",),
+                "accounts": ("login",),
                 "webhooks": ("delivery_id",)}
         self.keys = keys
         for name, columns in keys.items():
@@ -268,7 +275,8 @@ class _Statements:
                                (beneficiaries, ("beneficiary_id",)), (beneficiaries, ("email",)),
                                (transactions, ("transaction_id",)), (transactions, ("order_key",)),
                                (transactions, ("beneficiary_id", "state")),
-                               (pre_transactions, ("pre_transaction_id",)), (pre_transactions, ("order_key",))]:
+                               (pre_transactions, ("pre_transaction_id",)), (pre_transactions, ("order_key",)),
+                               (accounts, ("login",))]:
             self.data_by[(table.name, *columns)] = select(table.c.data).where(*_keyed(table, *columns))
         self.timer = select(timers.c.due_us).where(*_keyed(timers, "kind", "ref"))
         self.delete_timer = delete(timers).where(*_keyed(timers, "kind", "ref"))
@@ -276,7 +284,7 @@ class _Statements:
                            .order_by(timers.c.due_us, timers.c.kind, timers.c.ref).limit(1))
         self.meta = select(meta.c.value).where(*_keyed(meta, "key"))
         self.all_data = {table.name: select(table.c.data).order_by(*table.primary_key.columns)
-                         for table in (points_of_sale, service_providers, beneficiaries)}
+                         for table in (points_of_sale, service_providers, beneficiaries, accounts)}
         self.transactions_of_beneficiary = (select(transactions.c.data)
                                             .where(*_keyed(transactions, "beneficiary_id"))
                                             .order_by(transactions.c.created_us, transactions.c.transaction_id))
@@ -406,6 +414,21 @@ class StoreSession:
 
     def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
         return [ServiceProvider.from_dict(d) for d in self._all(service_providers, key_version=key_version)]
+
+    # --- merchant accounts -----------------------------------------------------------------
+    def save_account(self, account: MerchantAccount) -> None:
+        self._upsert(accounts, {"login": account.login}, {"data": dumps(account.to_dict())})
+
+    def account(self, login: str) -> MerchantAccount | None:
+        data = self._data(accounts, login=login)
+        return MerchantAccount.from_dict(data) if data else None
+
+    def accounts(self) -> list[MerchantAccount]:
+        return [MerchantAccount.from_dict(d) for d in self._column(STATEMENTS.all_data["accounts"])]
+
+    def account_by_reset_token(self, token: str) -> MerchantAccount | None:
+        """The account a reset link belongs to (few accounts: a scan is fine)."""
+        return next((a for a in self.accounts() if a.reset_token == token), None)
 
     # --- beneficiaries -------------------------------------------------------------------
     def save_beneficiary(self, beneficiary: Beneficiary) -> None:

@@ -23,8 +23,7 @@ class PointOfSale:
     shop_id: int
     name: str
     convention_id: str  # 6 digits
-    login: str  # 12 digits
-    password: str
+    login: str  # 12 digits: the point d'accueil's account (see accounts.py)
     key_version: str
     key: str
     status: str = ACTIVE

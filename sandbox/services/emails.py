@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from ..domain.accounts import MerchantAccount
 from ..domain.dates import PARIS
 from ..domain.pre_transactions import PreTransaction
 
@@ -25,6 +26,24 @@ def euros(cents: int) -> str:
 
 def french_date(moment) -> str:  # noqa: ANN001
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %Hh%M")
+
+
+def password_reset(account: MerchantAccount, link: str) -> Message:
+    subject = "Espace dédié ANCV – réinitialisation de votre mot de passe"
+    text = (
+        f"Bonjour {account.holder_name},\n\nVous avez demandé à réinitialiser le mot de passe de votre compte "
+        f"{account.login}. Choisissez un nouveau mot de passe avec ce lien, valable 24 heures :\n{link}\n\n"
+        "Votre compte sera débloqué dès que le nouveau mot de passe sera enregistré.\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n\nL'ANCV\n"
+    )
+    html = (
+        f"<p>Bonjour {escape(account.holder_name)},</p><p>Vous avez demandé à réinitialiser le mot de passe de "
+        f"votre compte <strong>{escape(account.login)}</strong>.</p>"
+        f'<p><a href="{escape(link)}">Choisir un nouveau mot de passe</a> (lien valable 24 heures)</p>'
+        "<p>Votre compte sera débloqué dès que le nouveau mot de passe sera enregistré. Si vous n'êtes pas à "
+        "l'origine de cette demande, ignorez ce message.</p><p>L'ANCV</p>"
+    )
+    return Message(subject, text, html)
 
 
 def payment_request(pre: PreTransaction, url: str, qr_base64: str, merchant: str) -> Message:

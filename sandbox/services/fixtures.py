@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
+from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
 from ..domain.ids import luhn_check_digit
 from ..domain.merchants import INACTIVE, PointOfSale, ServiceProvider
@@ -66,18 +67,27 @@ def build(seed: int, now: datetime) -> dict[str, list[Any]]:
         name=f"{fake.last_name()} Résa – moteur de réservation",
         key_version=f"version-{_digits(rng, 4)}", key=_key(rng))
     points: list[PointOfSale] = []
+    accounts: list[MerchantAccount] = []
     for kind, count, via_provider, status in CONVENTIONS:
         convention = _digits(rng, 6, "1")
         name = _business_name(fake, kind)
         city = fake.city()
+        holder = fake.name()
+        first_shop = len(points)
         for index in range(count):
             label = f"{name} – {POINT_NAMES[index]}" if count > 1 else name
-            points.append(PointOfSale(
+            pos = PointOfSale(
                 shop_id=int(_digits(rng, 8, "1")), name=label, convention_id=convention,
-                login=f"{convention}001{index + 1:03d}", password=f"Ptl-{_digits(rng, 6)}",
+                login=f"{convention}001{index + 1:03d}",
                 key_version=f"version-{_digits(rng, 4)}", key=_key(rng), status=status,
                 service_provider_ids=[provider.service_provider_id] if via_provider else [],
-                email=fake.company_email(), city=city, category=kind))
+                email=fake.company_email(), city=city, category=kind)
+            points.append(pos)
+            accounts.append(MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{_digits(rng, 6)}",
+                                            shop_ids=[pos.shop_id], email=pos.email, holder_name=holder))
+        accounts.append(MerchantAccount(
+            login=convention, kind=ADMINISTRATOR, password=f"Adm-{_digits(rng, 6)}",
+            shop_ids=[p.shop_id for p in points[first_shop:]], email=points[first_shop].email, holder_name=holder))
     beneficiaries = []
     valid_from = now - timedelta(days=30)
     for index, behaviour in enumerate(["manual", *BEHAVIOURS]):
@@ -94,7 +104,8 @@ def build(seed: int, now: datetime) -> dict[str, list[Any]]:
                 Allocation(f"{number}-1", balance * 3 // 5, valid_from, _end_of_year(now.year + 1)),
                 Allocation(f"{number}-2", balance - balance * 3 // 5, valid_from, _end_of_year(now.year + 2)),
             ]))
-    return {"service_providers": [provider], "points_of_sale": points, "beneficiaries": beneficiaries}
+    return {"service_providers": [provider], "points_of_sale": points, "accounts": accounts,
+            "beneficiaries": beneficiaries}
 
 
 def _luhn_number(rng: random.Random) -> str:
@@ -123,6 +134,8 @@ def load(sandbox: Sandbox, seed: int) -> None:
             uow.session.add_service_provider(sp)
         for pos in world["points_of_sale"]:
             uow.session.add_point_of_sale(pos)
+        for account in world["accounts"]:
+            uow.session.save_account(account)
         for beneficiary in world["beneficiaries"]:
             uow.save(beneficiary)
         uow.session.set_meta("seed", seed)
@@ -138,6 +151,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
     sandbox.rng.seed(f"{seed}:0")
     with sandbox.store.session() as s:
         s.set_meta("generation", 0)
+        s.set_meta("secret_key", sandbox.secret_key)
         if sandbox.clock.mode == "virtual":
             s.set_meta("clock_now", sandbox.clock.now())
     assert seed is not None
@@ -149,14 +163,19 @@ def as_json(sandbox: Sandbox) -> dict[str, Any]:
     """`GET /_sandbox/fixtures` (SPEC §9): credentials and balances as they are now."""
     with sandbox.uow() as uow:
         now = uow.now
+        accounts = {a.login: a for a in uow.session.accounts()}
         return {
             "serviceProviders": [
                 {"serviceProviderId": sp.service_provider_id, "name": sp.name, "keyVersion": sp.key_version,
                  "key": sp.key} for sp in uow.session.service_providers()],
             "pointsOfSale": [
                 {"shopId": p.shop_id, "name": p.name, "conventionId": p.convention_id, "login": p.login,
-                 "password": p.password, "keyVersion": p.key_version, "key": p.key, "status": p.status,
+                 "password": accounts[p.login].password, "keyVersion": p.key_version, "key": p.key,
+                 "status": p.status,
                  "serviceProviderIds": p.service_provider_ids} for p in uow.session.points_of_sale()],
+            "conventions": [
+                {"conventionId": a.login, "password": a.password, "holder": a.holder_name, "shopIds": a.shop_ids}
+                for a in accounts.values() if a.kind == ADMINISTRATOR],
             "beneficiaries": [
                 {"beneficiaryId": b.beneficiary_id, "email": b.email, "password": b.password, "pin": b.pin,
                  "balance": b.available(now), "behaviour": b.behaviour} for b in uow.session.beneficiaries()],

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..adapters.store import StoreSession
 from ..domain import wire
+from ..domain.accounts import MerchantAccount
 from ..domain.events import Event
 from ..domain.pre_transactions import ABORTED_BENEFICIARY, PreTransaction
 from ..domain.transactions import Transaction
@@ -40,17 +41,25 @@ def plan(events: list[Event], saved: list[Any], now: datetime, sandbox: Sandbox,
          session: StoreSession) -> list[Plan]:
     latest: dict[str, Any] = {}
     for entity in saved:
-        key = getattr(entity, "transaction_id", None) or getattr(entity, "pre_transaction_id", None)
-        if key and not isinstance(entity, dict):
+        key = (getattr(entity, "transaction_id", None) or getattr(entity, "pre_transaction_id", None)
+               or getattr(entity, "login", None))
+        if key:
             latest[f"{type(entity).__name__}:{key}"] = entity
     plans: list[Plan] = []
     for event in events:
         tx = latest.get(f"Transaction:{event.ref}")
         pre = latest.get(f"PreTransaction:{event.ref}")
+        account = latest.get(f"MerchantAccount:{event.ref}")
         if isinstance(tx, Transaction):
             plans.extend(_for_transaction(event, tx, now))
         elif isinstance(pre, PreTransaction):
             plans.extend(_for_pre_transaction(event, pre, now, sandbox, session))
+        elif isinstance(account, MerchantAccount) and event.name == "MerchantPasswordResetRequested":
+            assert account.reset_token is not None
+            from .merchant_accounts import reset_link
+
+            message = emails.password_reset(account, reset_link(sandbox, account.reset_token))
+            plans.append(Plan("email", account.email, subject=message.subject, text=message.text, html=message.html))
     return plans
 
 

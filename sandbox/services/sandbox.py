@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -110,6 +111,8 @@ class Sandbox:
             s.set_meta("generation", generation)
             saved_rules = s.get_meta("rules")
             pending = s.webhooks(state="pending")
+            self.secret_key = s.get_meta("secret_key") or secrets.token_hex(32)  # signs people's sessions
+            s.set_meta("secret_key", self.secret_key)
         if saved_rules:
             self.rules.update(saved_rules)
         if seed is None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.store import StoreSession
+from ..domain.accounts import MerchantAccount
 from ..domain.beneficiaries import Beneficiary
 from ..domain.events import Event
 from ..domain.pre_transactions import PreTransaction
@@ -48,13 +49,15 @@ class UnitOfWork:
             self.sandbox.after_commit(self._events, deliveries, self._saved, earliest_timer)
         return result
 
-    def save(self, entity: Transaction | PreTransaction | Beneficiary) -> None:
+    def save(self, entity: Transaction | PreTransaction | Beneficiary | MerchantAccount) -> None:
         if isinstance(entity, Transaction):
             self.session.save_transaction(entity)
         elif isinstance(entity, PreTransaction):
             self.session.save_pre_transaction(entity)
         elif isinstance(entity, Beneficiary):
             self.session.save_beneficiary(entity)
+        elif isinstance(entity, MerchantAccount):
+            self.session.save_account(entity)
         else:  # pragma: no cover - a programming error
             raise TypeError(type(entity).__name__)
         self._saved.append(entity)

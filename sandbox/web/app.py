@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ..domain import errors
 from ..domain.events import Event
 from ..services.sandbox import Sandbox, Settings
-from . import control, docs, kit_api
+from . import control, docs, kit_api, portal
 from .jsonout import error_response, json_response, plain
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,10 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     sandbox = sandbox or Sandbox(settings or Settings())
+    app.config.update(SECRET_KEY=sandbox.secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="ancv_sandbox_session")
     app.extensions["ancv_sandbox"] = sandbox
-    for blueprint in (kit_api.bp, control.bp, docs.bp):
+    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])
@@ -67,7 +69,8 @@ def _register_errors(app: Flask) -> None:
             code = (error.name or "error").upper().replace(" ", "_")
             return json_response({"errorCode": code, "errorMessage": (error.name or "Error").capitalize()},
                                  error.code or 500)
-        return _error_page(error.code or 500, error.name or "Erreur")
+        detail = error.description if getattr(error, "for_people", False) else None
+        return _error_page(error.code or 500, FRENCH_TITLES.get(error.code or 500, "Erreur"), detail)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
@@ -77,8 +80,15 @@ def _register_errors(app: Flask) -> None:
         return _error_page(500, "Erreur interne")
 
 
-def _error_page(status: int, title: str) -> Response:
-    html = f"<!doctype html><html lang=fr><meta charset=utf-8><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+FRENCH_TITLES = {400: "Requête invalide", 403: "Accès refusé", 404: "Page introuvable", 405: "Méthode non autorisée",
+                 413: "Requête trop volumineuse", 500: "Erreur interne"}
+
+
+def _error_page(status: int, title: str, detail: str | None = None) -> Response:
+    text = f"<p>{escape(detail)}</p>" if detail else ""
+    html = (f"<!doctype html><html lang=fr><meta charset=utf-8><title>{escape(title)}</title>"
+            f'<link rel="stylesheet" href="/static/ancv.css"><main><section class="card">'
+            f"<h1>{escape(title)}</h1>{text}<p><a href=\"/\">Retour à l'accueil</a></p></section></main>")
     return Response(html, status=status, mimetype="text/html")
 
 

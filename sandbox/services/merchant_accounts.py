@@ -1,0 +1,66 @@
+"""Logging merchants in (portal and Pro app): lockout, "Mot de passe oublié", their points d'accueil."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from ..domain.accounts import AccountRefusal, MerchantAccount, ResetLinkInvalid, WrongCredentials, login_kind
+from ..domain.merchants import PointOfSale
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+RESET_PATH = "/espace-ptl/mot-de-passe/"
+
+
+def log_in(sandbox: Sandbox, login: str, password: str) -> MerchantAccount:
+    """The account, or a French refusal; a wrong password is remembered even though refused."""
+    refusal: AccountRefusal | None = None
+    with sandbox.uow() as uow:
+        account = uow.session.account(login.strip()) if login_kind(login.strip()) else None
+        if account is None:
+            raise WrongCredentials()
+        try:
+            account.log_in(password, uow.now)
+        except AccountRefusal as error:
+            refusal = error
+        uow.save(account)
+    if refusal is not None:
+        raise refusal
+    return account
+
+
+def request_reset(sandbox: Sandbox, login: str) -> None:
+    """Email a reset link if the account exists; say nothing either way (no account probing)."""
+    with sandbox.uow() as uow:
+        account = uow.session.account(login.strip()) if login_kind(login.strip()) else None
+        if account is not None:
+            account.start_reset(secrets.token_urlsafe(24), uow.now)  # never from the seeded generator
+            uow.save(account)
+
+
+def reset_link(sandbox: Sandbox, token: str) -> str:
+    return sandbox.settings.public_url.rstrip("/") + RESET_PATH + token
+
+
+def reset_password(sandbox: Sandbox, token: str, new_password: str) -> MerchantAccount:
+    with sandbox.uow() as uow:
+        account = uow.session.account_by_reset_token(token) if token else None
+        if account is None:
+            raise ResetLinkInvalid()
+        account.reset_password(token, new_password, uow.now)
+        uow.save(account)
+        return account
+
+
+def account(sandbox: Sandbox, login: str) -> MerchantAccount | None:
+    with sandbox.store.session() as s:
+        return s.account(login)
+
+
+def points_of(sandbox: Sandbox, account: MerchantAccount) -> list[PointOfSale]:
+    """The points d'accueil this account may act for, in its order."""
+    with sandbox.store.session() as s:
+        points = [s.point_of_sale(shop_id) for shop_id in account.shop_ids]
+    return [p for p in points if p is not None]
