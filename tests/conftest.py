@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -12,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from sandbox.client import ControlClient, FlaskTransport, KitClient, provider_client, shop_client
+from sandbox.client import (
+    ControlClient,
+    FlaskTransport,
+    HttpTransport,
+    KitClient,
+    provider_client,
+    shop_client,
+)
 from sandbox.domain.dates import format_date, parse_date
 from sandbox.services.sandbox import Rules, Sandbox, Settings
 from sandbox.web import create_app
@@ -149,3 +160,38 @@ def receiver() -> Any:
     r = Receiver()
     yield r
     r.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """A real `ancv-sandbox serve` on a free loopback port (virtual clock): (base URL, control, ready s, process)."""
+    port = free_port()
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
+               str(tmp_path / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    control = ControlClient(HttpTransport(base, timeout=2))
+    ready = None
+    try:
+        while time.monotonic() - started < 15:
+            try:
+                if control.health() == {"status": "ok"}:
+                    ready = time.monotonic() - started
+                    break
+            except Exception:
+                time.sleep(0.05)
+        assert ready is not None, "server did not become ready"
+        yield base, control, ready, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -2,53 +2,15 @@
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
-import pytest
 import socketio
 
-from sandbox.client import ControlClient, HttpTransport, shop_client
+from sandbox.client import HttpTransport, shop_client
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
-               str(tmp_path / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
-    started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    control = ControlClient(HttpTransport(base, timeout=2))
-    ready = None
-    try:
-        while time.monotonic() - started < 15:
-            try:
-                if control.health() == {"status": "ok"}:
-                    ready = time.monotonic() - started
-                    break
-            except Exception:
-                time.sleep(0.05)
-        assert ready is not None, "server did not become ready"
-        yield base, control, ready, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def test_serve_is_ready_fast_prints_urls_and_credentials_and_answers_sealed_calls(server):
-    base, control, ready, process = server
+def test_serve_is_ready_fast_prints_urls_and_credentials_and_answers_sealed_calls(live_server):
+    base, control, ready, process = live_server
     print(f"ready in {ready:.2f} s")
     assert ready < (6.0 if os.environ.get("CI") else 4.0)  # the goal is < 2 s; CI machines vary
     fixtures = control.fixtures()
@@ -59,8 +21,8 @@ def test_serve_is_ready_fast_prints_urls_and_credentials_and_answers_sealed_call
     assert kit.get_transaction(reply["transaction"]["id"]).status == 200
 
 
-def test_serve_pushes_events_over_socketio(server):
-    base, control, _, _ = server
+def test_serve_pushes_events_over_socketio(live_server):
+    base, control, _, _ = live_server
     fixtures = control.fixtures()
     shop = next(p for p in fixtures["pointsOfSale"] if p["status"] == "ACTIVE" and not p["serviceProviderIds"])
     received = []
@@ -79,8 +41,8 @@ def test_serve_pushes_events_over_socketio(server):
     assert received and received[0]["type"] == "TransactionInitialized"
 
 
-def test_serve_stops_cleanly_on_sigterm(server):
-    _, _, _, process = server
+def test_serve_stops_cleanly_on_sigterm(live_server):
+    _, _, _, process = live_server
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     output = process.stdout.read()

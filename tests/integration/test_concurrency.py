@@ -1,0 +1,219 @@
+"""Parallel clients against the real server: the money and "one payment at a time" rules hold.
+
+Covers: SPEC §4 (OTHER_TRANSACTION_PENDING, cancellation repeated → 200, re-credit) and
+ARCHITECTURE "Concurrency and durability" (parallel requests cannot overspend), over HTTP
+against `ancv-sandbox serve` (gevent stack, SQLite file, virtual clock), from a pool of threads
+that each own their HTTP session and start together at a barrier.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from sandbox.client import ControlClient, HttpTransport, KitClient, Reply, shop_client
+from sandbox.domain.dates import format_date, parse_date
+
+THREADS = 16
+READY_TIMEOUT_S = 15
+REQUEST_TIMEOUT_S = 10
+AMOUNT_CENTS = 4000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One `ancv-sandbox serve` for the module; output goes to a file so a full pipe never blocks it."""
+    folder = tmp_path_factory.mktemp("concurrency")
+    port = _free_port()
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
+               str(folder / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
+    with open(folder / "serve.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    control = ControlClient(HttpTransport(base, timeout=2))
+    try:
+        started = time.monotonic()
+        while True:
+            try:
+                if control.health() == {"status": "ok"}:
+                    break
+            except Exception:
+                pass
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            assert time.monotonic() - started < READY_TIMEOUT_S, "server did not become ready"
+            time.sleep(0.05)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Live:
+    """The server after a reset: fixtures, a control client and a shop's Kit client."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.control = ControlClient(HttpTransport(base, timeout=REQUEST_TIMEOUT_S))
+        self.control.reset(seed=42)
+        self.fixtures = self.control.fixtures()
+        self.shop = next(p for p in self.fixtures["pointsOfSale"]
+                         if p["status"] == "ACTIVE" and not p["serviceProviderIds"])
+        self.kit = self.kit_client()
+
+    def kit_client(self) -> KitClient:
+        """A Kit client with its own HTTP session (a requests.Session is not shared between threads)."""
+        return shop_client(HttpTransport(self.base, timeout=REQUEST_TIMEOUT_S), self.shop)
+
+    def beneficiary(self, behaviour: str) -> dict[str, Any]:
+        return next(b for b in self.fixtures["beneficiaries"] if b["behaviour"] == behaviour)
+
+    def balance(self, beneficiary_id: str) -> int:
+        return next(b["balance"] for b in self.control.fixtures()["beneficiaries"]
+                    if b["beneficiaryId"] == beneficiary_id)
+
+    def act(self, beneficiary_id: str, body: dict[str, Any]) -> Reply:
+        """`act` without raising: the raw reply, so losers of a race can be counted."""
+        transport = HttpTransport(self.base, timeout=REQUEST_TIMEOUT_S)
+        return transport("POST", f"/_sandbox/beneficiaries/{beneficiary_id}/act",
+                         {"Content-Type": "application/json"}, body)
+
+    def all_at_once(self, call: Callable[[KitClient, Any], Reply], items: list[Any]) -> list[Reply]:
+        """`call(own client, item)` for every item, in parallel threads released together."""
+        clients = [self.kit_client() for _ in items]
+        barrier = threading.Barrier(len(items))
+
+        def run(index: int) -> Reply:
+            barrier.wait(timeout=REQUEST_TIMEOUT_S)
+            return call(clients[index], items[index])
+
+        with ThreadPoolExecutor(max_workers=len(items)) as pool:
+            return list(pool.map(run, range(len(items)), timeout=3 * REQUEST_TIMEOUT_S))
+
+
+@pytest.fixture
+def live(server: str) -> Live:
+    return Live(server)
+
+
+def _code(reply: Reply) -> str | None:
+    return reply.body.get("errorCode") if isinstance(reply.body, dict) else None
+
+
+def _authorized_amount(tx: dict[str, Any]) -> int:
+    if tx["state"] not in ("AUTHORIZED", "VALIDATED"):
+        return 0
+    return sum(a["amount"]["total"] for p in tx.get("payers", []) for a in p.get("authorizations", []))
+
+
+def test_one_beneficiary_asked_to_pay_sixteen_transactions_at_once_gets_exactly_one(live: Live) -> None:
+    ben = live.beneficiary("manual")
+    ids = [live.kit.create_transaction(f"race-{i}", "1", AMOUNT_CENTS)["transaction"]["id"] for i in range(THREADS)]
+
+    replies = live.all_at_once(lambda kit, tx_id: kit.set_payer(tx_id, ben["beneficiaryId"]), ids)
+
+    assert sorted(r.status for r in replies) == [202] + [409] * (THREADS - 1)
+    assert {_code(r) for r in replies if r.status == 409} == {"OTHER_TRANSACTION_PENDING"}
+    [winner] = [tx_id for tx_id, r in zip(ids, replies, strict=True) if r.status == 202]
+    states = {tx_id: live.kit.get_transaction(tx_id)["transaction"]["state"] for tx_id in ids}
+    assert states[winner] == "PROCESSING"
+    assert [s for tx_id, s in states.items() if tx_id != winner] == ["INITIALIZED"] * (THREADS - 1)
+
+
+def test_sixteen_identical_cancellations_change_once_and_re_credit_once(live: Live) -> None:
+    ben = live.beneficiary("manual")
+    before = live.balance(ben["beneficiaryId"])
+    tx_id = live.kit.create_transaction("cancel-race", "1", AMOUNT_CENTS)["transaction"]["id"]
+    assert live.kit.set_payer(tx_id, ben["beneficiaryId"]).status == 202
+    paid = live.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])["transaction"]
+    assert paid["state"] == "VALIDATED"
+    assert live.balance(ben["beneficiaryId"]) == before - AMOUNT_CENTS
+
+    replies = live.all_at_once(lambda kit, _: kit.cancel(tx_id, "CUSTOMER_ABORT"), [None] * THREADS)
+
+    assert sorted(r.status for r in replies) == [200] * (THREADS - 1) + [201]
+    assert {r["transaction"]["state"] for r in replies} == {"CANCELLED"}
+    assert live.balance(ben["beneficiaryId"]) == before
+    cancelled = [e for e in live.control.events() if e["type"] == "TransactionCancelled" and e["ref"] == tx_id]
+    assert len(cancelled) == 1
+
+
+# (capture mode, tspd mode, amount): fixed and adjustable amounts, debits and holds
+PAYMENTS = [("NORMAL", "002", 150), ("DEFERRED", "002", 120), ("NORMAL", "001", 200), ("DEFERRED", "001", 90)]
+RACERS = 4  # transactions racing for the beneficiary in each round
+ROUNDS = 12
+CANCEL_EVERY = 3  # every third round a cancellation races the authorizations
+
+
+def test_a_small_balance_paid_from_many_racing_transactions_is_never_overspent(live: Live) -> None:
+    ben = live.beneficiary("low_balance")
+    live.control.set_behaviour(ben["beneficiaryId"], "manual")  # the test answers for the app
+    initial = live.balance(ben["beneficiaryId"])
+    capture_date = format_date(parse_date(live.control.clock()["now"]) + timedelta(days=2))
+    created: list[str] = []
+    for round_ in range(ROUNDS):
+        ids = []
+        for racer in range(RACERS):
+            capture, tspd, amount = PAYMENTS[(round_ + racer) % len(PAYMENTS)]
+            reply = live.kit.create_transaction(f"small-{round_}-{racer}", "1", amount, capture_mode=capture,
+                                                tspd_mode=tspd,
+                                                capture_date=capture_date if capture == "DEFERRED" else None)
+            ids.append(reply["transaction"]["id"])
+        created += ids
+
+        payers = live.all_at_once(lambda kit, tx_id: kit.set_payer(tx_id, ben["beneficiaryId"]), ids)
+        assert {r.status for r in payers} <= {202, 403, 409}
+        assert sum(r.status == 202 for r in payers) <= 1
+        assert {_code(r) for r in payers if r.status == 403} <= {"INSUFFICIENT_BALANCE"}
+        started = [tx_id for tx_id, r in zip(ids, payers, strict=True) if r.status == 202]
+        if not started:  # nothing left to spend: every request is refused for the balance
+            assert {_code(r) for r in payers} == {"INSUFFICIENT_BALANCE"}
+            assert live.balance(ben["beneficiaryId"]) == 0
+            break
+        [tx_id] = started
+
+        authorize = {"action": "authorize", "pin": ben["pin"], "transactionId": tx_id}
+        racers = ["authorize"] * RACERS
+        if round_ % CANCEL_EVERY == CANCEL_EVERY - 1:
+            racers[-1] = "cancel"
+
+        def answer(kit: KitClient, racer: str, tx_id: str = tx_id, body: dict[str, Any] = authorize) -> Reply:
+            if racer == "cancel":
+                return kit.cancel(tx_id, "CUSTOMER_ABORT")
+            return live.act(ben["beneficiaryId"], body)
+
+        answers = live.all_at_once(answer, racers)
+        assert all(r.status < 500 for r in answers), [(r.status, r.body) for r in answers]
+        authorized = [r for r in answers[:RACERS - 1] if r.status == 200]
+        assert len(authorized) <= 1  # one personal code per payment
+
+        balance = live.balance(ben["beneficiaryId"])
+        assert balance >= 0
+        spent = sum(_authorized_amount(live.kit.get_transaction(t)["transaction"]) for t in created)
+        assert spent <= initial
+        assert balance == initial - spent  # debits and holds are exactly what was authorized
+    else:
+        pytest.fail(f"the balance was not used up in {ROUNDS} rounds")
+
+    final = [live.kit.get_transaction(t)["transaction"] for t in created]
+    assert sum(tx["state"] == "PROCESSING" for tx in final) == 0
+    assert sum(_authorized_amount(tx) for tx in final) == initial - live.balance(ben["beneficiaryId"])
