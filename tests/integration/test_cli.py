@@ -23,3 +23,16 @@ def test_seal_prints_the_kit_test_vector_header(capsys):
     assert main(["seal", "--key", "663768ff68ad8ea6768bbf65163e9b0a", "--key-version", "v1",
                  "10000065", "100016", "panier-33455", "42556", "500"]) == 0
     assert capsys.readouterr().out.strip() == "HmacSHA256.v1.mfy6VhbdyiErpfvQ3AvnKwU39W_ae9MfuaVurEg-KjE"
+
+
+def test_the_readme_curl_example_matches_the_default_seed(capsys):
+    """The README's first call must keep working on a fresh `./dev serve` (seed 42)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    key, version, shop = re.search(r"seal --key (\w+) \\\s+--key-version ([\w-]+) (\d+)", readme).groups()
+    assert main(["fixtures", "--seed", "42"]) == 0
+    world = json.loads(capsys.readouterr().out)
+    assert {"shopId": int(shop), "keyVersion": version, "key": key}.items() <= next(
+        p for p in world["pointsOfSale"] if p["shopId"] == int(shop)).items()
