@@ -175,7 +175,9 @@ def live_server(tmp_path):
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
                str(tmp_path / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = open(tmp_path / "serve.log", "w+")  # a file, not a pipe nobody reads: a chatty server never blocks
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     control = ControlClient(HttpTransport(base, timeout=2))
     ready = None
@@ -195,3 +197,4 @@ def live_server(tmp_path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()

@@ -44,6 +44,7 @@ from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import PROCESSING, Transaction
 
 metadata = MetaData()
+WRITER_LOCK_KEY = 8421  # PostgreSQL advisory lock that serialises the sandbox's transactions
 
 points_of_sale = Table(
     "points_of_sale", metadata,
@@ -99,6 +100,7 @@ events = Table(
     Column("name", String(64), nullable=False),
     Column("ref", String(64), nullable=False),
     Column("data", Text, nullable=False),
+    sqlite_autoincrement=True,  # numbers are never reused, not even after a reset
 )
 webhooks = Table(
     "webhooks", metadata,
@@ -108,6 +110,7 @@ webhooks = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
     Column("attempts", Text, nullable=False),
+    sqlite_autoincrement=True,  # a delivery still retrying across a reset never writes onto a new one
 )
 emails = Table(
     "emails", metadata,
@@ -117,6 +120,7 @@ emails = Table(
     Column("subject", String(255), nullable=False),
     Column("text", Text, nullable=False),
     Column("html", Text, nullable=False),
+    sqlite_autoincrement=True,
 )
 accounts = Table(
     "accounts", metadata,
@@ -169,8 +173,9 @@ def from_us(value: int) -> datetime:
 def order_key(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str, payment_id: str) -> str:
     """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule.
 
-    The key holder is part of it, so a duplicate never hands one holder another's object."""
-    return f"{shop_id}|{service_provider_id or ''}|{paris_day(when).isoformat()}|{order_id}|{payment_id}"
+    The key holder is part of it, so a duplicate never hands one holder another's object;
+    JSON keeps the parts apart whatever characters the ids hold."""
+    return json.dumps([shop_id, service_provider_id, paris_day(when).isoformat(), order_id, payment_id])
 
 
 # --- the store ----------------------------------------------------------------------------
@@ -221,6 +226,10 @@ class Store:
     def session(self) -> Iterator[StoreSession]:
         if self.lock is None:  # a server database: pooled connections, one per session
             with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # Like SQLite's BEGIN IMMEDIATE: one writer at a time across every server process,
+                    # so balances and "one payment in progress" cannot race (finer locks can come later).
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
                 yield StoreSession(conn.connection.driver_connection, self.compiled)
             return
         with self.lock:  # SQLite: one connection, one transaction at a time in this process
@@ -450,7 +459,9 @@ class StoreSession:
     def save_transaction(self, tx: Transaction) -> None:
         self._upsert(transactions, {"transaction_id": tx.transaction_id}, {
             "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
-            "order_key": order_key(tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id),
+            # a transaction made by scanning a payment request answers to the request's key, not its own
+            "order_key": None if tx.pre_transaction_id else order_key(
+                tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id),
             "created_us": to_us(tx.creation_date), "data": dumps(tx.to_dict())})
         self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
 

@@ -8,6 +8,7 @@ every behaviour with a balance that makes it meaningful (SPEC §9).
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +149,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
         seed = seed if seed is not None else s.get_meta("seed", sandbox.settings.seed)
     sandbox.sender.wait_idle(timeout=2)
     sandbox.store.drop_all()
+    sandbox.rules.update(asdict(sandbox.initial_rules))
     sandbox.rng.seed(f"{seed}:0")
     with sandbox.store.session() as s:
         s.set_meta("generation", 0)

@@ -6,6 +6,7 @@ Nothing lives at module level: a test or a reset gets a whole new world.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import secrets
 import threading
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 KIT_BASE_PATH = "/acquisition/api/public/v1"
 MAX_SLEEP_S = 5.0  # the wall-clock worker looks at least this often
+MAX_SETTING = 1_000_000  # no rule needs more (seconds, cents or attempts)
 
 
 @dataclass
@@ -43,19 +45,23 @@ class Rules:
     wrongPinsBeforeBlock: int = 3  # SR: wrong personal codes in a row that block the device
 
     def update(self, changes: dict[str, Any]) -> None:
-        known = {f.name: f.type for f in fields(self)}
+        """Apply every change, or none when one of them is wrong."""
+        known = {f.name for f in fields(self)}
+        checked = {}
         for name, value in changes.items():
             if name not in known:
-                raise errors.BadRequest(f"unknown setting {name!r}; known: {', '.join(known)}")
+                raise errors.BadRequest(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
             current = getattr(self, name)
             if isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise errors.BadRequest(f"{name} must be true or false")
-            elif isinstance(value, bool) or not isinstance(value, int | float):
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise errors.BadRequest(f"{name} must be a number")
-            elif value < 0 or (isinstance(current, int) and (value < 1 or value != int(value))):
+            elif not 0 <= value <= MAX_SETTING or (isinstance(current, int) and (value < 1 or value != int(value))):
                 raise errors.BadRequest(f"{name} is out of range")
-            setattr(self, name, type(current)(value))
+            checked[name] = type(current)(value)
+        for name, value in checked.items():
+            setattr(self, name, value)
 
 
 @dataclass
@@ -85,6 +91,8 @@ class Sandbox:
         self.rng = random.Random()
         self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
                                     timeout_s=settings.webhook_timeout_s)
+        self.advancing = threading.Lock()  # virtual clock: one advance at a time
+        self.initial_rules = Rules(**asdict(self.rules))  # what a reset goes back to
         self._wake = threading.Condition()
         self._next_wake = datetime.max.replace(tzinfo=UTC)  # when the worker will look again (sandbox time)
         self._stopping = False

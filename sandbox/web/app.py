@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from html import escape
 from typing import Any
@@ -94,6 +95,14 @@ def _error_page(status: int, title: str, detail: str | None = None) -> Response:
 
 def _register_push(socketio: SocketIO, sandbox: Sandbox) -> None:
     """Every event goes to the `timeline` room and to the rooms of the shop and beneficiary it concerns."""
+
+    @socketio.on("connect")
+    def connect(auth: Any = None) -> None:
+        """With an admin token (server not on loopback), live events need it too: {"token": …}."""
+        token = sandbox.settings.admin_token
+        presented = auth.get("token", "") if isinstance(auth, dict) else ""
+        if token and not hmac.compare_digest(str(presented).encode(), token.encode()):
+            raise ConnectionRefusedError("admin token required")
 
     @socketio.on("join")
     def join(data: Any) -> None:

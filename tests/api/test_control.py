@@ -120,3 +120,60 @@ def test_every_setting_is_documented_in_the_control_openapi_document(world):
 
     documented = set(document("control")["components"]["schemas"]["Settings"]["properties"])
     assert set(world.control.settings()) == documented
+
+
+def test_settings_refuse_non_finite_or_huge_values_and_apply_all_or_nothing(world):
+    def patch(raw):
+        return world.transport("PATCH", "/_sandbox/settings", {"Content-Type": "application/json"}, raw)
+
+    before = world.control.settings()
+    for raw in ({"thinkTimeSeconds": 1e12}, {"wrongPinsBeforeBlock": 1e300}, {"thinkTimeSeconds": 9, "nope": 1}):
+        assert patch(raw).status == 400, raw
+    for text in ('{"thinkTimeSeconds": NaN}', '{"wrongPinsBeforeBlock": Infinity}'):
+        reply = world.app.test_client().patch("/_sandbox/settings", data=text, content_type="application/json")
+        assert reply.status_code == 400, text
+    assert world.control.settings() == before
+
+
+def test_advance_refuses_non_finite_and_absurd_durations(world):
+    client = world.app.test_client()
+    for text in ('{"seconds": NaN}', '{"seconds": Infinity}', '{"seconds": 1e300}'):
+        assert client.post("/_sandbox/clock/advance", data=text, content_type="application/json").status_code == 400
+
+
+def test_concurrent_advances_move_time_once_each_in_order(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = world.now()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: world.control.advance(10), range(8)))
+    assert (world.now() - start).total_seconds() == 80
+
+
+def test_a_broken_deadline_does_not_hold_back_the_others(world):
+    kit = world.kit()
+    tx = kit.create_transaction("p", "1", 100)["transaction"]
+    with world.sandbox.uow() as uow:
+        uow.session.set_timer("no_such_kind", "x", world.now())  # an unknown kind is simply skipped…
+    from sandbox.services import scheduler
+
+    original = scheduler.handle_timer
+
+    def failing(uow, kind, ref):
+        if kind == "no_such_kind":
+            raise RuntimeError("boom")
+        return original(uow, kind, ref)
+
+    scheduler.handle_timer = failing
+    try:
+        world.advance(300)
+    finally:
+        scheduler.handle_timer = original
+    assert kit.get_transaction(tx["id"])["transaction"]["state"] == "EXPIRED"
+    assert [e["ref"] for e in world.events("DeadlineFailed")] == ["x"]
+
+
+def test_reset_restores_the_settings_the_sandbox_started_with(world):
+    world.control.settings(thinkTimeSeconds=42)
+    world.control.reset()
+    assert world.control.settings()["thinkTimeSeconds"] == 3.0

@@ -142,3 +142,20 @@ def test_service_provider_creates_for_its_shop_with_its_key(world):
     assert reply.status == 201 and reply["transaction"]["merchant"]["serviceProviderId"] == world.provider[
         "serviceProviderId"]
     assert kit.get_transaction(reply["transaction"]["id"]).status == 200
+
+
+def test_duplicate_keys_keep_ids_with_separators_apart(world):
+    """Orders ("a|b", "c") and ("a", "b|c") are two orders."""
+    kit = world.kit()
+    first = kit.create_transaction("a|b", "c", 100)
+    second = kit.create_transaction("a", "b|c", 100)
+    assert (first.status, second.status) == (201, 201)
+
+
+def test_a_transaction_from_a_payment_request_is_not_a_duplicate_of_a_new_order(world):
+    kit, ben = world.kit(), world.beneficiary()
+    pre = kit.create_pre_transaction("cart-7", 3000, world.later(hours=1))["preTransaction"]
+    url = kit.qr_code(pre["id"]).headers["pre-transaction-url"]
+    world.control.act(ben["beneficiaryId"], "scan", url=url)
+    reply = kit.create_transaction("cart-7", "0", 1234)  # prePaymentId "0" of the request, as a paymentId
+    assert reply.status == 201 and reply["transaction"]["order"]["amount"]["total"] == 1234

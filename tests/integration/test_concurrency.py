@@ -3,13 +3,14 @@
 Covers: SPEC §4 (OTHER_TRANSACTION_PENDING, cancellation repeated → 200, re-credit) and
 ARCHITECTURE "Concurrency and durability" (parallel requests cannot overspend), over HTTP
 against `ancv-sandbox serve` (gevent stack, SQLite file, virtual clock), from a pool of threads
-that each own their HTTP session and start together at a barrier.
+that each own their HTTP session and start together at a barrier. With ANCV_SANDBOX_TEST_DB
+set, the server runs on that database instead of a SQLite file.
 """
 
 from __future__ import annotations
 
+import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,9 @@ import pytest
 
 from sandbox.client import ControlClient, HttpTransport, KitClient, Reply, shop_client
 from sandbox.domain.dates import format_date, parse_date
+from tests.conftest import free_port, fresh_test_database
+
+SERVER_DB = os.environ.get("ANCV_SANDBOX_TEST_DB")
 
 THREADS = 16
 READY_TIMEOUT_S = 15
@@ -30,19 +34,13 @@ REQUEST_TIMEOUT_S = 10
 AMOUNT_CENTS = 4000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `ancv-sandbox serve` for the module; output goes to a file so a full pipe never blocks it."""
     folder = tmp_path_factory.mktemp("concurrency")
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
-               str(folder / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
+               fresh_test_database() or str(folder / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
     with open(folder / "serve.log", "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

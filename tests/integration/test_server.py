@@ -45,5 +45,40 @@ def test_serve_stops_cleanly_on_sigterm(live_server):
     _, _, _, process = live_server
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
-    output = process.stdout.read()
+    process.log.seek(0)
+    output = process.log.read()
     assert "Kit API" in output and "Beneficiaries" in output
+
+
+def test_with_an_admin_token_live_events_need_it_too(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", ":memory:",
+                                "--admin-token", "s3cret"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if HttpTransport(base, timeout=1)("GET", "/_sandbox/health", {}).ok:
+                    break
+            except Exception:
+                time.sleep(0.05)
+        refused = socketio.Client()
+        try:
+            refused.connect(base, wait_timeout=3)
+            connected = refused.connected
+        except socketio.exceptions.ConnectionError:
+            connected = False
+        assert not connected
+        allowed = socketio.Client()
+        allowed.connect(base, auth={"token": "s3cret"}, wait_timeout=5)
+        assert allowed.connected
+        allowed.disconnect()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
