@@ -88,6 +88,9 @@ def authorize(transaction: Transaction, beneficiary: Beneficiary, pin: str, auth
     if not beneficiary.has_active_device():
         transaction.reject(REJECTED_DEVICE, now)
         return
+    if transaction.capture_mode == DEFERRED and transaction.capture_date and now >= transaction.capture_date:
+        transaction.reject(REJECTED_INTERNAL, now)  # too late: it could no longer be validated
+        return
     if not beneficiary.check_pin(pin, now, block_after):
         transaction.reject(REJECTED_SECURITY, now)  # SR: one attempt per transaction
         return

@@ -158,3 +158,10 @@ def test_balance_counts_only_valid_allocations_and_low_balance_limits_the_propos
     assert payments.proposed_amount(tx, ben, T0) == 500
     with pytest.raises(errors.InsufficientBalance):
         pay(transaction(tspd_mode="002"), ben)
+
+
+def test_a_deferred_payment_past_its_capture_date_cannot_be_authorized_any_more():
+    tx, ben = transaction(capture_mode="DEFERRED", capture_date=T0 + timedelta(seconds=60)), beneficiary()
+    pay(tx, ben)
+    payments.authorize(tx, ben, "123456", "1", T0 + timedelta(seconds=60))
+    assert (tx.state, tx.sub_state) == ("REJECTED", "REJECTED_INTERNAL") and ben.held() == 0
