@@ -43,6 +43,7 @@ class Rules:
     qrCodeActivatesRequest: bool = True  # SR: the first QR request moves CREATED -> PROCESSING
     proposeBalanceWhenShort: bool = True  # SR: tspd 001 with a short balance, the app proposes the balance
     wrongPinsBeforeBlock: int = 3  # SR: wrong personal codes in a row that block the device
+    proRequestMinutes: int = 10  # SR: how long an App Pro QR code stays payable
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply every change, or none when one of them is wrong."""

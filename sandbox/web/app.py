@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ..domain import errors
 from ..domain.events import Event
 from ..services.sandbox import Sandbox, Settings
-from . import control, docs, kit_api, portal
+from . import control, docs, kit_api, portal, pro
 from .jsonout import error_response, json_response, plain
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     app.config.update(SECRET_KEY=sandbox.secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="ancv_sandbox_session")
     app.extensions["ancv_sandbox"] = sandbox
-    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp):
+    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])

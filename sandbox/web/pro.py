@@ -1,0 +1,159 @@
+"""App' Chèque-Vacances Pro (`/pro`), phone-sized: log in, ask for an immediate payment by QR code,
+follow it until "Validé", list the operations (seed 000). Immediate payments only, as in the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..domain import errors
+from ..domain.accounts import AccountRefusal, MerchantAccount
+from ..domain.operations import WAITING
+from ..services import merchant_accounts, merchant_payments
+from ..services.emails import euros, french_date
+from . import csrf
+
+bp = Blueprint("pro", __name__, url_prefix="/pro")
+bp.before_request(csrf.protect)
+
+ACCOUNT = "pro_account"
+PRO_STATUS = {WAITING: "EN ATTENTE"}  # the app writes the other statuses in capitals
+
+
+def pro_status(status: str) -> str:
+    return PRO_STATUS.get(status, status.upper())
+
+
+def _sandbox():  # noqa: ANN202
+    return current_app.extensions["ancv_sandbox"]
+
+
+def _account() -> MerchantAccount | None:
+    login = session.get(ACCOUNT)
+    return merchant_accounts.account(_sandbox(), login) if login else None
+
+
+@bp.context_processor
+def _inject() -> dict[str, Any]:
+    return {"account": _account(), "csrf_token": csrf.token, "euros": euros, "french_date": french_date,
+            "pro_status": pro_status, "waiting": WAITING}
+
+
+def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        account = _account()
+        if account is None or account.locked or len(account.shop_ids) != 1:
+            session.pop(ACCOUNT, None)
+            return redirect(url_for("pro.login"))
+        return view(account, *args, **kwargs)
+    return wrapper
+
+
+@bp.get("/")
+def index() -> Any:
+    """Start page."""
+    return redirect(url_for("pro.operations"))
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login() -> Any:
+    """Identifiant and mot de passe of the point d'accueil; the 3rd wrong password locks."""
+    if request.method == "GET":
+        return render_template("pro/login.html")
+    login_text = request.form.get("login", "").strip()
+    try:
+        account = merchant_accounts.log_in(_sandbox(), login_text, request.form.get("password", ""))
+    except AccountRefusal as refusal:
+        return render_template("pro/login.html", error=str(refusal), login=login_text), 401
+    if len(account.shop_ids) != 1:
+        return render_template("pro/login.html", login=login_text, error=(
+            "Connectez-vous avec l'identifiant à 12 chiffres du point d'accueil qui encaisse.")), 401
+    session.clear()
+    session[ACCOUNT] = account.login
+    return redirect(url_for("pro.new_payment"))
+
+
+@bp.get("/deconnexion")
+def logout() -> Any:
+    """Log out."""
+    session.clear()
+    return redirect(url_for("pro.login"))
+
+
+@bp.route("/paiement", methods=["GET", "POST"])
+@logged_in
+def new_payment(account: MerchantAccount) -> Any:
+    """Demande de paiement: montant, N° de panier, optional libellé, référence client, identifiant vendeur."""
+    if request.method == "GET":
+        return render_template("pro/payment_form.html", form={}, errors={})
+    form = {name: request.form.get(name, "") for name in ("amount", "order_id", "label", "customer_ref", "assistant")}
+    try:
+        pre = merchant_payments.request_immediate_payment(_sandbox(), account.shop_ids[0], **form)
+    except merchant_payments.FormErrors as problems:
+        return render_template("pro/payment_form.html", form=form, errors=problems.fields), 400
+    return redirect(url_for("pro.payment", pre_id=pre.pre_transaction_id))
+
+
+def _operation(account: MerchantAccount, pre_id: str) -> Any:
+    try:
+        return merchant_payments.request_operation(_sandbox(), account.shop_ids, pre_id)
+    except errors.PreTransactionNotFound:
+        return None
+
+
+@bp.get("/paiement/<pre_id>")
+@logged_in
+def payment(account: MerchantAccount, pre_id: str) -> Any:
+    """Récapitulatif de paiement with the QR code while the client has not paid."""
+    operation = _operation(account, pre_id)
+    if operation is None:
+        return render_template("pro/operations.html", operations=[]), 404
+    return render_template("pro/payment.html", operation=operation)
+
+
+@bp.get("/paiement/<pre_id>/statut")
+@logged_in
+def payment_status(account: MerchantAccount, pre_id: str) -> Any:
+    """The status the page polls."""
+    operation = _operation(account, pre_id)
+    if operation is None:
+        return jsonify({"status": None}), 404
+    return jsonify({"status": operation.status, "received": operation.received})
+
+
+@bp.get("/paiement/<pre_id>/qr.png")
+@logged_in
+def qr_code(account: MerchantAccount, pre_id: str) -> Response:
+    """The payment QR code (the same image the Kit API gives)."""
+    if _operation(account, pre_id) is None:
+        return Response(status=404)
+    return Response(_sandbox().qr_png(pre_id), mimetype="image/png")
+
+
+@bp.get("/operations")
+@logged_in
+def operations(account: MerchantAccount) -> str:
+    """Liste des opérations: Demandé, Reçu, Reste à payer, statut."""
+    return render_template("pro/operations.html",
+                           operations=merchant_payments.operations_of(_sandbox(), account.shop_ids))
+
+
+@bp.get("/profil")
+@logged_in
+def profile(account: MerchantAccount) -> str:
+    """Mon profil."""
+    return render_template("pro/profile.html", point=merchant_accounts.points_of(_sandbox(), account)[0])
