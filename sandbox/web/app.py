@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ..domain import errors
 from ..domain.events import Event
 from ..services.sandbox import Sandbox, Settings
-from . import control, docs, kit_api, portal, pro
+from . import control, dashboard, docs, kit_api, portal, pro
 from .jsonout import error_response, json_response, plain
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,11 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     app.config.update(SECRET_KEY=sandbox.secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="ancv_sandbox_session")
     app.extensions["ancv_sandbox"] = sandbox
-    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp):
+    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])
     _register_push(socketio, sandbox)
-
-    @app.get("/")
-    def index() -> Response:
-        """Where everything is."""
-        return Response(_index_html(sandbox), mimetype="text/html")
 
     @app.get("/favicon.ico")
     def favicon() -> Response:
@@ -132,17 +127,3 @@ def _register_push(socketio: SocketIO, sandbox: Sandbox) -> None:
                 socketio.emit("event", payload, to=targets)
 
     sandbox.listeners.append(push)
-
-
-def _index_html(sandbox: Sandbox) -> str:
-    base = escape(sandbox.kit_base_url)
-    return f"""<!doctype html><html lang="fr"><meta charset="utf-8"><title>ancv-sandbox</title>
-<body style="font-family:sans-serif;max-width:48rem;margin:2rem auto;color:#003f7d">
-<h1 style="color:#e64c40">ancv-sandbox</h1>
-<p>Une plateforme Chèque-Vacances Connect locale pour tester vos intégrations.</p>
-<ul>
-<li>API du Kit : <code>{base}</code> (<a href="/openapi/kit-api.json">OpenAPI</a>)</li>
-<li>Contrôle du bac à sable : <code>/_sandbox</code> (<a href="/openapi/control.json">OpenAPI</a>,
- <a href="/_sandbox/fixtures">identifiants de démonstration</a>, <a href="/_sandbox/events">événements</a>)</li>
-<li>Horloge : {escape(sandbox.clock.mode)}</li>
-</ul></body></html>"""

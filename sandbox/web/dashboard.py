@@ -1,0 +1,75 @@
+"""The dashboard at `/` (what runs, the clock, demo credentials, links, the timeline) and the
+mailbox `/_sandbox/mail`, for people; both behind the admin token when one is set."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+
+from ..domain import errors
+from ..services import fixtures, scheduler
+from ..services.emails import euros, french_date
+from . import csrf
+from .control import ADMIN_SESSION, is_admin
+
+bp = Blueprint("dashboard", __name__)
+bp.before_request(csrf.protect)
+
+ADVANCES = [("+1 min", 60), ("+5 min", 300), ("+1 h", 3600), ("+1 jour", 86400)]
+
+
+def _sandbox():  # noqa: ANN202
+    return current_app.extensions["ancv_sandbox"]
+
+
+@bp.before_request
+def _admin_only() -> Any:
+    if request.endpoint != "dashboard.unlock" and not is_admin():
+        return render_template("dashboard/unlock.html", csrf_token=csrf.token), 401
+    return None
+
+
+@bp.post("/deverrouiller")
+def unlock() -> Any:
+    """Give the admin token once; the browser session keeps it."""
+    token = _sandbox().settings.admin_token or ""
+    if hmac.compare_digest(request.form.get("token", "").encode(), token.encode()):
+        session[ADMIN_SESSION] = True
+        return redirect(url_for("dashboard.home"))
+    return render_template("dashboard/unlock.html", csrf_token=csrf.token, error="Jeton incorrect."), 401
+
+
+@bp.get("/")
+def home() -> str:
+    """What runs, the clock, who is who, where everything is."""
+    sandbox = _sandbox()
+    with sandbox.store.session() as s:
+        recent = s.events(after=0)[-30:]
+    return render_template("dashboard/home.html", sandbox=sandbox, clock=sandbox.clock_json(),
+                           world=fixtures.as_json(sandbox), events=list(reversed(recent)), advances=ADVANCES,
+                           csrf_token=csrf.token, euros=euros, french_date=french_date)
+
+
+@bp.post("/horloge")
+def advance_clock() -> Any:
+    """The dashboard's advance buttons (virtual clock)."""
+    seconds = request.form.get("seconds", "")
+    if not seconds.isdigit():
+        abort(400)
+    try:
+        scheduler.advance(_sandbox(), int(seconds))
+    except (scheduler.NotVirtualClock, errors.BadRequest):
+        abort(409)
+    return redirect(url_for("dashboard.home"))
+
+
+@bp.get("/_sandbox/mail")
+def mailbox() -> str:
+    """The outbox, newest first, read like a mail catcher."""
+    with _sandbox().store.session() as s:
+        mails = list(reversed(s.emails()))
+    chosen = request.args.get("n", "")
+    selected = mails[int(chosen)] if chosen.isdigit() and int(chosen) < len(mails) else (mails[0] if mails else None)
+    return render_template("dashboard/mail.html", mails=mails, selected=selected, french_date=french_date)
