@@ -3,14 +3,17 @@ the operations they see. Same entities and rules as the Kit API; French messages
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from ..adapters.store import StoreSession
-from ..domain import errors, operations
+from ..domain import errors, operations, payments
+from ..domain.dates import paris_day
 from ..domain.operations import Operation
 from ..domain.pre_transactions import PreTransaction
 from ..domain.requests import CUSTOMER_ID_RE
+from ..domain.transactions import Transaction
+from .emails import euros
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -89,3 +92,67 @@ def request_operation(sandbox: Sandbox, shop_ids: list[int], pre_transaction_id:
         if pre is None or pre.shop_id not in shop_ids:
             raise errors.PreTransactionNotFound(pre_transaction_id)
         return _operation_of_request(s, pre)
+
+
+def _their_transaction(session: StoreSession, shop_ids: list[int], transaction_id: str) -> Transaction:
+    tx = session.transaction(transaction_id) if transaction_id.isalnum() else None
+    if tx is None or tx.shop_id not in shop_ids:
+        raise errors.TransactionNotFound(transaction_id)
+    return tx
+
+
+def validate_pre_booking(sandbox: Sandbox, shop_ids: list[int], transaction_id: str, amount: str) -> Transaction:
+    """✓ "Valider la pré-réservation": the amount may be lowered, never raised (Kit §4.5.4)."""
+    try:
+        cents = operations.parse_euros(amount)
+    except ValueError:
+        raise FormErrors({"amount": "Indiquez un montant en euros, par exemple 20,00."}) from None
+    with sandbox.uow() as uow:
+        tx = _their_transaction(uow.session, shop_ids, transaction_id)
+        if not 1 <= cents <= tx.authorized_amount:
+            raise FormErrors({"amount": f"Le montant ne peut pas dépasser {euros(tx.authorized_amount)}."})
+        beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+        try:
+            payments.execute(tx, beneficiary, cents, uow.now)
+        except errors.KitError as error:
+            raise FormErrors({"form": "Cette pré-réservation ne peut plus être validée."}) from error
+        uow.save(tx)
+        if beneficiary is not None:
+            uow.save(beneficiary)
+        return tx
+
+
+def cancel_operation(sandbox: Sandbox, shop_ids: list[int], transaction_id: str | None,
+                     pre_transaction_id: str | None) -> None:
+    """✗ "Annuler l'opération": a payment (re-crediting the client) or a request not paid yet."""
+    from . import behaviours
+
+    with sandbox.uow() as uow:
+        try:
+            if transaction_id:
+                tx = _their_transaction(uow.session, shop_ids, transaction_id)
+                beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+                payments.cancel(tx, beneficiary, "OTHER", "Annulée depuis l'Espace dédié", uow.now)
+                uow.save(tx)
+                if beneficiary is not None:
+                    uow.save(beneficiary)
+                behaviours.after_transaction_change(uow, tx)
+            elif pre_transaction_id:
+                pre = uow.session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
+                if pre is None or pre.shop_id not in shop_ids:
+                    raise errors.PreTransactionNotFound(pre_transaction_id)
+                pre.abort_by("ABORTED_MERCHANT", "Annulée depuis l'Espace dédié", uow.now)
+                uow.save(pre)
+        except (errors.OperationTransactionNotAllowed, errors.OperationPreTransactionNotAllowed,
+                errors.PreTransactionExpired) as error:
+            raise FormErrors({"form": "Cette opération ne peut plus être annulée."}) from error
+
+
+def filter_operations(found: list[Operation], *, day_from: date | None = None, day_to: date | None = None,
+                      status: str = "", kind: str = "", order_id: str = "") -> list[Operation]:
+    """The table's filters: dates of the last action (French days), status, type, N° de panier."""
+    return [o for o in found
+            if (day_from is None or paris_day(o.updated) >= day_from)
+            and (day_to is None or paris_day(o.updated) <= day_to)
+            and (not status or o.status == status) and (not kind or o.kind == kind)
+            and (not order_id or order_id.lower() in o.order_id.lower())]

@@ -7,6 +7,7 @@ who may see which point d'accueil) live in the domain and in services.merchant_a
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -23,10 +24,13 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from ..domain import operations
 from ..domain.accounts import AccountRefusal, MerchantAccount
 from ..domain.merchants import PointOfSale
-from ..services import merchant_accounts
-from . import csrf
+from ..domain.operations import Operation
+from ..services import merchant_accounts, merchant_payments
+from ..services.emails import euros, french_date
+from . import csrf, exports
 
 bp = Blueprint("portal", __name__, url_prefix="/espace-ptl")
 bp.before_request(csrf.protect)
@@ -95,7 +99,7 @@ def login() -> Any:
 
 
 @bp.get("/deconnexion")
-def logout() -> Response:
+def logout() -> Any:
     """Déconnexion."""
     session.clear()
     return redirect(url_for("portal.login"))
@@ -153,14 +157,122 @@ def my_account(account: MerchantAccount) -> str:
     return render_template("portal/account.html", points=points)
 
 
+STATUSES = [operations.WAITING, operations.TO_VALIDATE, operations.VALIDATED, operations.CANCELLED,
+            operations.EXPIRED, operations.REFUSED]
+KINDS = [operations.IMMEDIATE, operations.DELAYED, operations.PRE_BOOKING, operations.DELAYED_PRE_BOOKING]
+
+
+def _current_shop(account: MerchantAccount) -> PointOfSale | None:
+    points, current = _points(account)
+    return current or (points[0] if len(points) == 1 else None)
+
+
+def _filtered(shop_id: int) -> tuple[list[Operation], dict[str, str], str | None]:
+    """The operations of a point d'accueil through the table's filters (from the query string)."""
+    filters = {k: request.args.get(k, "").strip() for k in ("from", "to", "status", "kind", "order")}
+    filters = {k: v for k, v in filters.items() if v}
+    days, date_error = {}, None
+    for key in ("from", "to"):
+        if key in filters:
+            try:
+                days[key] = date.fromisoformat(filters[key])
+            except ValueError:
+                date_error = "Indiquez les dates au format jj/mm/aaaa."
+    found = merchant_payments.filter_operations(
+        merchant_payments.operations_of(_sandbox(), [shop_id]), day_from=days.get("from"), day_to=days.get("to"),
+        status=filters.get("status", "") if filters.get("status") in STATUSES else "",
+        kind=filters.get("kind", "") if filters.get("kind") in KINDS else "", order_id=filters.get("order", ""))
+    return found, filters, date_error
+
+
 @bp.get("/encaissement")
 @logged_in
-def cashing(account: MerchantAccount) -> str:
-    """Encaissement (the cashing space comes with the next part of the portal)."""
-    return render_template("portal/page.html", heading="Encaissement", paragraphs=[
-        "L'espace d'encaissement (ENCAISSER, suivi des opérations, export) n'est pas encore disponible dans "
-        "cette version du bac à sable.",
-        "En attendant, vos opérations peuvent être créées par l'API du Kit et suivies avec GET /_sandbox/events."])
+def cashing(account: MerchantAccount) -> Any:
+    """Espace d'encaissement: counters, the operations table with its filters and actions."""
+    current = _current_shop(account)
+    if current is None:
+        return redirect(url_for("portal.choose_point"))
+    found, filters, date_error = _filtered(current.shop_id)
+    every = merchant_payments.operations_of(_sandbox(), [current.shop_id])
+    counts = {"to_validate": sum(o.status == operations.TO_VALIDATE for o in every),
+              "waiting": sum(o.status == operations.WAITING for o in every)}
+    notices = get_flashed_messages()
+    return render_template("portal/cashing.html", current=current, operations=found, filters=filters,
+                           date_error=date_error, counts=counts, statuses=STATUSES, kinds=KINDS,
+                           error=notices[0] if notices else None, **_money())
+
+
+def _money() -> dict[str, Any]:
+    return {"euros": euros, "french_date": french_date, "to_validate": operations.TO_VALIDATE,
+            "waiting": operations.WAITING, "plain": lambda cents: f"{cents // 100},{cents % 100:02d}"}
+
+
+def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operation] | None:
+    current = _current_shop(account)
+    if current is None:
+        return None
+    found = merchant_payments.operations_of(_sandbox(), [current.shop_id])
+    match = next((o for o in found if ref in (o.transaction_id, o.pre_transaction_id)), None)
+    return (current, match) if match else None
+
+
+@bp.get("/encaissement/operations/<ref>")
+@logged_in
+def operation(account: MerchantAccount, ref: str) -> Any:
+    """🔍 the details of one operation, with its actions."""
+    found = _operation(account, ref)
+    if found is None:
+        return render_template("portal/page.html", heading="Opération introuvable",
+                               paragraphs=["Cette opération n'existe pas pour ce point d'accueil."]), 404
+    return render_template("portal/operation.html", operation=found[1], errors={}, **_money())
+
+
+@bp.post("/encaissement/operations/<ref>/valider")
+@logged_in
+def validate(account: MerchantAccount, ref: str) -> Any:
+    """✓ Valider la pré-réservation (the amount may be lowered, never raised)."""
+    found = _operation(account, ref)
+    if found is None:
+        return redirect(url_for("portal.cashing"))
+    amount = request.form.get("amount", "")
+    try:
+        merchant_payments.validate_pre_booking(_sandbox(), [found[0].shop_id], ref, amount)
+    except merchant_payments.FormErrors as problems:
+        return render_template("portal/operation.html", operation=found[1], errors=problems.fields,
+                               form_amount=amount, **_money()), 400
+    return redirect(url_for("portal.operation", ref=ref))
+
+
+@bp.post("/encaissement/operations/<ref>/annuler")
+@logged_in
+def cancel(account: MerchantAccount, ref: str) -> Any:
+    """✗ Annuler l'opération, once confirmed."""
+    found = _operation(account, ref)
+    if found is None or request.form.get("confirm") != "oui":
+        return redirect(url_for("portal.cashing"))
+    shop, op = found
+    try:
+        merchant_payments.cancel_operation(_sandbox(), [shop.shop_id], op.transaction_id,
+                                           None if op.transaction_id else op.pre_transaction_id)
+    except merchant_payments.FormErrors as problems:
+        return render_template("portal/operation.html", operation=op, errors=problems.fields, **_money()), 400
+    return redirect(url_for("portal.operation", ref=ref))
+
+
+@bp.get("/encaissement/export.<fmt>")
+@logged_in
+def export(account: MerchantAccount, fmt: str) -> Any:
+    """Exporter: the filtered table as .xlsx or .csv."""
+    current = _current_shop(account)
+    if current is None or fmt not in ("xlsx", "csv"):
+        return redirect(url_for("portal.cashing"))
+    found, _, _ = _filtered(current.shop_id)
+    name = f"operations-{current.shop_id}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = exports.as_csv(found), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.as_xlsx(found), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/remboursements")
