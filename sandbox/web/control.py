@@ -6,19 +6,16 @@ import hmac
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, session
+from flask import Blueprint, Response, request, session
 
 from ..domain import errors
 from ..services import beneficiary_app, fixtures, scheduler
 from ..services.beneficiary_app import find_beneficiary
+from .context import current_sandbox
 from .jsonin import digits, parse_json
 from .jsonout import json_response
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-
-
-def _sandbox():  # noqa: ANN202
-    return current_app.extensions["ancv_sandbox"]
 
 
 class AdminTokenRequired(errors.KitError):
@@ -30,7 +27,7 @@ ADMIN_SESSION = "sandbox_admin"
 
 def is_admin() -> bool:
     """Loopback needs nothing; with an admin token, the Bearer header or a browser session that gave it."""
-    token = _sandbox().settings.admin_token
+    token = current_sandbox().settings.admin_token
     if not token or session.get(ADMIN_SESSION) is True:
         return True
     presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -68,34 +65,34 @@ def reset() -> Response:
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise errors.BadRequest("seed must be an integer")
-    used = fixtures.reset(_sandbox(), seed)
+    used = fixtures.reset(current_sandbox(), seed)
     return json_response({"status": "ok", "seed": used})
 
 
 @bp.get("/fixtures")
 def get_fixtures() -> Response:
     """Credentials, keys and balances of the demo world."""
-    return json_response(fixtures.as_json(_sandbox()))
+    return json_response(fixtures.as_json(current_sandbox()))
 
 
 @bp.get("/clock")
 def clock() -> Response:
     """The sandbox's time."""
-    return json_response(_sandbox().clock_json())
+    return json_response(current_sandbox().clock_json())
 
 
 @bp.post("/clock/advance")
 def advance() -> Response:
     """Virtual clock: move time forward, firing due deadlines in order."""
     body = _json_body()
-    scheduler.advance(_sandbox(), body.get("seconds"))
-    return json_response(_sandbox().clock_json())
+    scheduler.advance(current_sandbox(), body.get("seconds"))
+    return json_response(current_sandbox().clock_json())
 
 
 @bp.post("/beneficiaries/<beneficiary_id>/act")
 def act(beneficiary_id: str) -> Response:
     """Act as the beneficiary's app."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     result = beneficiary_app.act(sandbox, beneficiary_id, _json_body())
     from ..domain import wire
 
@@ -123,7 +120,7 @@ def set_behaviour(beneficiary_id: str) -> Response:
     behaviour = _json_body().get("behaviour")
     if not isinstance(behaviour, str):
         raise errors.BadRequest("behaviour must be a string")
-    with _sandbox().uow() as uow:
+    with current_sandbox().uow() as uow:
         beneficiary = find_beneficiary(uow, beneficiary_id)
         beneficiary.set_behaviour(behaviour, uow.now)
         uow.save(beneficiary)
@@ -133,7 +130,7 @@ def set_behaviour(beneficiary_id: str) -> Response:
 @bp.post("/beneficiaries/<beneficiary_id>/unblock")
 def unblock(beneficiary_id: str) -> Response:
     """Re-activate devices blocked after three wrong personal codes."""
-    with _sandbox().uow() as uow:
+    with current_sandbox().uow() as uow:
         beneficiary = find_beneficiary(uow, beneficiary_id)
         beneficiary.unblock_devices(uow.now)
         uow.save(beneficiary)
@@ -143,26 +140,26 @@ def unblock(beneficiary_id: str) -> Response:
 @bp.get("/settings")
 def get_settings() -> Response:
     """The sandbox rules in force."""
-    return json_response(asdict(_sandbox().rules))
+    return json_response(asdict(current_sandbox().rules))
 
 
 @bp.patch("/settings")
 def patch_settings() -> Response:
     """Change sandbox rules (think time, minimum amount, strict webhooks, faults)."""
-    return json_response(asdict(_sandbox().save_rules(_json_body())))
+    return json_response(asdict(current_sandbox().save_rules(_json_body())))
 
 
 @bp.get("/webhooks")
 def webhooks() -> Response:
     """Every webhook delivery with its attempts."""
-    with _sandbox().store.session() as s:
+    with current_sandbox().store.session() as s:
         return json_response(s.webhooks())
 
 
 @bp.get("/emails")
 def emails() -> Response:
     """The outbox."""
-    with _sandbox().store.session() as s:
+    with current_sandbox().store.session() as s:
         return json_response(s.emails())
 
 
@@ -170,5 +167,5 @@ def emails() -> Response:
 def events() -> Response:
     """The timeline, oldest first (`?after=SEQ` for what is new)."""
     after = digits(request.args.get("after", "0"), "after (a sequence number)")
-    with _sandbox().store.session() as s:
+    with current_sandbox().store.session() as s:
         return json_response(s.events(after=after))

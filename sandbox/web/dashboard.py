@@ -6,22 +6,19 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from ..domain import errors
 from ..services import fixtures, scheduler
 from ..services.emails import euros, french_date
 from . import csrf
+from .context import current_sandbox
 from .control import ADMIN_SESSION, is_admin
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(csrf.protect)
 
 ADVANCES = [("+1 min", 60), ("+5 min", 300), ("+1 h", 3600), ("+1 jour", 86400)]
-
-
-def _sandbox():  # noqa: ANN202
-    return current_app.extensions["ancv_sandbox"]
 
 
 @bp.before_request
@@ -34,7 +31,7 @@ def _admin_only() -> Any:
 @bp.post("/deverrouiller")
 def unlock() -> Any:
     """Give the admin token once; the browser session keeps it."""
-    token = _sandbox().settings.admin_token or ""
+    token = current_sandbox().settings.admin_token or ""
     if hmac.compare_digest(request.form.get("token", "").encode(), token.encode()):
         session[ADMIN_SESSION] = True
         return redirect(url_for("dashboard.home"))
@@ -44,7 +41,7 @@ def unlock() -> Any:
 @bp.get("/")
 def home() -> str:
     """What runs, the clock, who is who, where everything is."""
-    sandbox = _sandbox()
+    sandbox = current_sandbox()
     with sandbox.store.session() as s:
         recent = s.events(after=0)[-30:]
     return render_template("dashboard/home.html", sandbox=sandbox, clock=sandbox.clock_json(),
@@ -59,7 +56,7 @@ def advance_clock() -> Any:
     if not seconds.isdigit():
         abort(400)
     try:
-        scheduler.advance(_sandbox(), int(seconds))
+        scheduler.advance(current_sandbox(), int(seconds))
     except (scheduler.NotVirtualClock, errors.BadRequest):
         abort(409)
     return redirect(url_for("dashboard.home"))
@@ -68,7 +65,7 @@ def advance_clock() -> Any:
 @bp.get("/_sandbox/mail")
 def mailbox() -> str:
     """The outbox, newest first, read like a mail catcher."""
-    with _sandbox().store.session() as s:
+    with current_sandbox().store.session() as s:
         mails = list(reversed(s.emails()))
     chosen = request.args.get("n", "")
     selected = mails[int(chosen)] if chosen.isdigit() and int(chosen) < len(mails) else (mails[0] if mails else None)

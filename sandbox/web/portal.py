@@ -6,14 +6,11 @@ who may see which point d'accueil) live in the domain and in services.merchant_a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     get_flashed_messages,
     redirect,
@@ -31,6 +28,7 @@ from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments
 from ..services.emails import euros, french_date
 from . import csrf, exports
+from .context import current_sandbox, merchant_account, merchant_required
 
 bp = Blueprint("portal", __name__, url_prefix="/espace-ptl")
 bp.before_request(csrf.protect)
@@ -38,34 +36,17 @@ bp.before_request(csrf.protect)
 ACCOUNT, SHOP = "portal_account", "portal_shop"
 
 
-def _sandbox():  # noqa: ANN202
-    return current_app.extensions["ancv_sandbox"]
-
-
-def _account() -> MerchantAccount | None:
-    login = session.get(ACCOUNT)
-    return merchant_accounts.account(_sandbox(), login) if login else None
-
-
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"account": _account(), "csrf_token": csrf.token}
+    return {"account": merchant_account(ACCOUNT), "csrf_token": csrf.token}
 
 
-def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        account = _account()
-        if account is None or account.locked:
-            session.pop(ACCOUNT, None)
-            return redirect(url_for("portal.login"))
-        return view(account, *args, **kwargs)
-    return wrapper
+logged_in = merchant_required(ACCOUNT, "portal.login")
 
 
 def _points(account: MerchantAccount) -> tuple[list[PointOfSale], PointOfSale | None]:
     """The account's points d'accueil and the one selected in this session."""
-    points = merchant_accounts.points_of(_sandbox(), account)
+    points = merchant_accounts.points_of(current_sandbox(), account)
     current = next((p for p in points if p.shop_id == session.get(SHOP)), None)
     return points, current
 
@@ -88,7 +69,7 @@ def login() -> Any:
         return render_template("portal/login.html", notice=notices[0] if notices else None)
     login_text = request.form.get("login", "").strip()
     try:
-        account = merchant_accounts.log_in(_sandbox(), login_text, request.form.get("password", ""))
+        account = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
     except AccountRefusal as refusal:
         return render_template("portal/login.html", error=str(refusal), login=login_text), 401
     session.clear()  # a new session at login: nothing carried over from before (no fixation)
@@ -113,7 +94,7 @@ def forgot_password() -> Any:
     login_text = request.form.get("login", "").strip()
     if not login_text:
         return render_template("portal/forgot.html", error="Indiquez votre identifiant."), 400
-    merchant_accounts.request_reset(_sandbox(), login_text)
+    merchant_accounts.request_reset(current_sandbox(), login_text)
     return render_template("portal/forgot.html", sent=True)
 
 
@@ -126,7 +107,7 @@ def reset_password(token: str) -> Any:
     if password != request.form.get("confirm", ""):
         return render_template("portal/reset.html", error="Les deux mots de passe ne sont pas identiques."), 400
     try:
-        merchant_accounts.reset_password(_sandbox(), token, password)
+        merchant_accounts.reset_password(current_sandbox(), token, password)
     except AccountRefusal as refusal:
         return render_template("portal/reset.html", error=str(refusal)), 400
     flash("Votre nouveau mot de passe est enregistré et votre compte est débloqué. Vous pouvez vous connecter.")
@@ -179,7 +160,7 @@ def _filtered(shop_id: int) -> tuple[list[Operation], dict[str, str], str | None
             except ValueError:
                 date_error = "Indiquez les dates au format jj/mm/aaaa."
     found = merchant_payments.filter_operations(
-        merchant_payments.operations_of(_sandbox(), [shop_id]), day_from=days.get("from"), day_to=days.get("to"),
+        merchant_payments.operations_of(current_sandbox(), [shop_id]), day_from=days.get("from"), day_to=days.get("to"),
         status=filters.get("status", "") if filters.get("status") in STATUSES else "",
         kind=filters.get("kind", "") if filters.get("kind") in KINDS else "", order_id=filters.get("order", ""))
     return found, filters, date_error
@@ -193,7 +174,7 @@ def cashing(account: MerchantAccount) -> Any:
     if current is None:
         return redirect(url_for("portal.choose_point"))
     found, filters, date_error = _filtered(current.shop_id)
-    every = merchant_payments.operations_of(_sandbox(), [current.shop_id])
+    every = merchant_payments.operations_of(current_sandbox(), [current.shop_id])
     counts = {"to_validate": sum(o.status == operations.TO_VALIDATE for o in every),
               "waiting": sum(o.status == operations.WAITING for o in every)}
     notices = get_flashed_messages()
@@ -211,7 +192,7 @@ def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operati
     current = _current_shop(account)
     if current is None:
         return None
-    found = merchant_payments.operations_of(_sandbox(), [current.shop_id])
+    found = merchant_payments.operations_of(current_sandbox(), [current.shop_id])
     match = next((o for o in found if ref in (o.transaction_id, o.pre_transaction_id)), None)
     return (current, match) if match else None
 
@@ -236,7 +217,7 @@ def validate(account: MerchantAccount, ref: str) -> Any:
         return redirect(url_for("portal.cashing"))
     amount = request.form.get("amount", "")
     try:
-        merchant_payments.validate_pre_booking(_sandbox(), [found[0].shop_id], ref, amount)
+        merchant_payments.validate_pre_booking(current_sandbox(), [found[0].shop_id], ref, amount)
     except merchant_payments.FormErrors as problems:
         return render_template("portal/operation.html", operation=found[1], errors=problems.fields,
                                form_amount=amount, **_money()), 400
@@ -252,7 +233,7 @@ def cancel(account: MerchantAccount, ref: str) -> Any:
         return redirect(url_for("portal.cashing"))
     shop, op = found
     try:
-        merchant_payments.cancel_operation(_sandbox(), [shop.shop_id], op.transaction_id,
+        merchant_payments.cancel_operation(current_sandbox(), [shop.shop_id], op.transaction_id,
                                            None if op.transaction_id else op.pre_transaction_id)
     except merchant_payments.FormErrors as problems:
         return render_template("portal/operation.html", operation=op, errors=problems.fields, **_money()), 400

@@ -3,14 +3,11 @@ follow it until "Validé", list the operations (seed 000). Immediate payments on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -25,6 +22,7 @@ from ..domain.operations import WAITING
 from ..services import merchant_accounts, merchant_payments
 from ..services.emails import euros, french_date
 from . import csrf
+from .context import current_sandbox, merchant_account, merchant_required
 
 bp = Blueprint("pro", __name__, url_prefix="/pro")
 bp.before_request(csrf.protect)
@@ -37,30 +35,14 @@ def pro_status(status: str) -> str:
     return PRO_STATUS.get(status, status.upper())
 
 
-def _sandbox():  # noqa: ANN202
-    return current_app.extensions["ancv_sandbox"]
-
-
-def _account() -> MerchantAccount | None:
-    login = session.get(ACCOUNT)
-    return merchant_accounts.account(_sandbox(), login) if login else None
-
-
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"account": _account(), "csrf_token": csrf.token, "euros": euros, "french_date": french_date,
+    return {"account": merchant_account(ACCOUNT), "csrf_token": csrf.token, "euros": euros, "french_date": french_date,
             "pro_status": pro_status, "waiting": WAITING}
 
 
-def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        account = _account()
-        if account is None or account.locked or len(account.shop_ids) != 1:
-            session.pop(ACCOUNT, None)
-            return redirect(url_for("pro.login"))
-        return view(account, *args, **kwargs)
-    return wrapper
+# The app cashes for one point d'accueil: an administrator of several logs in with a point's login.
+logged_in = merchant_required(ACCOUNT, "pro.login", admits=lambda account: len(account.shop_ids) == 1)
 
 
 @bp.get("/")
@@ -76,7 +58,7 @@ def login() -> Any:
         return render_template("pro/login.html")
     login_text = request.form.get("login", "").strip()
     try:
-        account = merchant_accounts.log_in(_sandbox(), login_text, request.form.get("password", ""))
+        account = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
     except AccountRefusal as refusal:
         return render_template("pro/login.html", error=str(refusal), login=login_text), 401
     if len(account.shop_ids) != 1:
@@ -102,7 +84,7 @@ def new_payment(account: MerchantAccount) -> Any:
         return render_template("pro/payment_form.html", form={}, errors={})
     form = {name: request.form.get(name, "") for name in ("amount", "order_id", "label", "customer_ref", "assistant")}
     try:
-        pre = merchant_payments.request_immediate_payment(_sandbox(), account.shop_ids[0], **form)
+        pre = merchant_payments.request_immediate_payment(current_sandbox(), account.shop_ids[0], **form)
     except merchant_payments.FormErrors as problems:
         return render_template("pro/payment_form.html", form=form, errors=problems.fields), 400
     return redirect(url_for("pro.payment", pre_id=pre.pre_transaction_id))
@@ -110,7 +92,7 @@ def new_payment(account: MerchantAccount) -> Any:
 
 def _operation(account: MerchantAccount, pre_id: str) -> Any:
     try:
-        return merchant_payments.request_operation(_sandbox(), account.shop_ids, pre_id)
+        return merchant_payments.request_operation(current_sandbox(), account.shop_ids, pre_id)
     except errors.PreTransactionNotFound:
         return None
 
@@ -141,7 +123,7 @@ def qr_code(account: MerchantAccount, pre_id: str) -> Response:
     """The payment QR code (the same image the Kit API gives)."""
     if _operation(account, pre_id) is None:
         return Response(status=404)
-    return Response(_sandbox().qr_png(pre_id), mimetype="image/png")
+    return Response(current_sandbox().qr_png(pre_id), mimetype="image/png")
 
 
 @bp.get("/operations")
@@ -149,11 +131,11 @@ def qr_code(account: MerchantAccount, pre_id: str) -> Response:
 def operations(account: MerchantAccount) -> str:
     """Liste des opérations: Demandé, Reçu, Reste à payer, statut."""
     return render_template("pro/operations.html",
-                           operations=merchant_payments.operations_of(_sandbox(), account.shop_ids))
+                           operations=merchant_payments.operations_of(current_sandbox(), account.shop_ids))
 
 
 @bp.get("/profil")
 @logged_in
 def profile(account: MerchantAccount) -> str:
     """Mon profil."""
-    return render_template("pro/profile.html", point=merchant_accounts.points_of(_sandbox(), account)[0])
+    return render_template("pro/profile.html", point=merchant_accounts.points_of(current_sandbox(), account)[0])
