@@ -10,8 +10,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +32,7 @@ from sandbox.services.sandbox import Rules, Sandbox, Settings
 from sandbox.web import create_app
 
 START = datetime.fromisoformat("2026-06-02T08:00:00+00:00")  # a Tuesday
+READY_TIMEOUT_S = 15
 # Run the suite on another database: ANCV_SANDBOX_TEST_DB=postgresql+psycopg://user@host:port/db
 TEST_DB = os.environ.get("ANCV_SANDBOX_TEST_DB")
 
@@ -168,33 +172,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """A real `ancv-sandbox serve` on a free loopback port (virtual clock): (base URL, control, ready s, process)."""
+@contextmanager
+def serving(folder: Path, *options: str, db: str | None = None) -> Iterator[tuple[str, ControlClient, float, Any]]:
+    """Run `ancv-sandbox serve` on a free loopback port until the block ends (SIGTERM, then kill).
+
+    Yields (base URL, control client, seconds until ready, process); the output goes to
+    `folder/serve.log` (a file, not a pipe nobody reads: a chatty server never blocks) and the
+    process's `log` attribute is that open file."""
     port = free_port()
-    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
-               str(tmp_path / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port),
+               "--db", db or str(folder / "serve.sqlite3"), *options]
     started = time.monotonic()
-    log = open(tmp_path / "serve.log", "w+")  # a file, not a pipe nobody reads: a chatty server never blocks
+    log = open(folder / "serve.log", "w+")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
     process.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     control = ControlClient(HttpTransport(base, timeout=2))
-    ready = None
     try:
-        while time.monotonic() - started < 15:
+        while True:
             try:
                 if control.health() == {"status": "ok"}:
-                    ready = time.monotonic() - started
                     break
             except Exception:
-                time.sleep(0.05)
-        assert ready is not None, "server did not become ready"
-        yield base, control, ready, process
+                pass
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            assert time.monotonic() - started < READY_TIMEOUT_S, "server did not become ready"
+            time.sleep(0.05)
+        yield base, control, time.monotonic() - started, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
         log.close()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """A real server (virtual clock, 1 s think time): (base URL, control, ready s, process)."""
+    with serving(tmp_path, "--clock", "virtual", "--think-time", "1") as served:
+        yield served

@@ -9,12 +9,7 @@ set, the server runs on that database instead of a SQLite file.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -24,12 +19,9 @@ import pytest
 
 from sandbox.client import ControlClient, HttpTransport, KitClient, Reply, shop_client
 from sandbox.domain.dates import format_date, parse_date
-from tests.conftest import free_port, fresh_test_database
-
-SERVER_DB = os.environ.get("ANCV_SANDBOX_TEST_DB")
+from tests.conftest import fresh_test_database, serving
 
 THREADS = 16
-READY_TIMEOUT_S = 15
 REQUEST_TIMEOUT_S = 10
 AMOUNT_CENTS = 4000
 
@@ -38,33 +30,8 @@ AMOUNT_CENTS = 4000
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `ancv-sandbox serve` for the module; output goes to a file so a full pipe never blocks it."""
     folder = tmp_path_factory.mktemp("concurrency")
-    port = free_port()
-    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db",
-               fresh_test_database() or str(folder / "serve.sqlite3"), "--clock", "virtual", "--think-time", "1"]
-    with open(folder / "serve.log", "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    control = ControlClient(HttpTransport(base, timeout=2))
-    try:
-        started = time.monotonic()
-        while True:
-            try:
-                if control.health() == {"status": "ok"}:
-                    break
-            except Exception:
-                pass
-            assert process.poll() is None, (folder / "serve.log").read_text()
-            assert time.monotonic() - started < READY_TIMEOUT_S, "server did not become ready"
-            time.sleep(0.05)
+    with serving(folder, "--clock", "virtual", "--think-time", "1", db=fresh_test_database()) as (base, *_):
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
 
 class Live:
     """The server after a reset: fixtures, a control client and a shop's Kit client."""

@@ -7,6 +7,7 @@ import time
 import socketio
 
 from sandbox.client import HttpTransport, shop_client
+from tests.conftest import serving
 
 
 def test_serve_is_ready_fast_prints_urls_and_credentials_and_answers_sealed_calls(live_server):
@@ -51,23 +52,7 @@ def test_serve_stops_cleanly_on_sigterm(live_server):
 
 
 def test_with_an_admin_token_live_events_need_it_too(tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import free_port
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", ":memory:",
-                                "--admin-token", "s3cret"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if HttpTransport(base, timeout=1)("GET", "/_sandbox/health", {}).ok:
-                    break
-            except Exception:
-                time.sleep(0.05)
+    with serving(tmp_path, "--admin-token", "s3cret", db=":memory:") as (base, *_):
         refused = socketio.Client()
         try:
             refused.connect(base, wait_timeout=3)
@@ -79,6 +64,3 @@ def test_with_an_admin_token_live_events_need_it_too(tmp_path):
         allowed.connect(base, auth={"token": "s3cret"}, wait_timeout=5)
         assert allowed.connected
         allowed.disconnect()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
