@@ -165,6 +165,7 @@ def transaction_from_request(pre: PreTransaction, transaction_id: str, now: date
         capture_mode=pre.capture_mode, tspd_mode=pre.tspd_mode, capture_date=capture_date,
         return_url=pre.return_url, has_redirect_urls=pre.return_url is not None,
         application_context=pre.application_context, pre_transaction_id=pre.pre_transaction_id,
+        merchant_email=pre.merchant_email,
     )
 
 

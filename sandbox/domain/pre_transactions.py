@@ -77,6 +77,7 @@ class PreTransaction(RecordsEvents):
     abort: Abort | None = None
     contact: str | None = None  # email the request was sent to
     contact_beneficiary_id: str | None = None  # or the beneficiary it was pushed to
+    merchant_email: str | None = None  # Espace dédié: notified of the client's actions
 
     @classmethod
     def create(cls, pre_transaction_id: str, now: datetime, currency: str = CURRENCY, minimum_amount: int = 1,

@@ -135,6 +135,7 @@ class Transaction(RecordsEvents):
     validation_date: datetime | None = None  # start of the 4-hour cancellation window
     pre_transaction_id: str | None = None
     slip_number: str | None = None
+    merchant_email: str | None = None  # Espace dédié: notified of the client's actions, reminded 24 h ahead
 
     # --- creation --------------------------------------------------------------------
     @classmethod
