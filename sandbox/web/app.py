@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from html import escape
 from typing import Any
 
 from flask import Flask, Response, request
-from flask_socketio import SocketIO, join_room
+from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..domain import errors
-from ..domain.events import Event
 from ..services.sandbox import Sandbox, Settings
-from . import control, dashboard, docs, kit_api, portal, pro
-from .jsonout import error_response, json_response, plain
+from . import control, dashboard, docs, kit_api, live, portal, pro
+from .jsonout import error_response, json_response
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
         app.register_blueprint(blueprint)
     _register_errors(app)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])
-    _register_push(socketio, sandbox)
+    live.register(socketio, sandbox)
 
     @app.get("/favicon.ico")
     def favicon() -> Response:
@@ -86,44 +84,3 @@ def _error_page(status: int, title: str, detail: str | None = None) -> Response:
             f'<link rel="stylesheet" href="/static/ancv.css"><main><section class="card">'
             f"<h1>{escape(title)}</h1>{text}<p><a href=\"/\">Retour à l'accueil</a></p></section></main>")
     return Response(html, status=status, mimetype="text/html")
-
-
-def _register_push(socketio: SocketIO, sandbox: Sandbox) -> None:
-    """Every event goes to the `timeline` room and to the rooms of the shop and beneficiary it concerns."""
-
-    @socketio.on("connect")
-    def connect(auth: Any = None) -> None:
-        """With an admin token (server not on loopback), live events need it too: {"token": …}."""
-        token = sandbox.settings.admin_token
-        presented = auth.get("token", "") if isinstance(auth, dict) else ""
-        if token and not hmac.compare_digest(str(presented).encode(), token.encode()):
-            raise ConnectionRefusedError("admin token required")
-
-    @socketio.on("join")
-    def join(data: Any) -> None:
-        if isinstance(data, dict):
-            for key, prefix in (("shopId", "shop"), ("beneficiaryId", "beneficiary")):
-                if data.get(key) is not None:
-                    join_room(f"{prefix}:{data[key]}")
-            if data.get("timeline"):
-                join_room("timeline")
-
-    def push(events: list[Event], saved: list[Any]) -> None:
-        rooms_of: dict[str, set[str]] = {}
-        for entity in saved:
-            ref = getattr(entity, "transaction_id", None) or getattr(entity, "pre_transaction_id", None)
-            if ref:
-                rooms = rooms_of.setdefault(ref, set())
-                if getattr(entity, "shop_id", None) is not None:
-                    rooms.add(f"shop:{entity.shop_id}")
-                for attr in ("beneficiary_id", "contact_beneficiary_id"):
-                    if getattr(entity, attr, None):
-                        rooms.add(f"beneficiary:{getattr(entity, attr)}")
-        occupied = socketio.server.manager.rooms.get("/", {})
-        for event in events:
-            targets = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if occupied.get(room)]
-            if targets:
-                payload = plain({"type": event.name, "ref": event.ref, "at": event.at, "data": event.data})
-                socketio.emit("event", payload, to=targets)
-
-    sandbox.listeners.append(push)

@@ -6,21 +6,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Merchant:
-    def __init__(self, world, shop):
-        self.client = world.app.test_client()
-        self.get("/connexion")
-        assert self.post("/connexion", login=shop["login"], password=shop["password"]).status_code == 302
-
-    def get(self, path, **query):
-        return self.client.get("/espace-ptl" + path, query_string=query)
-
-    def post(self, path, **form):
-        token = CSRF.search(self.get("/connexion").get_data(as_text=True))  # the session's token, on any form
-        return self.client.post("/espace-ptl" + path, data={"csrf_token": token.group(1), **form})
+from tests.people import Merchant
 
 
 @pytest.fixture

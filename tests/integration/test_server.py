@@ -6,7 +6,7 @@ import time
 
 import socketio
 
-from sandbox.client import HttpTransport, shop_client
+from sandbox.client import ControlClient, HttpTransport, shop_client
 from tests.conftest import serving
 
 
@@ -51,16 +51,25 @@ def test_serve_stops_cleanly_on_sigterm(live_server):
     assert "Kit API" in output and "Beneficiaries" in output
 
 
-def test_with_an_admin_token_live_events_need_it_too(tmp_path):
+def test_with_an_admin_token_the_timeline_and_rooms_by_id_need_it_too(tmp_path):
     with serving(tmp_path, "--admin-token", "s3cret", db=":memory:") as (base, *_):
-        refused = socketio.Client()
-        try:
-            refused.connect(base, wait_timeout=3)
-            connected = refused.connected
-        except socketio.exceptions.ConnectionError:
-            connected = False
-        assert not connected
-        allowed = socketio.Client()
-        allowed.connect(base, auth={"token": "s3cret"}, wait_timeout=5)
-        assert allowed.connected
-        allowed.disconnect()
+        shop = next(p for p in ControlClient(HttpTransport(base), "s3cret").fixtures()["pointsOfSale"] if p["status"] == "ACTIVE"
+                    and not p["serviceProviderIds"])
+        stranger, admin = socketio.Client(), socketio.Client()
+        heard: dict[str, list] = {"stranger": [], "admin": []}
+        stranger.on("event", lambda data: heard["stranger"].append(data))
+        admin.on("event", lambda data: heard["admin"].append(data))
+        stranger.connect(base, wait_timeout=5)
+        admin.connect(base, auth={"token": "s3cret"}, wait_timeout=5)
+        asked = {"timeline": True, "shopId": shop["shopId"], "rooms": ["shop", "beneficiary"]}
+        assert stranger.call("join", asked, timeout=5) == {"joined": []}
+        assert sorted(admin.call("join", asked, timeout=5)["joined"]) == [f"shop:{shop['shopId']}", "timeline"]
+        shop_client(HttpTransport(base), shop).create_transaction("live-2", "1", 4000)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not heard["admin"]:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        stranger.disconnect()
+        admin.disconnect()
+        assert [e["type"] for e in heard["admin"]] == ["TransactionInitialized"]  # once, though in two rooms
+        assert heard["stranger"] == []
