@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--think-time", type=float, default=None, help="seconds before automatic beneficiaries answer")
     serve.add_argument("--public-url", help="base URL people and QR codes use (default http://HOST:PORT)")
     serve.add_argument("--admin-token", help="token for /_sandbox (required when not bound to loopback)")
+    serve.add_argument("--smtp", metavar="HOST:PORT", type=_smtp_address,
+                       help="also send every email of the outbox to this SMTP server (e.g. Mailpit on 127.0.0.1:1025)")
     serve.add_argument("--server", choices=("gevent", "threading"), default="gevent",
                        help="server stack (default gevent: WSGI server with WebSocket for Socket.IO)")
 
@@ -44,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fixtures":
         return _fixtures(args)
     return _seal(args)
+
+
+def _smtp_address(text: str) -> str:
+    from .adapters.smtp import parse_address
+
+    try:
+        parse_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _seal(args: argparse.Namespace) -> int:
@@ -93,7 +105,8 @@ def _serve(args: argparse.Namespace) -> int:
         rules.thinkTimeSeconds = args.think_time
     try:
         settings = Settings(db=args.db, clock=args.clock, speed=args.speed, seed=args.seed, public_url=public_url,
-                            admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None)
+                            admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None,
+                            smtp_relay=args.smtp)
         sandbox = Sandbox(settings)
     except ValueError as exc:
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
@@ -121,6 +134,8 @@ def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace,
     ]
     if token:
         lines.append(f"  Admin token    {token}   (Authorization: Bearer …)")
+    if sandbox.relay is not None:
+        lines.append(f"  SMTP relay     {sandbox.relay.address}   (every email of {base}/_sandbox/emails)")
     lines.append("Service providers:")
     for sp in world["serviceProviders"]:
         lines.append(f"  {sp['serviceProviderId']}  {sp['name']}  key {sp['keyVersion']}={sp['key']}")

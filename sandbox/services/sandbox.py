@@ -18,6 +18,7 @@ from typing import Any
 
 from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
 from ..adapters.qr import qr_png
+from ..adapters.smtp import SmtpRelay
 from ..adapters.store import Store
 from ..adapters.webhooks import WebhookSender
 from ..domain import errors
@@ -78,6 +79,7 @@ class Settings:
     rules: Rules = field(default_factory=Rules)
     webhook_timeout_s: float = 5.0
     run_scheduler: bool = True  # background worker firing deadlines in wall mode
+    smtp_relay: str | None = None  # HOST:PORT: every email of the outbox is also sent there
 
 
 class Sandbox:
@@ -92,6 +94,7 @@ class Sandbox:
         self.rng = random.Random()
         self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
                                     timeout_s=settings.webhook_timeout_s)
+        self.relay = SmtpRelay(settings.smtp_relay, self._record_relay_failure) if settings.smtp_relay else None
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
         self.initial_rules = Rules(**asdict(self.rules))  # what a reset goes back to
         self._wake = threading.Condition()
@@ -150,6 +153,9 @@ class Sandbox:
             self._worker.join(timeout=5)
         self.sender.wait_idle(timeout=2)
         self.sender.close()
+        if self.relay is not None:
+            self.relay.wait_idle(timeout=2)
+            self.relay.close()
         self.store.close()
 
     def _run_scheduler(self) -> None:
@@ -179,9 +185,12 @@ class Sandbox:
         return UnitOfWork(self, now)
 
     def after_commit(self, events: list[Event], deliveries: list[dict[str, Any]], saved: list[Any],
-                     earliest_timer: datetime | None = None) -> None:
+                     earliest_timer: datetime | None = None, emails: list[dict[str, Any]] | None = None) -> None:
         for delivery in deliveries:
             self.sender.submit(delivery)
+        if self.relay is not None:
+            for email in emails or ():
+                self.relay.submit(email)
         for listener in self.listeners:
             try:
                 listener(events, saved)
@@ -195,6 +204,13 @@ class Sandbox:
     def _record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
         with self.store.session() as s:
             s.record_webhook_attempts(delivery_id, state, attempts)
+
+    def _record_relay_failure(self, email: dict[str, Any], error: str) -> None:
+        """On the timeline: the relay could not take this email (it stays in the outbox)."""
+        assert self.relay is not None
+        with self.uow() as uow:
+            uow.record("EmailRelayFailed", "smtp", to=email["to"], subject=email["subject"],
+                       writtenAt=format_date(email["at"]), relay=self.relay.address, error=error)
 
     def save_rules(self, changes: dict[str, Any]) -> Rules:
         self.rules.update(changes)

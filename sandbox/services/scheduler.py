@@ -1,4 +1,4 @@
-"""Deadlines as data, fired in order: timeouts, capture dates, expiries, app answers.
+"""Deadlines as data, fired in order: timeouts, capture dates, expiries, app answers, reminders.
 
 Each due timer is handled in its own unit of work at the timer's own instant (virtual
 clock) or now (wall clock), oldest first, ties broken by kind and id, so a run replays
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..adapters.clock import VIRTUAL, VirtualClock
 from ..domain import errors, payments
-from . import behaviours
+from . import behaviours, reminders
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -49,6 +49,8 @@ def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
             uow.save(pre)
     elif kind in behaviours.TIMER_KINDS:
         behaviours.answer(uow, kind, ref)
+    elif kind in reminders.TIMER_KINDS:
+        reminders.remind(uow, kind, ref)
     # Whatever happened, this instant is dealt with: never fire the same timer twice.
     due = uow.session.timer(kind, ref)
     if due is not None and due <= now:

@@ -1,8 +1,8 @@
 """A unit of work: one database transaction, the time it happens at, and what it caused.
 
-Entities are saved through it; at commit it writes their events to the timeline, turns
-them into notifications (webhook deliveries, emails) in the same transaction, and hands
-them to the sandbox to deliver once the commit succeeded.
+Entities are saved through it; at commit it writes their events to the timeline, sets the
+reminders they call for, turns them into notifications (webhook deliveries, emails) in the
+same transaction, and hands them to the sandbox to deliver once the commit succeeded.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..domain.beneficiaries import Beneficiary
 from ..domain.events import Event
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import Transaction
-from . import notifications
+from . import notifications, reminders
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -28,6 +28,7 @@ class UnitOfWork:
         self._now = now
         self._events: list[Event] = []
         self._saved: list[Any] = []
+        self._emails: list[dict[str, Any]] = []  # written to the outbox: relayed after commit
 
     def __enter__(self) -> UnitOfWork:
         self._context = self.sandbox.store.session()
@@ -46,7 +47,7 @@ class UnitOfWork:
         earliest_timer = self.session.earliest_timer
         result = self._context.__exit__(exc_type, exc, tb)
         if exc_type is None:
-            self.sandbox.after_commit(self._events, deliveries, self._saved, earliest_timer)
+            self.sandbox.after_commit(self._events, deliveries, self._saved, earliest_timer, self._emails)
         return result
 
     def save(self, entity: Transaction | PreTransaction | Beneficiary | MerchantAccount) -> None:
@@ -68,6 +69,7 @@ class UnitOfWork:
         self._events.append(Event(name, ref, self.now, data))
 
     def _flush(self) -> list[dict[str, Any]]:
+        reminders.follow(self.session, self._events, self._saved, self.now)
         self.session.add_events(self._events)
         deliveries = []
         for plan in notifications.plan(self._events, self._saved, self.now, self.sandbox, self.session):
@@ -76,4 +78,6 @@ class UnitOfWork:
                 deliveries.append({"id": delivery_id, "url": plan.to, "body": plan.body, "attempts": []})
             else:
                 self.session.add_email(plan.to, plan.subject, plan.text, plan.html, self.now)
+                self._emails.append({"to": plan.to, "subject": plan.subject, "text": plan.text, "html": plan.html,
+                                     "at": self.now})
         return deliveries
