@@ -17,3 +17,13 @@ class Merchant:
     def post(self, path, **form):
         token = CSRF.search(self.get("/connexion").get_data(as_text=True))  # the session's token, on any form
         return self.client.post("/espace-ptl" + path, data={"csrf_token": token.group(1), **form})
+
+
+def step1(merchant, timing="immediat", validation="non", **more):
+    """ENCAISSER step 1, Choix du paiement."""
+    return merchant.post("/encaisser", timing=timing, validation=validation, **more)
+
+
+def step2(merchant, amount="40,00", order_id="REF-1", **more):
+    """ENCAISSER step 2, Demande."""
+    return merchant.post("/encaisser/demande", amount=amount, order_id=order_id, **more)

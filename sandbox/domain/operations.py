@@ -41,6 +41,10 @@ class Operation:
     transaction_id: str | None
     pre_transaction_id: str | None
     label: str | None
+    client: str | None = None  # the client's identifier or email as the merchant gave it
+    payment_deadline: datetime | None = None  # a payment request's expiry (parcours B, D)
+    validation_deadline: datetime | None = None  # a pre-booking's capture date, once paid (C, D)
+    validation_days: int | None = None  # a delayed pre-booking's validation delay, before payment (D)
 
     @property
     def left_to_pay(self) -> int | None:
@@ -56,7 +60,11 @@ def of_transaction(tx: Transaction) -> Operation:
     """A transaction made directly (parcours A by identifier, or C)."""
     return Operation(tx.order_id, PRE_BOOKING if tx.capture_mode == DEFERRED else IMMEDIATE,
                      TRANSACTION_STATUS[tx.state], tx.amount, _received(tx), tx.creation_date, tx.update_date,
-                     tx.transaction_id, None, tx.label)
+                     tx.transaction_id, None, tx.label, client=_client(tx), validation_deadline=tx.capture_date)
+
+
+def _client(tx: Transaction) -> str | None:
+    return str(tx.payer.beneficiary_ref) if tx.payer else None
 
 
 def of_request(pre: PreTransaction, paid_by: Transaction | None) -> Operation:
@@ -71,7 +79,9 @@ def of_request(pre: PreTransaction, paid_by: Transaction | None) -> Operation:
     else:
         status, received, updated = REQUEST_STATUS.get(pre.state, WAITING), None, pre.update_date
     return Operation(pre.order_id, kind, status, pre.amount, received, pre.creation_date, updated,
-                     paid_by.transaction_id if paid_by else None, pre.pre_transaction_id, pre.label)
+                     paid_by.transaction_id if paid_by else None, pre.pre_transaction_id, pre.label,
+                     client=pre.contact, payment_deadline=pre.expiration_date,
+                     validation_deadline=paid_by.capture_date if paid_by else None, validation_days=pre.capture_term)
 
 
 EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")

@@ -1,75 +1,122 @@
-"""Payments merchants start from ANCV's screens (App' Chèque-Vacances Pro, later the portal), and
-the operations they see. Same entities and rules as the Kit API; French messages for people."""
+"""Payments merchants start from ANCV's screens (App' Chèque-Vacances Pro, the Espace dédié's
+ENCAISSER wizard), and the operations they see. Same entities and rules as the Kit API; French messages for people."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.store import StoreSession
 from ..domain import errors, operations, payments
+from ..domain.cashing import EMAIL, QR, Choice, Demand, FormErrors
 from ..domain.dates import paris_day
 from ..domain.operations import Operation
 from ..domain.pre_transactions import PreTransaction
-from ..domain.requests import CUSTOMER_ID_RE
-from ..domain.transactions import Transaction
+from ..domain.transactions import NORMAL, TSPD_ADJUSTABLE, Transaction
+from .beneficiary_app import find_beneficiary
 from .emails import euros
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
+    from .unit_of_work import UnitOfWork
+
+__all__ = ["FormErrors", "request_immediate_payment", "show_qr_code", "send_request", "remember_email",
+           "operations_of", "request_operation", "validate_pre_booking", "cancel_operation", "filter_operations"]
 
 
-class FormErrors(Exception):
-    """Field → French message, shown next to each field."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(fields)
-        self.fields = fields
-
-
-def _text(value: str, field: str, limit: int, problems: dict[str, str], required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if required and not value:
-        problems[field] = "Ce champ est obligatoire."
-    elif len(value) > limit:
-        problems[field] = f"{limit} caractères au plus."
-    return value or None
+# Kit refusals at /payer, as the merchant reads them next to the client's field (Kit §6.4.4).
+CLIENT_REFUSALS: dict[type[errors.KitError], str] = {
+    errors.BeneficiaryNotFound: "Aucun compte Chèque-Vacances Connect ne correspond à cet identifiant.",
+    errors.NoActiveDevice: "Votre client n'a pas activé l'application Chèque-Vacances sur son téléphone.",
+    errors.OtherTransactionPending: "Votre client a déjà un paiement en cours. Réessayez dans quelques minutes.",
+    errors.InsufficientBalance: "Le solde Chèque-Vacances Connect de votre client est insuffisant.",
+}
 
 
-def request_immediate_payment(sandbox: Sandbox, shop_id: int, amount: str, order_id: str, label: str = "",
-                              customer_ref: str = "", assistant: str = "") -> PreTransaction:
+def _active_point(uow: UnitOfWork, shop_id: int) -> None:
+    pos = uow.session.point_of_sale(shop_id)
+    if pos is None or not pos.is_active:
+        raise FormErrors({"form": "Ce point d'accueil ne peut pas encaisser."})
+
+
+def _qr_request(uow: UnitOfWork, shop_id: int, demand: Demand, notify_email: str | None,
+                source: str) -> PreTransaction:
+    """Parcours A by QR code: a request payable at once, shown on the merchant's screen."""
+    sandbox = uow.sandbox
+    _active_point(uow, shop_id)
+    pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
+    pre = PreTransaction.create(
+        pre_id, uow.now, shop_id=shop_id, order_id=demand.order_id, pre_payment_id=f"{source}-{pre_id}",
+        label=demand.label, amount=demand.amount, capture_mode=NORMAL, tspd_mode=TSPD_ADJUSTABLE,
+        shop_assistant_id=demand.assistant, application_context=demand.application_context,
+        expiration_date=uow.now + timedelta(minutes=sandbox.rules.proRequestMinutes),
+        minimum_amount=sandbox.rules.minimumAmountCents, merchant_email=notify_email)
+    pre.show_qr_code(uow.now)  # shown at once: usable at once
+    uow.save(pre)
+    return pre
+
+
+def request_immediate_payment(sandbox: Sandbox, shop_id: int, form: Mapping[str, str]) -> PreTransaction:
     """App Pro "Paiement": an immediate payment request shown as a QR code (parcours A, NORMAL/001)."""
-    problems: dict[str, str] = {}
-    try:
-        cents = operations.parse_euros(amount)
-    except ValueError:
-        cents = 0
-        problems["amount"] = "Indiquez un montant en euros, par exemple 20,00."
-    order = _text(order_id, "order_id", 64, problems, required=True)
-    label_text = _text(label, "label", 255, problems)
-    customer = _text(customer_ref, "customer_ref", 34, problems)
-    if customer and not CUSTOMER_ID_RE.match(customer):
-        problems["customer_ref"] = "Lettres et chiffres uniquement."
-    seller = _text(assistant, "assistant", 50, problems)
-    minimum = sandbox.rules.minimumAmountCents
-    if "amount" not in problems and cents < minimum:
-        problems["amount"] = f"Le montant minimum est de {minimum // 100},{minimum % 100:02d} €."
-    if problems:
-        raise FormErrors(problems)
+    demand = Demand.for_pro(form, sandbox.rules.minimumAmountCents)
     with sandbox.uow() as uow:
-        pos = uow.session.point_of_sale(shop_id)
-        if pos is None or not pos.is_active:
-            raise FormErrors({"form": "Ce point d'accueil ne peut pas encaisser."})
-        pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
-        pre = PreTransaction.create(
-            pre_id, uow.now, shop_id=shop_id, order_id=order, pre_payment_id=f"pro-{pre_id}", label=label_text,
-            amount=cents, capture_mode="NORMAL", tspd_mode="001", shop_assistant_id=seller,
-            application_context={"customerId": customer} if customer else None,
-            expiration_date=uow.now + timedelta(minutes=sandbox.rules.proRequestMinutes),
-            minimum_amount=minimum)
-        pre.show_qr_code(uow.now)  # shown at once: usable at once
-        uow.save(pre)
-        return pre
+        return _qr_request(uow, shop_id, demand, None, "pro")
+
+
+def show_qr_code(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand) -> PreTransaction:
+    """ENCAISSER, parcours A by QR code, step 3: the code the client scans while the merchant waits."""
+    assert choice.parcours == "A" and demand.mode == QR
+    with sandbox.uow() as uow:
+        return _qr_request(uow, shop_id, demand, choice.notify_email, "ptl")
+
+
+def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand) -> str:
+    """ENCAISSER step 3 "Envoyer" (SPEC §8): A by identifier and C ask the client's app at once
+    (transaction + payer), B and D email the request (pre-transaction + contact). Returns the
+    operation's reference. Nothing is created when the client cannot be asked."""
+    from . import behaviours
+
+    with sandbox.uow() as uow:
+        _active_point(uow, shop_id)
+        common: dict[str, Any] = {"shop_id": shop_id, "order_id": demand.order_id, "label": demand.label, "amount": demand.amount,
+                  "capture_mode": choice.capture_mode, "tspd_mode": choice.tspd_mode,
+                  "shop_assistant_id": demand.assistant, "application_context": demand.application_context,
+                  "merchant_email": choice.notify_email}
+        minimum = sandbox.rules.minimumAmountCents
+        if demand.mode == EMAIL:
+            pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
+            pre = PreTransaction.create(pre_id, uow.now, minimum_amount=minimum, pre_payment_id=f"ptl-{pre_id}",
+                                        expiration_date=choice.payment_deadline(uow.now),
+                                        capture_term=choice.validation_days, **common)
+            pre.send_to(uow.now, email=demand.client)
+            uow.save(pre)
+            return pre_id
+        tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
+        capture_date = uow.now + timedelta(days=choice.validation_days) if choice.validation_days else None
+        tx = Transaction.create(tx_id, uow.now, minimum_amount=minimum, payment_id=f"ptl-{tx_id}",
+                                capture_date=capture_date, **common)
+        try:
+            beneficiary = find_beneficiary(uow, demand.client)
+            pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
+            payments.start_payment(tx, beneficiary, demand.client, None, other_pending=pending is not None,
+                                   now=uow.now, stalled=sandbox.rules.stallAcquisition,
+                                   propose_balance=sandbox.rules.proposeBalanceWhenShort)
+        except errors.KitError as refusal:
+            message = CLIENT_REFUSALS.get(type(refusal), "La demande n'a pas pu être envoyée à votre client.")
+            raise FormErrors({"client": message}) from refusal
+        uow.save(tx)
+        behaviours.payment_reached(uow, tx, beneficiary)
+        return tx_id
+
+
+def remember_email(sandbox: Sandbox, login: str, email: str | None) -> None:
+    """"Se souvenir de cet e-mail pour les prochains encaissements"."""
+    with sandbox.uow() as uow:
+        account = uow.session.account(login)
+        if account is not None and account.remembered_email != email:
+            account.remembered_email = email
+            uow.save(account)
 
 
 def _operation_of_request(session: StoreSession, pre: PreTransaction) -> Operation:

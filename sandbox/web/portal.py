@@ -6,7 +6,7 @@ who may see which point d'accueil) live in the domain and in services.merchant_a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -21,8 +21,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from ..domain import operations
+from ..domain import errors, operations
 from ..domain.accounts import AccountRefusal, MerchantAccount
+from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments
@@ -184,8 +185,10 @@ def cashing(account: MerchantAccount) -> Any:
 
 
 def _money() -> dict[str, Any]:
-    return {"euros": euros, "french_date": french_date, "to_validate": operations.TO_VALIDATE,
-            "waiting": operations.WAITING, "plain": lambda cents: f"{cents // 100},{cents % 100:02d}"}
+    return {"euros": euros, "french_date": french_date, "day": lambda moment: french_date(moment)[:10],
+            "timedelta": timedelta, "to_validate": operations.TO_VALIDATE, "waiting": operations.WAITING,
+            "delayed": operations.DELAYED, "delayed_pre_booking": operations.DELAYED_PRE_BOOKING,
+            "plain": lambda cents: f"{cents // 100},{cents % 100:02d}"}
 
 
 def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operation] | None:
@@ -254,6 +257,165 @@ def export(account: MerchantAccount, fmt: str) -> Any:
     else:
         body, mimetype = exports.as_xlsx(found), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- ENCAISSER: the 4-step wizard (seeds 001, 002; SPEC §8) ------------------------------------------
+# The draft (steps 1 and 2 as typed, and the QR request shown at step 3) lives in the session.
+DRAFT = "portal_encaisser"
+
+
+def _draft() -> dict[str, Any]:
+    return dict(session.get(DRAFT) or {})
+
+
+def _wizard(template: str, step: int, choice: Choice | None, status: int = 200, **context: Any) -> Any:
+    titles = ["Choix du paiement", choice.title if choice else "Demande", "Confirmation", "Détail du paiement"]
+    if template == "portal/wizard_qr.html":
+        titles[2] = "QR Code de paiement"
+    return render_template(template, step=step, titles=titles, choice=choice, **_money(), **context), status
+
+
+def _drop_qr_request(account: MerchantAccount, draft: dict[str, Any]) -> None:
+    """The QR code shown at step 3 is withdrawn (Annuler, Changer de mode) unless the client already paid."""
+    pre_id, shop = draft.pop("qr", None), _current_shop(account)
+    if pre_id and shop is not None:
+        try:
+            merchant_payments.cancel_operation(current_sandbox(), [shop.shop_id], None, pre_id)
+        except (merchant_payments.FormErrors, errors.PreTransactionNotFound):
+            pass  # already paid, expired or gone: nothing to withdraw
+
+
+@bp.route("/encaisser", methods=["GET", "POST"])
+@logged_in
+def cash_choice(account: MerchantAccount) -> Any:
+    """Step 1, Choix du paiement: immediately or deferred (deadline in days), validation delay, email."""
+    if _current_shop(account) is None:
+        return redirect(url_for("portal.choose_point"))
+    draft = _draft()
+    if request.method == "GET":
+        form = draft.get("choice") or {"timing": "immediat", "validation": "non",
+                                       "email": account.remembered_email or "",
+                                       "remember": "oui" if account.remembered_email else ""}
+        return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={}, today=current_sandbox().clock.now())
+    form = {k: request.form.get(k, "") for k in ("timing", "payment_days", "validation", "validation_days",
+                                                 "email", "remember")}
+    try:
+        choice = Choice.parse(form)
+    except FormErrors as problems:
+        return _wizard("portal/wizard_choice.html", 1, None, 400, form=form, errors=problems.fields,
+                       today=current_sandbox().clock.now())
+    if choice.remember_email:
+        merchant_payments.remember_email(current_sandbox(), account.login, choice.notify_email)
+    _drop_qr_request(account, draft)
+    session[DRAFT] = {"choice": choice.to_form(), "demand": draft.get("demand")}
+    return redirect(url_for("portal.cash_demand"))
+
+
+def _choice(draft: dict[str, Any]) -> Choice | None:
+    try:
+        return Choice.parse(draft["choice"]) if draft.get("choice") else None
+    except FormErrors:
+        return None
+
+
+@bp.route("/encaisser/demande", methods=["GET", "POST"])
+@logged_in
+def cash_demand(account: MerchantAccount) -> Any:
+    """Step 2, Demande: amount, N° de panier, QR code or the client's identifier / email, optional fields."""
+    draft, shop = _draft(), _current_shop(account)
+    choice = _choice(draft)
+    if choice is None or shop is None:
+        return redirect(url_for("portal.cash_choice"))
+    minimum = current_sandbox().rules.minimumAmountCents
+    if request.method == "GET":
+        form = draft.get("demand") or {"mode": choice.client_modes[0]}
+        return _wizard("portal/wizard_demand.html", 2, choice, form=form, errors={}, minimum=minimum)
+    form = {k: request.form.get(k, "") for k in ("amount", "order_id", "mode", "client", "label", "customer_ref",
+                                                 "assistant")}
+    try:
+        demand = Demand.parse(form, choice.client_modes, minimum)
+        if demand.mode == QR:
+            _drop_qr_request(account, draft)
+            draft["qr"] = merchant_payments.show_qr_code(current_sandbox(), shop.shop_id, choice,
+                                                         demand).pre_transaction_id
+    except FormErrors as problems:
+        return _wizard("portal/wizard_demand.html", 2, choice, 400, form=form, errors=problems.fields,
+                       minimum=minimum)
+    session[DRAFT] = {**draft, "demand": demand.to_form()}
+    return redirect(url_for("portal.cash_confirm"))
+
+
+@bp.route("/encaisser/confirmation", methods=["GET", "POST"])
+@logged_in
+def cash_confirm(account: MerchantAccount) -> Any:
+    """Step 3: the QR code to show (parcours A by QR), or the summary to check before "Envoyer"."""
+    draft, shop = _draft(), _current_shop(account)
+    choice = _choice(draft)
+    if choice is None or shop is None or not draft.get("demand"):
+        return redirect(url_for("portal.cash_choice"))
+    minimum = current_sandbox().rules.minimumAmountCents
+    demand = Demand.parse(draft["demand"], choice.client_modes, minimum)
+    if demand.mode == QR:
+        found = _operation(account, draft.get("qr") or "")
+        if found is None:
+            return redirect(url_for("portal.cash_demand"))
+        if request.method == "POST":
+            session.pop(DRAFT, None)
+            return redirect(url_for("portal.cash_detail", ref=found[1].pre_transaction_id))
+        return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1])
+    now = current_sandbox().clock.now()
+    if request.method == "GET":
+        return _wizard("portal/wizard_confirm.html", 3, choice, demand=demand, now=now,
+                       payment_deadline=choice.payment_deadline(now))
+    try:
+        ref = merchant_payments.send_request(current_sandbox(), shop.shop_id, choice, demand)
+    except FormErrors as problems:  # the client cannot be asked: back to the field to correct
+        return _wizard("portal/wizard_demand.html", 2, choice, 400, form=demand.to_form(), errors=problems.fields,
+                       minimum=minimum)
+    session.pop(DRAFT, None)
+    return redirect(url_for("portal.cash_detail", ref=ref))
+
+
+@bp.post("/encaisser/changer-de-mode")
+@logged_in
+def cash_change_mode(account: MerchantAccount) -> Any:
+    """"Changer de mode d'encaissement": the QR code is withdrawn, the client's identifier asked instead."""
+    draft = _draft()
+    _drop_qr_request(account, draft)
+    if draft.get("demand"):
+        draft["demand"] = {**draft["demand"], "mode": IDENTIFIER}
+    session[DRAFT] = draft
+    return redirect(url_for("portal.cash_demand"))
+
+
+@bp.post("/encaisser/annuler")
+@logged_in
+def cash_cancel(account: MerchantAccount) -> Any:
+    """"Annuler": the draft is dropped (and a QR code shown is withdrawn)."""
+    _drop_qr_request(account, _draft())
+    session.pop(DRAFT, None)
+    return redirect(url_for("portal.cashing"))
+
+
+@bp.get("/encaisser/qr/<pre_id>.png")
+@logged_in
+def cash_qr(account: MerchantAccount, pre_id: str) -> Any:
+    """The payment QR code of step 3 (the image the Kit API gives)."""
+    found = _operation(account, pre_id)
+    if found is None or found[1].pre_transaction_id != pre_id:
+        return Response(status=404)
+    return Response(current_sandbox().qr_png(pre_id), mimetype="image/png")
+
+
+@bp.get("/encaisser/paiement/<ref>")
+@logged_in
+def cash_detail(account: MerchantAccount, ref: str) -> Any:
+    """Step 4, Détail du paiement: follows the client's answer live."""
+    found = _operation(account, ref)
+    if found is None:
+        return render_template("portal/page.html", heading="Opération introuvable",
+                               paragraphs=["Cette opération n'existe pas pour ce point d'accueil."]), 404
+    return _wizard("portal/wizard_detail.html", 4, None, operation=found[1], ref=ref)
 
 
 @bp.get("/remboursements")

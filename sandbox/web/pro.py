@@ -84,7 +84,7 @@ def new_payment(account: MerchantAccount) -> Any:
         return render_template("pro/payment_form.html", form={}, errors={})
     form = {name: request.form.get(name, "") for name in ("amount", "order_id", "label", "customer_ref", "assistant")}
     try:
-        pre = merchant_payments.request_immediate_payment(current_sandbox(), account.shop_ids[0], **form)
+        pre = merchant_payments.request_immediate_payment(current_sandbox(), account.shop_ids[0], form)
     except merchant_payments.FormErrors as problems:
         return render_template("pro/payment_form.html", form=form, errors=problems.fields), 400
     return redirect(url_for("pro.payment", pre_id=pre.pre_transaction_id))
