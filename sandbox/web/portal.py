@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from ..domain import errors, operations
 from ..domain.accounts import AccountRefusal, MerchantAccount
 from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors
+from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments
@@ -296,14 +297,15 @@ def cash_choice(account: MerchantAccount) -> Any:
         form = draft.get("choice") or {"timing": "immediat", "validation": "non",
                                        "email": account.remembered_email or "",
                                        "remember": "oui" if account.remembered_email else ""}
-        return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={}, today=current_sandbox().clock.now())
+        return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={},
+                       today=paris_day(current_sandbox().clock.now()))
     form = {k: request.form.get(k, "") for k in ("timing", "payment_days", "validation", "validation_days",
                                                  "email", "remember")}
     try:
         choice = Choice.parse(form)
     except FormErrors as problems:
         return _wizard("portal/wizard_choice.html", 1, None, 400, form=form, errors=problems.fields,
-                       today=current_sandbox().clock.now())
+                       today=paris_day(current_sandbox().clock.now()))
     if choice.remember_email:
         merchant_payments.remember_email(current_sandbox(), account.login, choice.notify_email)
     _drop_qr_request(account, draft)
