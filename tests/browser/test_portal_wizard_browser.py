@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot
+from tests.conftest import serving
 
 LIVE = "document.body.dataset.live === 'on'"
 
@@ -171,3 +172,25 @@ def test_parcours_d_the_request_becomes_a_pre_booking_to_validate(portal):
     page.wait_for_function("document.querySelector('#count-to-validate').textContent.includes('1')", timeout=10_000)
     assert row_status(page, "REF-D") == "A valider"
     assert "Pré-réservation différée" in page.inner_text("#operations")
+
+
+def test_a_deadline_passing_on_the_wall_clock_updates_the_page_by_itself(chromium, tmp_path):
+    """The background worker fires the client's 250 s window (here 100× faster): the push comes from it."""
+    with serving(tmp_path, "--speed", "100", db=":memory:") as (base, control, _, _):
+        world = control.fixtures()
+        shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+        payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{base}/espace-ptl/connexion")
+        page.fill("#login", shop["login"])
+        page.fill("#password", shop["password"])
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        choose(page, base)
+        demand(page, "12", "REF-TIMEOUT", mode="identifiant", client=payer["beneficiaryId"])
+        submit(page, "Envoyer")
+        page.wait_for_function(LIVE, timeout=10_000)
+        wait_text(page, "#status", "Refusé")  # nobody answered: REJECTED_TIMEOUT, pushed by the worker
+        assert "n'a pas abouti" in page.inner_text("#outcome")
+        context.close()
