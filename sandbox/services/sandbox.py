@@ -80,6 +80,7 @@ class Settings:
     webhook_timeout_s: float = 5.0
     run_scheduler: bool = True  # background worker firing deadlines in wall mode
     smtp_relay: str | None = None  # HOST:PORT: every email of the outbox is also sent there
+    smtp_timeout_s: float = 5.0
 
 
 class Sandbox:
@@ -94,7 +95,8 @@ class Sandbox:
         self.rng = random.Random()
         self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
                                     timeout_s=settings.webhook_timeout_s)
-        self.relay = SmtpRelay(settings.smtp_relay, self._record_relay_failure) if settings.smtp_relay else None
+        self.relay = (SmtpRelay(settings.smtp_relay, self._record_relay_failure, timeout_s=settings.smtp_timeout_s)
+                      if settings.smtp_relay else None)
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
         self.initial_rules = Rules(**asdict(self.rules))  # what a reset goes back to
         self._wake = threading.Condition()
