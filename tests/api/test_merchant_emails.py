@@ -277,3 +277,46 @@ def test_cancelling_before_the_client_paid_sends_the_client_nothing(world):
     tx, ben = asked(world)
     assert world.kit().cancel(tx["id"]).status == 201
     assert mails_to(world, ben["email"]) == []
+
+
+# --- through the Espace dédié's ENCAISSER wizard, which carries the merchant's email -----------------
+
+def wizard(world, choice_form, demand_form):
+    from sandbox.domain.cashing import Choice, Demand
+    from sandbox.services import merchant_payments
+
+    choice = Choice.parse({"email": MERCHANT, **choice_form})
+    demand = Demand.parse(demand_form, choice.client_modes, 1)
+    return merchant_payments.send_request(world.sandbox, world.shop()["shopId"], choice, demand)
+
+
+def test_seed_002_parcours_d_from_the_wizard_to_the_client_confirmation(world):
+    """Seed 002, D: 50,00 € asked by email, 3 days to pay, 2 days to validate; the merchant is told, reminded
+    24 h before the end of the 2 days, validates, and the client is told."""
+    from sandbox.services import merchant_payments
+
+    ben = world.beneficiary()
+    pre_id = wizard(world, {"timing": "differe", "payment_days": "3", "validation": "oui", "validation_days": "2"},
+                    {"amount": "50,00", "order_id": "REF202006248", "mode": "email", "client": ben["email"]})
+    world.advance(HOUR_S)
+    tx = world.control.act(ben["beneficiaryId"], "scan", url=world.sandbox.payment_url(pre_id))["transaction"]
+    world.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])
+    [validated] = mails_to(world, MERCHANT)
+    assert f"[n° : {tx['id']}]" in validated["text"] and f"Identifiant : {ben['email']}\n" in validated["text"]
+    assert "Date : 02/06/2026 à 11:00:00\n" in validated["text"] and f"Montant réglé : {euros(5000)}" in (
+        validated["text"])
+    world.advance(DAY_S)
+    [reminder] = reminders(world)
+    assert reminder["subject"] == "Rappel : votre délai de validation se termine le 04/06/2026 à 11h00"
+    merchant_payments.validate_pre_booking(world.sandbox, [world.shop()["shopId"]], tx["id"], "50,00")
+    [confirmed] = mails_to(world, ben["email"])[-1:]
+    assert confirmed["subject"] == f"Votre paiement de {euros(5000)} a été confirmé par {world.shop()['name']}"
+
+
+def test_parcours_c_from_the_wizard_tells_the_merchant_when_the_client_refuses_to_pay(world):
+    ben = world.beneficiary()
+    wizard(world, {"timing": "immediat", "validation": "oui", "validation_days": "3"},
+           {"amount": "40,00", "order_id": "REF3", "mode": "identifiant", "client": ben["beneficiaryId"]})
+    world.control.act(ben["beneficiaryId"], "abandon")
+    [mail] = mails_to(world, MERCHANT)
+    assert mail["subject"] == "LE PAIEMENT A ÉTÉ ABANDONNÉ" and "N° de panier REF3" in mail["text"]
