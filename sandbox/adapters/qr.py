@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import qrcode
 from PIL import Image, ImageDraw
@@ -34,3 +35,85 @@ def qr_png(payload: str, *, with_logo: bool = True) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+# --- reading codes, and the beneficiary's Code 128 ------------------------------------------------
+
+MAX_IMAGE_BYTES = 8 * 1024 * 1024  # a phone photo fits; anything bigger is refused unread
+MAX_IMAGE_PIXELS = 40_000_000  # refused before decoding: no decompression bomb
+DECODE_SIDE_PX = 2400  # larger photos are scaled down first: zbar reads a code this size, and fast
+
+
+class UnreadableImage(ValueError):
+    """An upload that is not an image we can read; the message is shown to people (French)."""
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """RGB, a transparent background made white (it would read as black)."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return image.convert("RGB")
+
+
+def _views(image: Image.Image) -> Iterator[Image.Image]:
+    """The greyscale images zbar is shown, best bet first (it reads one channel only)."""
+    from PIL import ImageOps
+
+    grey = image.convert("L")
+    yield grey
+    # ANCV's own codes: navy on white with a coral logo in the middle, which greyscale turns into a
+    # dark blot zbar trips over; in the red channel the logo is as light as the background.
+    yield image.getchannel("R")
+    yield ImageOps.invert(grey)  # a light code on a dark background
+
+
+def decode_image(data: bytes) -> list[str]:
+    """Every QR code or barcode text in an image (PNG, JPEG, GIF, WebP…), [] when there is none."""
+    from PIL import ImageOps, UnidentifiedImageError
+    from pyzbar.pyzbar import decode
+
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UnreadableImage(f"Cette image est trop lourde (au plus {MAX_IMAGE_BYTES // (1024 * 1024)} Mo).")
+    try:
+        opened = Image.open(io.BytesIO(data))
+        if opened.width * opened.height > MAX_IMAGE_PIXELS:
+            raise UnreadableImage("Cette image est trop grande pour être lue.")
+        image = ImageOps.exif_transpose(opened)
+        image.thumbnail((DECODE_SIDE_PX, DECODE_SIDE_PX))
+        image = _on_white(image)
+    except UnreadableImage:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise UnreadableImage("Ce fichier n'est pas une image lisible (PNG ou JPEG attendu).") from error
+    texts: list[str] = []
+    for view in _views(image):
+        for symbol in decode(view):
+            text = symbol.data.decode("utf-8", errors="replace")
+            if text not in texts:
+                texts.append(text)
+        if texts:
+            break
+    return texts
+
+
+def _code128(text: str, writer: object) -> bytes:
+    import barcode
+
+    buffer = io.BytesIO()
+    barcode.get("code128", text, writer=writer).write(buffer, options={"module_height": 15.0, "quiet_zone": 6.5})
+    return buffer.getvalue()
+
+
+def code128_svg(text: str) -> bytes:
+    """A Code 128 barcode of `text` as SVG (Kit §5.4.1: the beneficiary's `CVCoId=…`)."""
+    from barcode.writer import SVGWriter
+
+    return _code128(text, SVGWriter())
+
+
+def code128_png(text: str) -> bytes:
+    """The same barcode as PNG, for scanners that read pictures."""
+    from barcode.writer import ImageWriter
+
+    return _code128(text, ImageWriter())

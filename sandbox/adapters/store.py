@@ -40,6 +40,7 @@ from ..domain.beneficiaries import Beneficiary
 from ..domain.dates import paris_day
 from ..domain.events import Event
 from ..domain.merchants import PointOfSale, ServiceProvider
+from ..domain.pre_transactions import PROCESSING as PRE_PROCESSING
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import PROCESSING, Transaction
 
@@ -516,6 +517,13 @@ class StoreSession:
         if shop_ids is not None:
             query = query.where(pre_transactions.c.shop_id.in_(shop_ids))
         return [PreTransaction.from_dict(d) for d in self._column(query, cache=False)]
+
+    def pre_transactions_sent_to(self, beneficiary_id: str) -> list[PreTransaction]:
+        """Payment requests pushed to this beneficiary's app (`/contact` with beneficiaryId) still waiting to be paid."""
+        query = (select(pre_transactions.c.data).where(pre_transactions.c.state == PRE_PROCESSING)
+                 .order_by(pre_transactions.c.created_us))
+        waiting = [PreTransaction.from_dict(d) for d in self._column(query, cache=False)]
+        return [pre for pre in waiting if pre.contact_beneficiary_id == beneficiary_id]
 
     # --- timers ----------------------------------------------------------------------------------
     def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..domain import errors
 from ..services.sandbox import Sandbox, Settings
-from . import control, dashboard, docs, kit_api, live, portal, pro
+from . import beneficiary, control, dashboard, docs, kit_api, live, portal, pro
 from .jsonout import error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     app.config.update(SECRET_KEY=sandbox.secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="ancv_sandbox_session")
     app.extensions["ancv_sandbox"] = sandbox
-    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp):
+    for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])
