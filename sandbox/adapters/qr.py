@@ -65,7 +65,22 @@ def _views(image: Image.Image) -> Iterator[Image.Image]:
     # ANCV's own codes: navy on white with a coral logo in the middle, which greyscale turns into a
     # dark blot zbar trips over; in the red channel the logo is as light as the background.
     yield image.getchannel("R")
+    yield _dark_only(grey)  # the same logo printed in grey: keep only the darkest ink
     yield ImageOps.invert(grey)  # a light code on a dark background
+
+
+def _dark_only(grey: Image.Image) -> Image.Image:
+    """Black where the ink is among the darkest, white elsewhere (2nd/98th percentiles, not the extremes)."""
+    counts, total = grey.histogram(), grey.width * grey.height
+    seen, dark, light = 0, 0, 255
+    for level, count in enumerate(counts):
+        if seen < total * 0.02 <= seen + count:
+            dark = level
+        if seen < total * 0.98 <= seen + count:
+            light = level
+        seen += count
+    cut = dark + (light - dark) * 3 // 10
+    return grey.point(lambda value: 255 if value > cut else 0)
 
 
 def decode_image(data: bytes) -> list[str]:
