@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import qrcode
@@ -120,11 +121,19 @@ def _code128(text: str, writer: object) -> bytes:
     return buffer.getvalue()
 
 
+MM_LENGTH = re.compile(r'="(\d+(?:\.\d+)?)mm"')
+SVG_SIZE = re.compile(r'<svg ([^>]*)width="([\d.]+)" height="([\d.]+)"')
+
+
 def code128_svg(text: str) -> bytes:
-    """A Code 128 barcode of `text` as SVG (Kit §5.4.1: the beneficiary's `CVCoId=…`)."""
+    """A Code 128 barcode of `text` as SVG (Kit §5.4.1: the beneficiary's `CVCoId=…`), scalable to any width."""
     from barcode.writer import SVGWriter
 
-    return _code128(text, SVGWriter())
+    # python-barcode writes every length in millimetres and no viewBox, so CSS could not resize it:
+    # lengths become user units, and a viewBox in millimetres keeps the printed size.
+    svg = MM_LENGTH.sub(r'="\1"', _code128(text, SVGWriter()).decode())
+    svg = SVG_SIZE.sub(r'<svg \1width="\2mm" height="\3mm" viewBox="0 0 \2 \3"', svg, count=1)
+    return svg.replace("font-size:10pt", "font-size:3.53px").encode()  # 10 pt = 3.53 mm
 
 
 def code128_png(text: str) -> bytes:
