@@ -55,10 +55,18 @@ def _last_day(moment: datetime) -> str:
     return _day(moment - timedelta(microseconds=1))
 
 
+def _waiting() -> beneficiary_app.Home | None:
+    """The balance and what waits for an answer, read once per page (every page shows the waiting payments)."""
+    if "waiting" not in g:
+        beneficiary = g.get("beneficiary")
+        g.waiting = beneficiary_app.home(current_sandbox(), beneficiary.beneficiary_id) if beneficiary else None
+    return g.waiting
+
+
 @bp.context_processor
 def _inject() -> dict[str, Any]:
     return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "euros": euros,
-            "french_date": french_date, "french_day": _day, "last_day": _last_day, "waiting": g.get("waiting")}
+            "french_date": french_date, "french_day": _day, "last_day": _last_day, "waiting": _waiting()}
 
 
 def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,7 +80,6 @@ def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
             session.pop(live.BENEFICIARY_SESSION, None)
             return redirect(url_for("app.login"))
         g.beneficiary = beneficiary
-        g.waiting = beneficiary_app.home(current_sandbox(), beneficiary.beneficiary_id)
         return view(beneficiary, *args, **kwargs)
     return wrapper
 
@@ -135,7 +142,7 @@ def logout() -> Any:
 @logged_in
 def home(beneficiary: Beneficiary) -> str:
     """Mon solde: available balance, allocations, payments waiting for an answer (pushed live)."""
-    return render_template("app/home.html", home=g.waiting)
+    return render_template("app/home.html", home=_waiting())
 
 
 # --- payment requests pushed to the app --------------------------------------------------------------
