@@ -311,6 +311,7 @@ def _pending(uow: UnitOfWork, beneficiary_id: str) -> Transaction | None:
 
 
 def home(sandbox: Sandbox, beneficiary_id: str) -> Home:
+    """Accueil, and the waiting payments every page shows."""
     with sandbox.uow() as uow:
         tx = _pending(uow, beneficiary_id)
         beneficiary = find_beneficiary(uow, beneficiary_id)
@@ -335,6 +336,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PaymentPage:
+    """The payment page: what is asked, by whom, what the app proposes, and how it ended."""
+
     transaction: Transaction
     merchant: str
     request: PreTransaction | None
@@ -351,22 +354,24 @@ class PaymentPage:
         return self.transaction.awaiting_beneficiary and self.transaction.sub_state == AUTHORIZATION_REQUEST
 
 
-def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficiary, block_after: int,
-             now: datetime) -> Outcome | None:
+def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficiary, merchant: str,
+             block_after: int, now: datetime) -> Outcome | None:
+    """The result page of a payment that no longer waits for the beneficiary (None while it does)."""
     if tx.awaiting_beneficiary or tx.state == INITIALIZED:
         return None
     if tx.state == PROCESSING:  # acquisition never started (fault injection)
         return Outcome(False, "Paiement en cours", "Le paiement est en cours de traitement par l'ANCV.")
     if tx.authorization is not None and tx.state != CANCELLED:
         paid = tx.authorization.amount
-        message = f"Vous avez payé {euros(paid)} à {{merchant}}."
+        message = f"Vous avez payé {euros(paid)} à {merchant}."
         if tx.state == AUTHORIZED and tx.capture_date is not None:
-            message = (f"{euros(paid)} sont réservés sur votre solde pour {{merchant}}, qui validera le paiement "
+            message = (f"{euros(paid)} sont réservés sur votre solde pour {merchant}, qui validera le paiement "
                        f"au plus tard le {french_date(tx.capture_date)}.")
         return Outcome(True, "Paiement accepté", message, paid, max(0, tx.amount - paid))
     if tx.state == CANCELLED:
         if pre is not None and pre.abort is not None and pre.abort.reason == "ABORTED_MERCHANT":
-            return Outcome(False, "Demande annulée", REQUEST_ENDINGS["ABORTED_MERCHANT"])
+            reason = f" Motif : {pre.abort.label}" if pre.abort.label else ""
+            return Outcome(False, "Demande annulée", REQUEST_ENDINGS["ABORTED_MERCHANT"] + reason)
         if tx.authorization is not None:
             return Outcome(False, "Paiement annulé", f"{ENDINGS['CANCELLED']} Les {euros(tx.authorization.amount)} "
                            "payés ont été recrédités sur votre compte.")
@@ -404,11 +409,8 @@ def payment_page(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> 
         beneficiary = find_beneficiary(uow, beneficiary_id)
         pre = uow.session.pre_transaction(tx.pre_transaction_id) if tx.pre_transaction_id else None
         proposed = payments.proposed_amount(tx, beneficiary, uow.now) if tx.payer else 0
-        outcome = _outcome(tx, pre, beneficiary, uow.sandbox.rules.wrongPinsBeforeBlock, uow.now)
         merchant = _merchant(uow.session, tx.shop_id)
-        if outcome is not None:
-            outcome = Outcome(outcome.accepted, outcome.title, outcome.message.replace("{merchant}", merchant),
-                              outcome.paid, outcome.left_due, outcome.warning)
+        outcome = _outcome(tx, pre, beneficiary, merchant, uow.sandbox.rules.wrongPinsBeforeBlock, uow.now)
         return PaymentPage(tx, merchant, pre, proposed, beneficiary.available(uow.now), outcome)
 
 

@@ -115,3 +115,30 @@ def test_a_photo_of_the_merchant_s_qr_code_is_read_and_paid_with_the_keyboard(ch
         page.click("#upload")
     assert "n'est pas une image lisible" in page.inner_text("#scan-error")
     context.close()
+
+
+def test_a_request_pushed_to_the_app_appears_live_and_its_withdrawal_shows_by_itself(chromium, live_server):
+    base, control, _, _ = live_server
+    shop, client = people(control)
+    kit = shop_client(HttpTransport(base, timeout=5), shop)
+    context, page = log_in(chromium, base, client, client["beneficiaryId"])
+    page.wait_for_function("document.body.dataset.live === 'on'", timeout=10_000)
+    expires = format_date(parse_date(control.clock()["now"]) + timedelta(days=2))
+    pre = kit.create_pre_transaction("SEJOUR-3", 9900, expires)["preTransaction"]
+    assert kit.contact(pre["id"], beneficiary_id=client["beneficiaryId"]).ok
+    link = f"#incoming a[href$='/app/demande/{pre['id']}']"
+    page.wait_for_selector(link, timeout=10_000)
+    with page.expect_navigation():
+        page.click(link)
+    assert f"99,00{NBSP}€" in page.inner_text("#asked")
+    with page.expect_navigation():
+        page.click("#open")
+    assert page.is_visible("#confirm-amount")
+    page.wait_for_function("document.body.dataset.live === 'on'", timeout=10_000)
+
+    assert kit.abort(pre["id"], label="Séjour complet").ok  # the merchant withdraws it meanwhile
+    page.wait_for_selector("#result", timeout=10_000)  # the page moved on by itself
+    assert "Le commerçant a annulé sa demande de paiement. Motif : Séjour complet" in page.inner_text("#result")
+    assert page.locator("#confirm-amount").count() == 0
+    screenshot(page, "app-request-withdrawn")
+    context.close()
