@@ -87,8 +87,12 @@ def _dark_only(grey: Image.Image) -> Image.Image:
 def decode_image(data: bytes) -> list[str]:
     """Every QR code or barcode text in an image (PNG, JPEG, GIF, WebP…), [] when there is none."""
     from PIL import ImageOps, UnidentifiedImageError
-    from pyzbar.pyzbar import decode
 
+    try:
+        from pyzbar.pyzbar import decode
+    except ImportError as error:  # the zbar library (Debian's libzbar0) is missing on this machine
+        raise UnreadableImage("La lecture des images n'est pas disponible sur ce serveur : "
+                              "collez l'adresse du QR code.") from error
     if len(data) > MAX_IMAGE_BYTES:
         raise UnreadableImage(f"Cette image est trop lourde (au plus {MAX_IMAGE_BYTES // (1024 * 1024)} Mo).")
     try:
