@@ -23,16 +23,47 @@ def _logo(size: int) -> Image.Image:
     return logo
 
 
+def _render(code: qrcode.QRCode, logo_modules: int) -> Image.Image:
+    """Whole pixels per module (a resized code has uneven modules, which scanners misread), centred on
+    300×300; the logo sits on a white square aligned with the modules, one module of margin around it."""
+    side = code.modules_count + 2 * code.border
+    box = max(1, SIZE_PX // side)
+    matrix = code.get_matrix()
+    image = Image.new("RGB", (SIZE_PX, SIZE_PX), "white")
+    draw = ImageDraw.Draw(image)
+    offset = (SIZE_PX - side * box) // 2
+    for row, line in enumerate(matrix):
+        for col, dark in enumerate(line):
+            if dark:
+                x, y = offset + col * box, offset + row * box
+                draw.rectangle((x, y, x + box - 1, y + box - 1), fill=NAVY)
+    if logo_modules:
+        start = offset + (side - logo_modules) // 2 * box
+        draw.rectangle((start, start, start + logo_modules * box - 1, start + logo_modules * box - 1), fill="white")
+        image.paste(_logo((logo_modules - 2) * box), (start + box, start + box))
+    return image
+
+
+def _readable(image: Image.Image, payload: str) -> bool:
+    try:
+        from pyzbar.pyzbar import decode
+    except ImportError:  # no zbar on this machine: trust the size rule
+        return True
+    return any(s.data.decode("utf-8", "replace") == payload for s in decode(image.convert("L")))
+
+
 def qr_png(payload: str, *, with_logo: bool = True) -> bytes:
-    """A 300×300 PNG of `payload`; the centred logo covers less than H-level correction repairs."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_H, border=4, box_size=10)
+    """A 300×300 PNG of `payload` with level-H correction and a centred logo of about a fifth of its width.
+
+    The logo is made smaller until zbar reads the code in greyscale (which logo sizes it tolerates depends
+    on what they cover), so every code handed out is one a phone and the sandbox's scanner can read."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_H, border=4)
     code.add_data(payload)
     code.make(fit=True)
-    image = code.make_image(fill_color=NAVY, back_color="white").convert("RGB")
-    image = image.resize((SIZE_PX, SIZE_PX), Image.Resampling.NEAREST)
-    if with_logo:
-        side = SIZE_PX // 5
-        image.paste(_logo(side), ((SIZE_PX - side) // 2, (SIZE_PX - side) // 2))
+    sizes = range(code.modules_count // 5 | 1, 4, -2) if with_logo else ()  # odd: centred on the middle module
+    image = next((im for im in (_render(code, k) for k in sizes) if _readable(im, payload)), None)
+    if image is None:
+        image = _render(code, 0)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -63,8 +94,8 @@ def _views(image: Image.Image) -> Iterator[Image.Image]:
 
     grey = image.convert("L")
     yield grey
-    # ANCV's own codes: navy on white with a coral logo in the middle, which greyscale turns into a
-    # dark blot zbar trips over; in the red channel the logo is as light as the background.
+    # Codes with a coloured logo in the middle (as on ANCV's posters): greyscale turns the logo into a
+    # dark blot zbar may trip over; in the red channel a coral logo is as light as the background.
     yield image.getchannel("R")
     yield _dark_only(grey)  # the same logo printed in grey: keep only the darkest ink
     yield ImageOps.invert(grey)  # a light code on a dark background

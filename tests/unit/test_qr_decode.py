@@ -31,6 +31,21 @@ def test_the_kit_s_payment_qr_code_with_its_coral_logo_is_read():
     assert decode_image(qr_png(PAYMENT_URL)) == [PAYMENT_URL]
 
 
+@pytest.mark.parametrize("host", ["http://127.0.0.1:8421", "http://localhost:5000", "https://cvco.example.org",
+                                  "http://10.20.30.40:18421"])
+@pytest.mark.parametrize("pre_id", ["gzbr3yq2g1", "0000000000", "zzzzzzzzzz", "a1b2c3d4e5"])
+def test_every_payment_code_handed_out_reads_in_plain_greyscale_and_keeps_its_logo(host, pre_id):
+    """zbar alone, no channel tricks: what any phone scanner sees. The logo (coral) stays in the middle."""
+    from pyzbar.pyzbar import decode
+
+    url = f"{host}/acquisition/api/public/v1/pre-transactions/{pre_id}/qr-code"
+    image = picture(qr_png(url))
+    assert image.size == (300, 300)
+    assert [s.data.decode() for s in decode(image.convert("L"))] == [url]
+    middle = image.convert("RGB").crop((130, 130, 170, 170))
+    assert (230, 76, 64) in [colour for _, colour in middle.getcolors()]
+
+
 def test_a_code_without_logo_is_read():
     assert decode_image(qr_png("CVCoId=10001001576", with_logo=False)) == ["CVCoId=10001001576"]
 
