@@ -1,0 +1,66 @@
+"""The two-minute demo of the README, in a real browser: the merchant shows a QR code in the Espace dédié,
+the client pays part of it in the App' Chèque-Vacances with the personal code, and the merchant's screen
+turns by itself. Both screens are live (Socket.IO), no reload on either side."""
+
+import re
+
+from tests.browser.conftest import screenshot
+
+LIVE = "document.body.dataset.live === 'on'"
+
+
+def test_merchant_shows_a_qr_code_the_client_pays_part_and_the_merchant_page_follows(chromium, live_server,
+                                                                                     tmp_path):
+    base, control, _, _ = live_server
+    world = control.fixtures()
+    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    client = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
+
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
+    desk.goto(f"{base}/espace-ptl/connexion")
+    desk.fill("#login", shop["login"])
+    desk.fill("#password", shop["password"])
+    with desk.expect_navigation():
+        desk.click("button[type=submit]")
+    desk.goto(f"{base}/espace-ptl/encaisser")
+    with desk.expect_navigation():
+        desk.click("button:has-text('Continuer')")  # Immédiatement, no validation delay: parcours A
+    desk.fill("#amount", "40,00")
+    desk.fill("#order_id", "DEMO-1")
+    desk.check("input[name=mode][value=qr]")
+    with desk.expect_navigation():
+        desk.click("button:has-text('Continuer')")
+    desk.wait_for_function(LIVE, timeout=10_000)
+    photo = tmp_path / "screen.png"
+    desk.locator("img.qr").screenshot(path=str(photo))  # what the phone's camera would see
+
+    phone = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR").new_page()
+    phone.goto(f"{base}/app/connexion")
+    phone.fill("#login", client["email"])
+    phone.fill("#password", client["password"])
+    with phone.expect_navigation():
+        phone.click("button[type=submit]")
+    phone.goto(f"{base}/app/scanner")
+    phone.set_input_files("#image", str(photo))
+    with phone.expect_navigation():
+        phone.click("#upload")
+    assert re.search(r"/app/paiement/\w+$", phone.url), phone.url
+    phone.fill("#amount", "30,00")
+    with phone.expect_navigation():
+        phone.click("#confirm-amount")
+    for digit in client["pin"]:
+        phone.click(f"#keypad button[data-key='{digit}']")
+    with phone.expect_navigation():
+        phone.click("#pin-ok")
+    assert "Reste dû : 10,00" in phone.inner_text("#left-due")
+    screenshot(phone, "demo-client-paid")
+
+    desk.wait_for_function("document.querySelector('#qr-status').textContent.includes('Le paiement a été effectué')",
+                           timeout=10_000)
+    with desk.expect_navigation():
+        desk.click("button:has-text('Envoyer')")
+    assert "30,00" in desk.inner_text("#outcome") and "Il reste 10,00" in desk.inner_text("#left-to-pay")
+    screenshot(desk, "demo-merchant-detail")
+    desk.goto(f"{base}/espace-ptl/encaissement")
+    assert "Validé" in desk.inner_text("#operations tr:has(td:text-is('DEMO-1'))")
+    screenshot(desk, "demo-merchant-operations")
