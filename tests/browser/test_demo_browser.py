@@ -3,7 +3,10 @@ the client pays part of it in the App' Chèque-Vacances with the personal code, 
 turns by itself. Both screens are live (Socket.IO), no reload on either side."""
 
 import re
+from datetime import timedelta
 
+from sandbox.client import HttpTransport, shop_client
+from sandbox.domain.dates import format_date, parse_date
 from tests.browser.conftest import screenshot
 
 LIVE = "document.body.dataset.live === 'on'"
@@ -63,4 +66,18 @@ def test_merchant_shows_a_qr_code_the_client_pays_part_and_the_merchant_page_fol
     screenshot(desk, "demo-merchant-detail")
     desk.goto(f"{base}/espace-ptl/encaissement")
     assert "Validé" in desk.inner_text("#operations tr:has(td:text-is('DEMO-1'))")
+
+    # The rest of the day comes in while the page is open: a pre-booking to validate, a deferred request.
+    desk.wait_for_function(LIVE, timeout=10_000)
+    kit = shop_client(HttpTransport(base, timeout=5), shop)
+    now = parse_date(control.clock()["now"])
+    booking = kit.create_transaction("SEJOUR-0712", "1", 18000, capture_mode="DEFERRED",
+                                     capture_date=format_date(now + timedelta(days=3)))["transaction"]
+    kit.set_payer(booking["id"], client["beneficiaryId"])
+    control.act(client["beneficiaryId"], "authorize", pin=client["pin"])
+    request = kit.create_pre_transaction("NUITEE-88", 6500, format_date(now + timedelta(days=4)),
+                                         tspd_mode="002")["preTransaction"]
+    kit.contact(request["id"], email="famille.martin@example.fr")
+    desk.wait_for_function("document.querySelector('#count-to-validate').textContent.includes('1') && "
+                           "document.querySelector('#count-waiting').textContent.includes('1')", timeout=10_000)
     screenshot(desk, "demo-merchant-operations")
