@@ -8,6 +8,7 @@ pays, optional fields). `Demand.for_pro` is the App' Pro's form: parcours A by Q
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,9 +32,12 @@ class FormErrors(Exception):
         self.fields = fields
 
 
+DAYS = re.compile(r"[0-9]{1,3}")
+
+
 def _days(text: str, field: str, limit: int, problems: dict[str, str]) -> int | None:
     text = (text or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= limit:
+    if not DAYS.fullmatch(text) or not 1 <= int(text) <= limit:
         problems[field] = f"Indiquez un nombre de jours entre 1 et {limit}."
         return None
     return int(text)
@@ -110,7 +114,12 @@ class Choice:
         return {"A": (QR, IDENTIFIER), "B": (EMAIL,), "C": (IDENTIFIER,), "D": (EMAIL,)}[self.parcours]
 
     def payment_deadline(self, now: datetime) -> datetime | None:
+        """B, D: until when the client may pay the request."""
         return now + timedelta(days=self.payment_days) if self.payment_days else None
+
+    def capture_date(self, now: datetime) -> datetime | None:
+        """C: until when the merchant may validate a payment made now."""
+        return now + timedelta(days=self.validation_days) if self.validation_days else None
 
     def to_form(self) -> dict[str, str]:
         """Back to the form's fields (the wizard keeps them between steps; "< Précédent")."""
@@ -141,7 +150,7 @@ class Demand:
             cents = 0
             problems["amount"] = "Indiquez un montant en euros, par exemple 20,00."
         if "amount" not in problems and cents < minimum_amount:
-            problems["amount"] = f"Le montant minimum est de {minimum_amount // 100},{minimum_amount % 100:02d} €."
+            problems["amount"] = f"Le montant minimum est de {operations.plain_euros(minimum_amount)} €."
         order = _text(form.get("order_id", ""), "order_id", 64, problems, required=True)
         mode = form.get("mode") or modes[0]
         if mode not in modes:
@@ -175,6 +184,6 @@ class Demand:
         return {"customerId": self.customer_ref} if self.customer_ref else None
 
     def to_form(self) -> dict[str, str]:
-        return {"amount": f"{self.amount // 100},{self.amount % 100:02d}", "order_id": self.order_id,
+        return {"amount": operations.plain_euros(self.amount), "order_id": self.order_id,
                 "mode": self.mode, "client": self.client or "", "label": self.label or "",
                 "customer_ref": self.customer_ref or "", "assistant": self.assistant or ""}

@@ -93,3 +93,8 @@ def parse_euros(text: str) -> int:
     if not match:
         raise ValueError(text)
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+def plain_euros(cents: int) -> str:
+    """4000 → "40,00": what a form field shows, and parse_euros reads back."""
+    return f"{cents // 100},{cents % 100:02d}"

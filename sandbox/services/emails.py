@@ -33,6 +33,11 @@ def french_date(moment) -> str:  # noqa: ANN001
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %Hh%M")
 
 
+def french_day(moment) -> str:  # noqa: ANN001
+    """24/06/2020."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y")
+
+
 def password_reset(account: MerchantAccount, link: str) -> Message:
     subject = "Espace dédié ANCV – réinitialisation de votre mot de passe"
     text = (

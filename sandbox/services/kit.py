@@ -174,17 +174,23 @@ def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | No
         tx = _owned_transaction(uow, transaction_id, header, seal.payer_fields(transaction_id, body))
         _require_active_shop(uow, tx.shop_id)
         tx.require_initialized()
-        beneficiary = find_beneficiary(uow, command.beneficiary_ref)
-        pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
         amount = command.amount
-        payments.start_payment(tx, beneficiary, command.beneficiary_ref, amount.total if amount else None,
-                               currency=amount.currency if amount else CURRENCY,
-                               other_pending=pending is not None, now=uow.now,
-                               stalled=sandbox.rules.stallAcquisition,
-                               propose_balance=sandbox.rules.proposeBalanceWhenShort)
-        uow.save(tx)
-        behaviours.payment_reached(uow, tx, beneficiary)
+        ask_payer(uow, tx, command.beneficiary_ref, amount.total if amount else None,
+                  amount.currency if amount else CURRENCY)
         return tx, uow.now
+
+
+def ask_payer(uow: UnitOfWork, tx: Transaction, beneficiary_ref: Any, amount: int | None = None,
+              currency: str = CURRENCY) -> None:
+    """/payer's rules, for the Kit API and the Espace dédié alike: the beneficiary's app is asked to pay."""
+    rules = uow.sandbox.rules
+    beneficiary = find_beneficiary(uow, beneficiary_ref)
+    pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
+    payments.start_payment(tx, beneficiary, beneficiary_ref, amount, currency=currency,
+                           other_pending=pending is not None, now=uow.now, stalled=rules.stallAcquisition,
+                           propose_balance=rules.proposeBalanceWhenShort)
+    uow.save(tx)
+    behaviours.payment_reached(uow, tx, beneficiary)
 
 
 def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None) -> tuple[Transaction, Any]:

@@ -14,7 +14,7 @@ from ..domain.dates import paris_day
 from ..domain.operations import Operation
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import NORMAL, TSPD_ADJUSTABLE, Transaction
-from .beneficiary_app import find_beneficiary
+from . import kit
 from .emails import euros
 
 if TYPE_CHECKING:
@@ -71,42 +71,40 @@ def show_qr_code(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand)
         return _qr_request(uow, shop_id, demand, choice.notify_email, "ptl")
 
 
-def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand) -> str:
+def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand, draft_id: str) -> str:
     """ENCAISSER step 3 "Envoyer" (SPEC §8): A by identifier and C ask the client's app at once
     (transaction + payer), B and D email the request (pre-transaction + contact). Returns the
-    operation's reference. Nothing is created when the client cannot be asked."""
-    from . import behaviours
-
+    operation's reference. Nothing is created when the client cannot be asked; sending the same
+    draft again gives the same operation (the Kit's same-day order rule, with the draft's id)."""
+    payment_id = f"ptl-{draft_id}"
     with sandbox.uow() as uow:
         _active_point(uow, shop_id)
-        common: dict[str, Any] = {"shop_id": shop_id, "order_id": demand.order_id, "label": demand.label, "amount": demand.amount,
-                  "capture_mode": choice.capture_mode, "tspd_mode": choice.tspd_mode,
-                  "shop_assistant_id": demand.assistant, "application_context": demand.application_context,
-                  "merchant_email": choice.notify_email}
+        if sent := uow.session.transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):
+            return sent.transaction_id
+        if sent_request := uow.session.pre_transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):
+            return sent_request.pre_transaction_id
+        common: dict[str, Any] = {
+            "shop_id": shop_id, "order_id": demand.order_id, "label": demand.label, "amount": demand.amount,
+            "capture_mode": choice.capture_mode, "tspd_mode": choice.tspd_mode,
+            "shop_assistant_id": demand.assistant, "application_context": demand.application_context,
+            "merchant_email": choice.notify_email}
         minimum = sandbox.rules.minimumAmountCents
         if demand.mode == EMAIL:
             pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
-            pre = PreTransaction.create(pre_id, uow.now, minimum_amount=minimum, pre_payment_id=f"ptl-{pre_id}",
+            pre = PreTransaction.create(pre_id, uow.now, minimum_amount=minimum, pre_payment_id=payment_id,
                                         expiration_date=choice.payment_deadline(uow.now),
                                         capture_term=choice.validation_days, **common)
             pre.send_to(uow.now, email=demand.client)
             uow.save(pre)
             return pre_id
         tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
-        capture_date = uow.now + timedelta(days=choice.validation_days) if choice.validation_days else None
-        tx = Transaction.create(tx_id, uow.now, minimum_amount=minimum, payment_id=f"ptl-{tx_id}",
-                                capture_date=capture_date, **common)
+        tx = Transaction.create(tx_id, uow.now, minimum_amount=minimum, payment_id=payment_id,
+                                capture_date=choice.capture_date(uow.now), **common)
         try:
-            beneficiary = find_beneficiary(uow, demand.client)
-            pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
-            payments.start_payment(tx, beneficiary, demand.client, None, other_pending=pending is not None,
-                                   now=uow.now, stalled=sandbox.rules.stallAcquisition,
-                                   propose_balance=sandbox.rules.proposeBalanceWhenShort)
+            kit.ask_payer(uow, tx, demand.client)
         except errors.KitError as refusal:
             message = CLIENT_REFUSALS.get(type(refusal), "La demande n'a pas pu être envoyée à votre client.")
             raise FormErrors({"client": message}) from refusal
-        uow.save(tx)
-        behaviours.payment_reached(uow, tx, beneficiary)
         return tx_id
 
 

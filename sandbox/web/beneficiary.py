@@ -19,10 +19,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..adapters.qr import MAX_IMAGE_BYTES, code128_png, code128_svg, qr_png
 from ..domain import errors
 from ..domain.beneficiaries import Beneficiary
-from ..domain.dates import PARIS
+from ..domain.operations import plain_euros
 from ..services import beneficiary_app
 from ..services.beneficiary_app import AppRefusal
-from ..services.emails import euros, french_date
+from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
 from . import csrf, live
 from .context import current_sandbox
@@ -45,14 +45,9 @@ def _allow_photos() -> None:
 bp.before_request(csrf.protect)
 
 
-def _day(moment: datetime) -> str:
-    """24/06/2020."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y")
-
-
 def _last_day(moment: datetime) -> str:
     """The last day before an end that is exclusive (an allocation valid until 01/01/2028 00h00: 31/12/2027)."""
-    return _day(moment - timedelta(microseconds=1))
+    return french_day(moment - timedelta(microseconds=1))
 
 
 def _waiting() -> beneficiary_app.Home | None:
@@ -66,7 +61,8 @@ def _waiting() -> beneficiary_app.Home | None:
 @bp.context_processor
 def _inject() -> dict[str, Any]:
     return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "euros": euros,
-            "french_date": french_date, "french_day": _day, "last_day": _last_day, "waiting": _waiting()}
+            "french_date": french_date, "french_day": french_day, "plain": plain_euros, "last_day": _last_day,
+            "waiting": _waiting()}
 
 
 def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:

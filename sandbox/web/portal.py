@@ -6,7 +6,7 @@ who may see which point d'accueil) live in the domain and in services.merchant_a
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -28,7 +28,7 @@ from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments
-from ..services.emails import euros, french_date
+from ..services.emails import euros, french_date, french_day
 from . import csrf, exports
 from .context import current_sandbox, merchant_account, merchant_required
 
@@ -186,10 +186,10 @@ def cashing(account: MerchantAccount) -> Any:
 
 
 def _money() -> dict[str, Any]:
-    return {"euros": euros, "french_date": french_date, "day": lambda moment: french_date(moment)[:10],
-            "timedelta": timedelta, "to_validate": operations.TO_VALIDATE, "waiting": operations.WAITING,
+    return {"euros": euros, "french_date": french_date, "day": french_day,
+            "to_validate": operations.TO_VALIDATE, "waiting": operations.WAITING,
             "delayed": operations.DELAYED, "delayed_pre_booking": operations.DELAYED_PRE_BOOKING,
-            "plain": lambda cents: f"{cents // 100},{cents % 100:02d}"}
+            "plain": operations.plain_euros}
 
 
 def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operation] | None:
@@ -261,12 +261,29 @@ def export(account: MerchantAccount, fmt: str) -> Any:
 
 
 # --- ENCAISSER: the 4-step wizard (seeds 001, 002; SPEC §8) ------------------------------------------
-# The draft (steps 1 and 2 as typed, and the QR request shown at step 3) lives in the session.
+# The draft lives in the session: the point d'accueil it is for, an id that makes "Envoyer" safe to
+# repeat, steps 1 and 2 as typed, and the QR request shown at step 3.
 DRAFT = "portal_encaisser"
 
 
-def _draft() -> dict[str, Any]:
-    return dict(session.get(DRAFT) or {})
+def _drop_qr_request(account: MerchantAccount, draft: dict[str, Any]) -> None:
+    """The QR code shown at step 3 is withdrawn (Annuler, Changer de mode) unless the client already paid."""
+    pre_id, shop_id = draft.pop("qr", None), draft.get("shop")
+    if pre_id and shop_id in account.shop_ids:
+        try:
+            merchant_payments.cancel_operation(current_sandbox(), [shop_id], None, pre_id)
+        except (merchant_payments.FormErrors, errors.PreTransactionNotFound):
+            pass  # already paid, expired or gone: nothing to withdraw
+
+
+def _draft(account: MerchantAccount, shop: PointOfSale) -> dict[str, Any]:
+    """This point d'accueil's draft; one left for another point is withdrawn and forgotten."""
+    draft = dict(session.get(DRAFT) or {})
+    if draft and draft.get("shop") != shop.shop_id:
+        _drop_qr_request(account, draft)
+        session.pop(DRAFT, None)
+        draft = {}
+    return draft
 
 
 def _wizard(template: str, step: int, choice: Choice | None, status: int = 200, **context: Any) -> Any:
@@ -276,40 +293,32 @@ def _wizard(template: str, step: int, choice: Choice | None, status: int = 200, 
     return render_template(template, step=step, titles=titles, choice=choice, **_money(), **context), status
 
 
-def _drop_qr_request(account: MerchantAccount, draft: dict[str, Any]) -> None:
-    """The QR code shown at step 3 is withdrawn (Annuler, Changer de mode) unless the client already paid."""
-    pre_id, shop = draft.pop("qr", None), _current_shop(account)
-    if pre_id and shop is not None:
-        try:
-            merchant_payments.cancel_operation(current_sandbox(), [shop.shop_id], None, pre_id)
-        except (merchant_payments.FormErrors, errors.PreTransactionNotFound):
-            pass  # already paid, expired or gone: nothing to withdraw
-
-
 @bp.route("/encaisser", methods=["GET", "POST"])
 @logged_in
 def cash_choice(account: MerchantAccount) -> Any:
     """Step 1, Choix du paiement: immediately or deferred (deadline in days), validation delay, email."""
-    if _current_shop(account) is None:
+    shop = _current_shop(account)
+    if shop is None:
         return redirect(url_for("portal.choose_point"))
-    draft = _draft()
+    draft, today = _draft(account, shop), paris_day(current_sandbox().clock.now())
     if request.method == "GET":
         form = draft.get("choice") or {"timing": "immediat", "validation": "non",
                                        "email": account.remembered_email or "",
                                        "remember": "oui" if account.remembered_email else ""}
-        return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={},
-                       today=paris_day(current_sandbox().clock.now()))
+        return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={}, today=today)
     form = {k: request.form.get(k, "") for k in ("timing", "payment_days", "validation", "validation_days",
                                                  "email", "remember")}
     try:
         choice = Choice.parse(form)
     except FormErrors as problems:
-        return _wizard("portal/wizard_choice.html", 1, None, 400, form=form, errors=problems.fields,
-                       today=paris_day(current_sandbox().clock.now()))
+        return _wizard("portal/wizard_choice.html", 1, None, 400, form=form, errors=problems.fields, today=today)
     if choice.remember_email:
         merchant_payments.remember_email(current_sandbox(), account.login, choice.notify_email)
     _drop_qr_request(account, draft)
-    session[DRAFT] = {"choice": choice.to_form(), "demand": draft.get("demand")}
+    before = _choice(draft)
+    session[DRAFT] = {"shop": shop.shop_id, "id": draft.get("id") or current_sandbox().new_id(lambda _: False),
+                      "choice": choice.to_form(),
+                      "demand": draft.get("demand") if before and before.parcours == choice.parcours else None}
     return redirect(url_for("portal.cash_demand"))
 
 
@@ -320,29 +329,32 @@ def _choice(draft: dict[str, Any]) -> Choice | None:
         return None
 
 
+def _demand_page(choice: Choice, form: dict[str, str], problems: dict[str, str], status: int) -> Any:
+    return _wizard("portal/wizard_demand.html", 2, choice, status, form=form, errors=problems,
+                   minimum=current_sandbox().rules.minimumAmountCents)
+
+
 @bp.route("/encaisser/demande", methods=["GET", "POST"])
 @logged_in
 def cash_demand(account: MerchantAccount) -> Any:
     """Step 2, Demande: amount, N° de panier, QR code or the client's identifier / email, optional fields."""
-    draft, shop = _draft(), _current_shop(account)
+    shop = _current_shop(account)
+    draft = _draft(account, shop) if shop else {}
     choice = _choice(draft)
     if choice is None or shop is None:
         return redirect(url_for("portal.cash_choice"))
-    minimum = current_sandbox().rules.minimumAmountCents
     if request.method == "GET":
-        form = draft.get("demand") or {"mode": choice.client_modes[0]}
-        return _wizard("portal/wizard_demand.html", 2, choice, form=form, errors={}, minimum=minimum)
+        return _demand_page(choice, draft.get("demand") or {"mode": choice.client_modes[0]}, {}, 200)
     form = {k: request.form.get(k, "") for k in ("amount", "order_id", "mode", "client", "label", "customer_ref",
                                                  "assistant")}
     try:
-        demand = Demand.parse(form, choice.client_modes, minimum)
+        demand = Demand.parse(form, choice.client_modes, current_sandbox().rules.minimumAmountCents)
+        _drop_qr_request(account, draft)
         if demand.mode == QR:
-            _drop_qr_request(account, draft)
             draft["qr"] = merchant_payments.show_qr_code(current_sandbox(), shop.shop_id, choice,
                                                          demand).pre_transaction_id
     except FormErrors as problems:
-        return _wizard("portal/wizard_demand.html", 2, choice, 400, form=form, errors=problems.fields,
-                       minimum=minimum)
+        return _demand_page(choice, form, problems.fields, 400)
     session[DRAFT] = {**draft, "demand": demand.to_form()}
     return redirect(url_for("portal.cash_confirm"))
 
@@ -351,12 +363,16 @@ def cash_demand(account: MerchantAccount) -> Any:
 @logged_in
 def cash_confirm(account: MerchantAccount) -> Any:
     """Step 3: the QR code to show (parcours A by QR), or the summary to check before "Envoyer"."""
-    draft, shop = _draft(), _current_shop(account)
+    shop = _current_shop(account)
+    draft = _draft(account, shop) if shop else {}
     choice = _choice(draft)
     if choice is None or shop is None or not draft.get("demand"):
         return redirect(url_for("portal.cash_choice"))
-    minimum = current_sandbox().rules.minimumAmountCents
-    demand = Demand.parse(draft["demand"], choice.client_modes, minimum)
+    status = 400 if request.method == "POST" else 200
+    try:  # step 2 as saved may no longer hold (mode changed, minimum amount raised): back to it
+        demand = Demand.parse(draft["demand"], choice.client_modes, current_sandbox().rules.minimumAmountCents)
+    except FormErrors as problems:
+        return _demand_page(choice, draft["demand"], problems.fields, status)
     if demand.mode == QR:
         found = _operation(account, draft.get("qr") or "")
         if found is None:
@@ -367,13 +383,12 @@ def cash_confirm(account: MerchantAccount) -> Any:
         return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1])
     now = current_sandbox().clock.now()
     if request.method == "GET":
-        return _wizard("portal/wizard_confirm.html", 3, choice, demand=demand, now=now,
-                       payment_deadline=choice.payment_deadline(now))
+        return _wizard("portal/wizard_confirm.html", 3, choice, demand=demand,
+                       payment_deadline=choice.payment_deadline(now), capture_date=choice.capture_date(now))
     try:
-        ref = merchant_payments.send_request(current_sandbox(), shop.shop_id, choice, demand)
+        ref = merchant_payments.send_request(current_sandbox(), shop.shop_id, choice, demand, draft["id"])
     except FormErrors as problems:  # the client cannot be asked: back to the field to correct
-        return _wizard("portal/wizard_demand.html", 2, choice, 400, form=demand.to_form(), errors=problems.fields,
-                       minimum=minimum)
+        return _demand_page(choice, demand.to_form(), problems.fields, status)
     session.pop(DRAFT, None)
     return redirect(url_for("portal.cash_detail", ref=ref))
 
@@ -382,11 +397,13 @@ def cash_confirm(account: MerchantAccount) -> Any:
 @logged_in
 def cash_change_mode(account: MerchantAccount) -> Any:
     """"Changer de mode d'encaissement": the QR code is withdrawn, the client's identifier asked instead."""
-    draft = _draft()
-    _drop_qr_request(account, draft)
-    if draft.get("demand"):
-        draft["demand"] = {**draft["demand"], "mode": IDENTIFIER}
-    session[DRAFT] = draft
+    shop = _current_shop(account)
+    draft = _draft(account, shop) if shop else {}
+    if draft:
+        _drop_qr_request(account, draft)
+        if draft.get("demand"):
+            draft["demand"] = {**draft["demand"], "mode": IDENTIFIER}
+        session[DRAFT] = draft
     return redirect(url_for("portal.cash_demand"))
 
 
@@ -394,8 +411,7 @@ def cash_change_mode(account: MerchantAccount) -> Any:
 @logged_in
 def cash_cancel(account: MerchantAccount) -> Any:
     """"Annuler": the draft is dropped (and a QR code shown is withdrawn)."""
-    _drop_qr_request(account, _draft())
-    session.pop(DRAFT, None)
+    _drop_qr_request(account, dict(session.pop(DRAFT, None) or {}))
     return redirect(url_for("portal.cashing"))
 
 

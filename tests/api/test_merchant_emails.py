@@ -287,7 +287,8 @@ def wizard(world, choice_form, demand_form):
 
     choice = Choice.parse({"email": MERCHANT, **choice_form})
     demand = Demand.parse(demand_form, choice.client_modes, 1)
-    return merchant_payments.send_request(world.sandbox, world.shop()["shopId"], choice, demand)
+    return merchant_payments.send_request(world.sandbox, world.shop()["shopId"], choice, demand,
+                                          draft_id=demand.order_id)
 
 
 def test_seed_002_parcours_d_from_the_wizard_to_the_client_confirmation(world):

@@ -215,3 +215,46 @@ def test_steps_need_the_previous_ones(merchant):
     assert merchant.get("/encaisser/demande").headers["Location"].endswith("/encaisser")
     assert merchant.get("/encaisser/confirmation").headers["Location"].endswith("/encaisser")
     assert merchant.post("/encaisser/demande", amount="1").status_code == 302
+
+
+@pytest.mark.parametrize("days", ["²", "٣", "9" * 5000, "-1", "1.5", " "])
+def test_odd_day_counts_are_field_errors_not_crashes(merchant, days):
+    reply = step1(merchant, timing="differe", payment_days=days, validation="oui", validation_days=days)
+    assert reply.status_code == 400
+    assert "Indiquez un nombre de jours entre 1 et 30." in text(reply)
+    assert "Indiquez un nombre de jours entre 1 et 6." in text(reply)
+
+
+def test_a_step_two_that_no_longer_holds_sends_back_to_step_two(world, merchant):
+    step1(merchant)
+    step2(merchant, mode="qr")
+    merchant.post("/encaisser/changer-de-mode")  # identifier mode, no identifier typed yet
+    for reply in (merchant.get("/encaisser/confirmation"), merchant.post("/encaisser/confirmation")):
+        assert reply.status_code in (200, 400) and "Ce champ est obligatoire." in text(reply)
+    step1(merchant, timing="differe", payment_days="3")  # now parcours B: step 2 starts again
+    assert 'value="REF-1"' not in text(merchant.get("/encaisser/demande"))
+    assert merchant.get("/encaisser/confirmation").headers["Location"].endswith("/encaisser")
+
+
+def test_sending_the_same_draft_twice_gives_one_operation(world, merchant):
+    step1(merchant, timing="differe", payment_days="3")
+    step2(merchant, client="client@example.fr", order_id="REF-TWICE")
+    saved = merchant.client.get_cookie("ancv_sandbox_session").value
+    first = detail_ref(merchant.post("/encaisser/confirmation"))
+    merchant.client.set_cookie("ancv_sandbox_session", saved)  # a double click, or the back button
+    assert detail_ref(merchant.post("/encaisser/confirmation")) == first
+    assert len([m for m in world.control.emails() if m["to"] == "client@example.fr"]) == 1
+
+
+def test_a_draft_belongs_to_its_point_d_accueil(world):
+    admin = next(c for c in world.fixtures["conventions"] if len(c["shopIds"]) == 2)
+    first, second = admin["shopIds"]
+    merchant = Merchant(world, {"login": admin["conventionId"], "password": admin["password"]})
+    merchant.post("/point-d-accueil", shop_id=str(first))
+    step1(merchant)
+    step2(merchant, mode="qr")
+    pre_id = re.search(r"/encaisser/qr/(\w+)\.png", text(merchant.get("/encaisser/confirmation"))).group(1)
+    merchant.post("/point-d-accueil", shop_id=str(second))
+    assert merchant.get("/encaisser/confirmation").headers["Location"].endswith("/encaisser")
+    pre = kit_state(world, pre_id)
+    assert (pre.shop_id, pre.state) == (first, "ABORTED")  # withdrawn from its own point, not left payable
