@@ -85,7 +85,7 @@ def adjust(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, amount: A
 
 
 def authorize(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, pin: Any) -> Transaction:
-    if not isinstance(pin, str) or not pin.isdigit() or len(pin) != 6:
+    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) != 6:
         raise errors.BadRequest("pin must be the 6-digit personal code, as a string")
     payments.authorize(tx, beneficiary, pin, digits(uow.sandbox.rng, 6), uow.now,
                        block_after=uow.sandbox.rules.wrongPinsBeforeBlock)

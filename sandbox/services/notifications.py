@@ -56,7 +56,7 @@ def plan(events: list[Event], saved: list[Any], now: datetime, sandbox: Sandbox,
         if key:
             latest[f"{type(entity).__name__}:{key}"] = entity
     plans: list[Plan] = []
-    batch = _Batch(sandbox, session, latest, {e.ref for e in events if _refused(e)})
+    batch = _Batch(sandbox, session, latest, {e.ref for e in events if _request_ended(e)})
     for event in events:
         tx = latest.get(f"Transaction:{event.ref}")
         pre = latest.get(f"PreTransaction:{event.ref}")
@@ -88,7 +88,7 @@ def _for_transaction(event: Event, tx: Transaction, now: datetime) -> list[Plan]
 def _for_pre_transaction(event: Event, pre: PreTransaction, now: datetime, sandbox: Sandbox,
                          session: StoreSession) -> list[Plan]:
     plans = []
-    ended = event.name == "PreTransactionExpired" or _refused(event)
+    ended = _request_ended(event)
     if ended and pre.cancel_url:
         plans.append(Plan("webhook", pre.cancel_url, wire.pre_transaction_envelope(pre, now)))
     if event.name == "PreTransactionProcessing" and event.data.get("contact"):
@@ -98,6 +98,11 @@ def _for_pre_transaction(event: Event, pre: PreTransaction, now: datetime, sandb
                                          base64.b64encode(png).decode("ascii"), pos.name if pos else str(pre.shop_id))
         plans.append(_email(event.data["contact"], message))
     return plans
+
+
+def _request_ended(event: Event) -> bool:
+    """A payment request expired, or its beneficiary refused it."""
+    return event.name == "PreTransactionExpired" or _refused(event)
 
 
 def _refused(event: Event) -> bool:
@@ -116,7 +121,7 @@ class _Batch:
     sandbox: Sandbox
     session: StoreSession
     latest: dict[str, Any]
-    refused: set[str]  # payment requests the beneficiary refused in this unit of work
+    ended_requests: set[str]  # payment requests refused or expired in this unit of work (their own email)
 
     def link(self, path: str) -> str:
         return self.sandbox.settings.public_url.rstrip("/") + path
@@ -151,10 +156,12 @@ def _transaction_emails(event: Event, tx: Transaction, batch: _Batch) -> list[Pl
         message = None
         if event.name == "TransactionAuthorized":
             message = emails.transaction_validated(tx, batch.identifier(tx), portal)
+        elif tx.pre_transaction_id in batch.ended_requests:
+            pass  # the request's refusal or expiry is the one email (below)
         elif event.name == "TransactionRejected":
             message = emails.payment_rejected(tx, portal, batch.retry_until(tx))
-        elif event.name == "TransactionAborted" and tx.pre_transaction_id not in batch.refused:
-            message = emails.payment_abandoned(tx, portal, batch.retry_until(tx))  # refusals: one email, below
+        elif event.name == "TransactionAborted":
+            message = emails.payment_abandoned(tx, portal, batch.retry_until(tx))
         if message is not None:
             plans.append(_email(tx.merchant_email, message))
     confirmed = event.name == "TransactionValidated" and tx.capture_mode == DEFERRED

@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
-    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=[sandbox.settings.public_url])
+    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(sandbox.settings.public_url))
     live.register(socketio, sandbox)
 
     @app.get("/favicon.ico")
@@ -40,6 +40,18 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
         return Response(status=204)
 
     return app
+
+
+def _origin_check(public_url: str) -> Any:
+    """Socket.IO from pages of this very server, whichever name reached it (127.0.0.1, localhost, the
+    laptop's address in a demo), or from the public URL; never from another site."""
+    public = public_url.rstrip("/")
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        return origin in (public, own)
+
+    return allowed
 
 
 def _wants_json() -> bool:

@@ -25,7 +25,7 @@ from ..services.beneficiary_app import AppRefusal
 from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
 from . import csrf, live
-from .context import current_sandbox
+from .context import current_sandbox, log_in_session, log_out_session
 
 bp = Blueprint("app", __name__, url_prefix="/app")
 
@@ -120,15 +120,14 @@ def login() -> Any:
         beneficiary = beneficiary_app.log_in(current_sandbox(), ref, request.form.get("password", ""))
     except AppRefusal as refusal:
         return render_template("app/login.html", error=refusal.message, login=ref), refusal.status
-    session.clear()
-    session[live.BENEFICIARY_SESSION] = beneficiary.beneficiary_id
+    log_in_session((live.BENEFICIARY_SESSION,), **{live.BENEFICIARY_SESSION: beneficiary.beneficiary_id})
     return redirect(url_for("app.home"))
 
 
 @bp.get("/deconnexion")
 def logout() -> Any:
     """Log out."""
-    session.clear()
+    log_out_session((live.BENEFICIARY_SESSION,))
     return redirect(url_for("app.login"))
 
 

@@ -10,6 +10,7 @@ from flask import current_app, redirect, session, url_for
 
 from ..domain.accounts import MerchantAccount
 from ..services import merchant_accounts
+from . import csrf
 
 if TYPE_CHECKING:
     from ..services.sandbox import Sandbox
@@ -40,3 +41,17 @@ def merchant_required(session_key: str, login_endpoint: str,
             return view(account, *args, **kwargs)
         return wrapper
     return decorate
+
+
+def log_in_session(surface_keys: tuple[str, ...], **values: Any) -> None:
+    """A login on one surface: that surface's keys start afresh and the CSRF token changes, while the
+    other surfaces of the same browser (the Espace dédié, the App' Pro, the App', the dashboard) stay
+    logged in, so one browser can play the merchant and the client of a demo."""
+    log_out_session(surface_keys)
+    session.pop(csrf.FIELD, None)
+    session.update(values)
+
+
+def log_out_session(surface_keys: tuple[str, ...]) -> None:
+    for key in surface_keys:
+        session.pop(key, None)

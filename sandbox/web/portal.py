@@ -30,12 +30,13 @@ from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments
 from ..services.emails import euros, french_date, french_day
 from . import csrf, exports
-from .context import current_sandbox, merchant_account, merchant_required
+from .context import current_sandbox, log_in_session, log_out_session, merchant_account, merchant_required
 
 bp = Blueprint("portal", __name__, url_prefix="/espace-ptl")
 bp.before_request(csrf.protect)
 
-ACCOUNT, SHOP = "portal_account", "portal_shop"
+ACCOUNT, SHOP, DRAFT = "portal_account", "portal_shop", "portal_encaisser"
+SURFACE = (ACCOUNT, SHOP, DRAFT)  # this surface's session keys
 
 
 @bp.context_processor
@@ -74,8 +75,7 @@ def login() -> Any:
         account = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
     except AccountRefusal as refusal:
         return render_template("portal/login.html", error=str(refusal), login=login_text), 401
-    session.clear()  # a new session at login: nothing carried over from before (no fixation)
-    session[ACCOUNT] = account.login
+    log_in_session(SURFACE, **{ACCOUNT: account.login})
     if len(account.shop_ids) == 1:
         session[SHOP] = account.shop_ids[0]
     return redirect(url_for("portal.home"))
@@ -84,7 +84,7 @@ def login() -> Any:
 @bp.get("/deconnexion")
 def logout() -> Any:
     """Déconnexion."""
-    session.clear()
+    log_out_session(SURFACE)
     return redirect(url_for("portal.login"))
 
 
@@ -261,9 +261,8 @@ def export(account: MerchantAccount, fmt: str) -> Any:
 
 
 # --- ENCAISSER: the 4-step wizard (seeds 001, 002; SPEC §8) ------------------------------------------
-# The draft lives in the session: the point d'accueil it is for, an id that makes "Envoyer" safe to
-# repeat, steps 1 and 2 as typed, and the QR request shown at step 3.
-DRAFT = "portal_encaisser"
+# The draft lives in the session (DRAFT): the point d'accueil it is for, an id that makes "Envoyer"
+# safe to repeat, steps 1 and 2 as typed, and the QR request shown at step 3.
 
 
 def _drop_qr_request(account: MerchantAccount, draft: dict[str, Any]) -> None:

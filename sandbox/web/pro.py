@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
@@ -22,7 +21,7 @@ from ..domain.operations import WAITING
 from ..services import merchant_accounts, merchant_payments
 from ..services.emails import euros, french_date
 from . import csrf
-from .context import current_sandbox, merchant_account, merchant_required
+from .context import current_sandbox, log_in_session, log_out_session, merchant_account, merchant_required
 
 bp = Blueprint("pro", __name__, url_prefix="/pro")
 bp.before_request(csrf.protect)
@@ -64,15 +63,14 @@ def login() -> Any:
     if len(account.shop_ids) != 1:
         return render_template("pro/login.html", login=login_text, error=(
             "Connectez-vous avec l'identifiant à 12 chiffres du point d'accueil qui encaisse.")), 401
-    session.clear()
-    session[ACCOUNT] = account.login
+    log_in_session((ACCOUNT,), **{ACCOUNT: account.login})
     return redirect(url_for("pro.new_payment"))
 
 
 @bp.get("/deconnexion")
 def logout() -> Any:
     """Log out."""
-    session.clear()
+    log_out_session((ACCOUNT,))
     return redirect(url_for("pro.login"))
 
 

@@ -125,8 +125,34 @@ def test_pages_need_a_login_and_forms_need_the_session_token(world, ben):
 
 def test_logging_in_starts_a_fresh_session_and_logging_out_ends_it(world, ben):
     phone = logged_in(world, ben)
+    other = world.beneficiary("pay_full")
+    before = phone.token()
+    assert phone.log_in(other["email"], other["password"]).status_code == 302
+    assert phone.token() != before  # a new CSRF token with the new login
+    assert other["beneficiaryId"] in phone.page("/identifiant") and ben["beneficiaryId"] not in phone.page("/identifiant")
     assert phone.get("/deconnexion").status_code == 302
     assert phone.get("/accueil").status_code == 302
+
+
+def test_one_browser_plays_merchant_and_client_at_once(world, ben):
+    """The README's demo in one browser: logging in to the App' keeps the Espace dédié's login, and back."""
+    from tests.people import Merchant
+
+    merchant = Merchant(world, world.shop())
+    phone = Phone(world)
+    phone.client = merchant.client  # the same browser, the same cookie
+    assert phone.log_in(ben["email"], ben["password"]).status_code == 302
+    assert merchant.get("/encaissement").status_code == 200
+    assert phone.get("/accueil").status_code == 200
+    assert merchant.get("/deconnexion").status_code == 302
+    assert phone.get("/accueil").status_code == 200 and merchant.get("/encaissement").status_code == 302
+
+
+def test_a_personal_code_in_other_digits_is_refused_not_counted(world, ben, phone):
+    tx_id = ask(world, ben)
+    reply = phone.post(f"/paiement/{tx_id}/code", pin="١٢٣٤٥٦")
+    assert reply.status_code == 400
+    assert state(world, tx_id) == ("PROCESSING", "IN_ADJUSTMENT")  # no attempt counted
 
 
 # --- accueil ---------------------------------------------------------------------------------------------
@@ -154,7 +180,7 @@ def test_another_beneficiary_s_room_hears_nothing_of_this_payment(world, ben):
         [b for b in world.fixtures["beneficiaries"] if b["behaviour"] == "manual"]) > 1
         else world.beneficiary("pay_full"))
     socket = world.app.extensions["socketio"].test_client(world.app, flask_test_client=other.client)
-    socket.emit("join", {"rooms": ["beneficiary"]}, callback=True)
+    assert socket.emit("join", {"rooms": ["beneficiary"]}, callback=True)["joined"] != []  # listening, to its own
     ask(world, ben)
     assert [m for m in socket.get_received() if m["name"] == "event"] == []
 

@@ -55,3 +55,15 @@ def test_a_locked_out_merchant_hears_nothing(world):
             merchant_accounts.log_in(world.sandbox, shop["login"], "wrong")
     socket = socket_of(world, merchant.client)
     assert socket.emit("join", {"rooms": ["shop"]}, callback=True) == {"joined": []}
+
+
+@pytest.mark.parametrize("host, origin, accepted", [
+    ("localhost:8421", "http://localhost:8421", True),  # the page's own server, by another name
+    ("192.168.1.5:8421", "http://192.168.1.5:8421", True),
+    ("127.0.0.1:8421", "http://127.0.0.1:8421", True),  # the public URL
+    ("localhost:8421", "http://evil.example", False),
+])
+def test_socket_io_accepts_pages_of_this_server_only(world, host, origin, accepted):
+    reply = world.app.test_client().get("/socket.io/?EIO=4&transport=polling",
+                                        headers={"Host": host, "Origin": origin})
+    assert (reply.status_code == 200) is accepted

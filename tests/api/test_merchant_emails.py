@@ -179,6 +179,17 @@ def test_request_that_expires_unpaid_tells_the_merchant(world):
     assert "(N° de panier REF202006249) n'a pas été réglé avant la date limite du 05/06/2026 à 10h00." in mail["text"]
 
 
+def test_a_request_that_expires_under_a_payment_that_times_out_sends_one_email(world):
+    """The client's 250 s run past the request's end: the request's expiry is the one email."""
+    kit, ben = world.kit(), world.beneficiary()
+    pre = kit.create_pre_transaction("REF-LATE", 4000, world.later(seconds=120))["preTransaction"]
+    notify_merchant(world, pre_id=pre["id"])
+    kit.contact(pre["id"], email="client@example.org")
+    world.control.act(ben["beneficiaryId"], "scan", url=world.sandbox.payment_url(pre["id"]))
+    world.advance(400)
+    assert [m["subject"] for m in mails_to(world, MERCHANT)] == ["LA DEMANDE DE PAIEMENT A EXPIRÉ"]
+
+
 def test_request_aborted_by_the_merchant_sends_the_merchant_nothing(world):
     pre, _ = request(world)
     world.kit().abort(pre["id"])
