@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
+
+from .background import Background
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +58,15 @@ class SmtpRelay:
                  timeout_s: float = TIMEOUT_S) -> None:
         self.host, self.port = parse_address(address)
         self._failed, self._timeout_s = failed, timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp")
-        self._pending = 0
-        self._idle = threading.Condition()
+        self._work = Background("smtp", workers=1)  # one at a time: emails leave in their order
+        self.wait_idle, self.close = self._work.wait_idle, self._work.close
 
     @property
     def address(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def submit(self, email: dict[str, Any]) -> None:
-        with self._idle:
-            self._pending += 1
-        self._pool.submit(self._deliver, email)
+        self._work.submit(self._deliver, email)
 
     def _deliver(self, email: dict[str, Any]) -> None:
         try:
@@ -79,29 +75,8 @@ class SmtpRelay:
             reason = f"{type(error).__name__}: {error}"
             log.warning("SMTP relay %s: email to %s not sent (%s); it stays in the outbox",
                         self.address, email.get("to"), reason)
-            try:
-                self._failed(email, reason)
-            except Exception:
-                log.exception("recording the SMTP failure failed")
-        finally:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+            self._failed(email, reason)
 
     def _send(self, email: dict[str, Any]) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self._timeout_s) as server:
             server.send_message(build_message(email))
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every submitted email has been sent or given up (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-        return True
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

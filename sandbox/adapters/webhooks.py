@@ -8,13 +8,13 @@ this sender only reads pending rows and records each attempt, so a crash loses n
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
+
+from .background import Background
 
 log = logging.getLogger(__name__)
 
@@ -34,25 +34,12 @@ class WebhookSender:
                  workers: int = 4, timeout_s: float = TIMEOUT_S) -> None:
         self._record, self._now, self._strict = record, now, strict
         self._timeout_s = timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
-        self._pending = 0
-        self._idle = threading.Condition()
+        self._work = Background("webhook", workers)
         self._http = requests.Session()
+        self.wait_idle, self.close = self._work.wait_idle, self._work.close
 
     def submit(self, delivery: dict[str, Any]) -> None:
-        with self._idle:
-            self._pending += 1
-        self._pool.submit(self._deliver, delivery)
-
-    def _deliver(self, delivery: dict[str, Any]) -> None:
-        try:
-            self._attempts(delivery)
-        except Exception:  # never let a delivery thread die silently
-            log.exception("webhook delivery %s failed", delivery.get("id"))
-        finally:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+        self._work.submit(self._attempts, delivery)
 
     def _attempts(self, delivery: dict[str, Any]) -> None:
         attempts: list[dict[str, Any]] = list(delivery.get("attempts", []))
@@ -81,17 +68,3 @@ class WebhookSender:
             return response.status_code, None
         except requests.RequestException as exc:
             return None, type(exc).__name__
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every submitted delivery has finished (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-        return True
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
