@@ -217,7 +217,6 @@ def _answer(beneficiary: Beneficiary, tx_id: str, answer: Callable[[], Any]) -> 
 @logged_in
 def adjust(beneficiary: Beneficiary, tx_id: str) -> Any:
     """"Montant à payer" (tspd 001): lower it, never raise it."""
-    _page(beneficiary, tx_id)  # someone else's payment: 404 before anything
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.adjust_payment(
         current_sandbox(), beneficiary.beneficiary_id, tx_id, request.form.get("amount", "")))
 
@@ -226,7 +225,6 @@ def adjust(beneficiary: Beneficiary, tx_id: str) -> Any:
 @logged_in
 def authorize(beneficiary: Beneficiary, tx_id: str) -> Any:
     """The 6-digit personal code."""
-    _page(beneficiary, tx_id)
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.authorize_payment(
         current_sandbox(), beneficiary.beneficiary_id, tx_id, request.form.get("pin", "")))
 
@@ -235,7 +233,6 @@ def authorize(beneficiary: Beneficiary, tx_id: str) -> Any:
 @logged_in
 def abandon(beneficiary: Beneficiary, tx_id: str) -> Any:
     """"Abandonner" this payment."""
-    _page(beneficiary, tx_id)
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.abandon_payment(
         current_sandbox(), beneficiary.beneficiary_id, tx_id))
 
@@ -244,7 +241,6 @@ def abandon(beneficiary: Beneficiary, tx_id: str) -> Any:
 @logged_in
 def refuse(beneficiary: Beneficiary, tx_id: str) -> Any:
     """"Refuser" the payment request behind this payment."""
-    _page(beneficiary, tx_id)
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.refuse_payment(
         current_sandbox(), beneficiary.beneficiary_id, tx_id))
 
