@@ -36,10 +36,7 @@ UPLOAD_LIMIT_BYTES = MAX_IMAGE_BYTES + 64 * 1024  # the photo and the form aroun
 def _allow_photos() -> None:
     """A phone photo is larger than the app-wide body limit: the scan form alone may send one."""
     if request.endpoint == "app.scan" and request.method == "POST":
-        try:
-            request.max_content_length = UPLOAD_LIMIT_BYTES
-        except AttributeError:  # Flask 3.0 has no per-request limit: the app-wide one applies
-            pass
+        request.max_content_length = UPLOAD_LIMIT_BYTES  # Flask 3.1: a limit per request
 
 
 bp.before_request(csrf.protect)
