@@ -201,14 +201,18 @@ def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operati
     return (current, match) if match else None
 
 
+def _no_such_operation() -> Any:
+    return render_template("portal/page.html", heading="Opération introuvable",
+                           paragraphs=["Cette opération n'existe pas pour ce point d'accueil."]), 404
+
+
 @bp.get("/encaissement/operations/<ref>")
 @logged_in
 def operation(account: MerchantAccount, ref: str) -> Any:
     """🔍 the details of one operation, with its actions."""
     found = _operation(account, ref)
     if found is None:
-        return render_template("portal/page.html", heading="Opération introuvable",
-                               paragraphs=["Cette opération n'existe pas pour ce point d'accueil."]), 404
+        return _no_such_operation()
     return render_template("portal/operation.html", operation=found[1], errors={}, **_money())
 
 
@@ -430,8 +434,7 @@ def cash_detail(account: MerchantAccount, ref: str) -> Any:
     """Step 4, Détail du paiement: follows the client's answer live."""
     found = _operation(account, ref)
     if found is None:
-        return render_template("portal/page.html", heading="Opération introuvable",
-                               paragraphs=["Cette opération n'existe pas pour ce point d'accueil."]), 404
+        return _no_such_operation()
     return _wizard("portal/wizard_detail.html", 4, None, operation=found[1], ref=ref)
 
 
