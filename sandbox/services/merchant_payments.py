@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 __all__ = ["FormErrors", "request_immediate_payment", "show_qr_code", "send_request", "remember_email",
-           "operations_of", "request_operation", "validate_pre_booking", "cancel_operation", "filter_operations"]
+           "operations_of", "operation", "request_operation", "validate_pre_booking", "cancel_operation", "filter_operations"]
 
 
 # Kit refusals at /payer, as the merchant reads them next to the client's field (Kit §6.4.4).
@@ -128,6 +128,24 @@ def operations_of(sandbox: Sandbox, shop_ids: list[int]) -> list[Operation]:
         found = [operations.of_transaction(tx) for tx in s.transactions(shop_ids) if not tx.pre_transaction_id]
         found += [_operation_of_request(s, pre) for pre in s.pre_transactions(shop_ids)]
     return sorted(found, key=lambda o: o.updated, reverse=True)
+
+
+def operation(sandbox: Sandbox, shop_ids: list[int], ref: str) -> Operation | None:
+    """The operation of these points d'accueil named by its transaction or payment request, as the table
+    shows it (a payment of a request is found only while the request's operation shows that payment)."""
+    if not (ref.isascii() and ref.isalnum() and len(ref) <= 10):
+        return None
+    with sandbox.store.session() as s:
+        tx = s.transaction(ref)
+        if tx is not None and tx.shop_id in shop_ids:
+            if not tx.pre_transaction_id:
+                return operations.of_transaction(tx)
+            request = s.pre_transaction(tx.pre_transaction_id)
+            found = _operation_of_request(s, request) if request is not None else None
+            if found is not None and found.transaction_id == ref:
+                return found
+        pre = s.pre_transaction(ref)
+        return _operation_of_request(s, pre) if pre is not None and pre.shop_id in shop_ids else None
 
 
 def request_operation(sandbox: Sandbox, shop_ids: list[int], pre_transaction_id: str) -> Operation:

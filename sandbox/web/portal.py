@@ -150,8 +150,8 @@ def _current_shop(account: MerchantAccount) -> PointOfSale | None:
     return current or (points[0] if len(points) == 1 else None)
 
 
-def _filtered(shop_id: int) -> tuple[list[Operation], dict[str, str], str | None]:
-    """The operations of a point d'accueil through the table's filters (from the query string)."""
+def _filtered(every: list[Operation]) -> tuple[list[Operation], dict[str, str], str | None]:
+    """A point d'accueil's operations through the table's filters (from the query string)."""
     filters = {k: request.args.get(k, "").strip() for k in ("from", "to", "status", "kind", "order")}
     filters = {k: v for k, v in filters.items() if v}
     days, date_error = {}, None
@@ -162,7 +162,7 @@ def _filtered(shop_id: int) -> tuple[list[Operation], dict[str, str], str | None
             except ValueError:
                 date_error = "Indiquez les dates au format jj/mm/aaaa."
     found = merchant_payments.filter_operations(
-        merchant_payments.operations_of(current_sandbox(), [shop_id]), day_from=days.get("from"), day_to=days.get("to"),
+        every, day_from=days.get("from"), day_to=days.get("to"),
         status=filters.get("status", "") if filters.get("status") in STATUSES else "",
         kind=filters.get("kind", "") if filters.get("kind") in KINDS else "", order_id=filters.get("order", ""))
     return found, filters, date_error
@@ -175,8 +175,8 @@ def cashing(account: MerchantAccount) -> Any:
     current = _current_shop(account)
     if current is None:
         return redirect(url_for("portal.choose_point"))
-    found, filters, date_error = _filtered(current.shop_id)
     every = merchant_payments.operations_of(current_sandbox(), [current.shop_id])
+    found, filters, date_error = _filtered(every)
     counts = {"to_validate": sum(o.status == operations.TO_VALIDATE for o in every),
               "waiting": sum(o.status == operations.WAITING for o in every)}
     notices = get_flashed_messages()
@@ -196,8 +196,7 @@ def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operati
     current = _current_shop(account)
     if current is None:
         return None
-    found = merchant_payments.operations_of(current_sandbox(), [current.shop_id])
-    match = next((o for o in found if ref in (o.transaction_id, o.pre_transaction_id)), None)
+    match = merchant_payments.operation(current_sandbox(), [current.shop_id], ref)
     return (current, match) if match else None
 
 
@@ -255,7 +254,7 @@ def export(account: MerchantAccount, fmt: str) -> Any:
     current = _current_shop(account)
     if current is None or fmt not in ("xlsx", "csv"):
         return redirect(url_for("portal.cashing"))
-    found, _, _ = _filtered(current.shop_id)
+    found, _, _ = _filtered(merchant_payments.operations_of(current_sandbox(), [current.shop_id]))
     name = f"operations-{current.shop_id}.{fmt}"
     if fmt == "csv":
         body, mimetype = exports.as_csv(found), "text/csv; charset=utf-8"
