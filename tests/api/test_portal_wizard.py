@@ -185,8 +185,8 @@ def test_parcours_d_emails_a_request_that_becomes_a_pre_booking(world, merchant)
     assert parse_date(tx["paymentMethod"]["captureDate"]) == world.now() + timedelta(days=2)
     cashing = text(merchant.get("/encaissement"))
     assert "Pré-réservation différée" in cashing and "A valider : 1" in cashing
-    for ref in (tx["id"], ref):  # the operation opens by its payment or by its request
-        assert "A valider" in text(merchant.get(f"/encaissement/operations/{ref}"))
+    for opened_by in (tx["id"], ref):  # the operation opens by its payment or by its request
+        assert "A valider" in text(merchant.get(f"/encaissement/operations/{opened_by}"))
     assert Merchant(world, world.shop(1)).get(f"/encaissement/operations/{tx['id']}").status_code == 404
 
 

@@ -37,3 +37,15 @@ def screenshot(page, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in_portal(chromium, base, shop):
+    """A desktop browser logged in to the Espace dédié as this point d'accueil."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{base}/espace-ptl/connexion")
+    page.fill("#login", shop["login"])
+    page.fill("#password", shop["password"])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return context, page

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sandbox.client import HttpTransport, shop_client
 from sandbox.domain.dates import format_date, parse_date
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in_portal, screenshot
 
 LIVE = "document.body.dataset.live === 'on'"
 
@@ -19,12 +19,7 @@ def test_merchant_shows_a_qr_code_the_client_pays_part_and_the_merchant_page_fol
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
     client = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
 
-    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
-    desk.goto(f"{base}/espace-ptl/connexion")
-    desk.fill("#login", shop["login"])
-    desk.fill("#password", shop["password"])
-    with desk.expect_navigation():
-        desk.click("button[type=submit]")
+    _, desk = log_in_portal(chromium, base, shop)
     desk.goto(f"{base}/espace-ptl/encaisser")
     with desk.expect_navigation():
         desk.click("button:has-text('Continuer')")  # Immédiatement, no validation delay: parcours A

@@ -5,22 +5,10 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in_portal, screenshot
 from tests.conftest import serving
 
 LIVE = "document.body.dataset.live === 'on'"
-
-
-def log_in(chromium, base, shop):
-    """A desktop browser logged in to the Espace dédié as this point d'accueil."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(f"{base}/espace-ptl/connexion")
-    page.fill("#login", shop["login"])
-    page.fill("#password", shop["password"])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return context, page
 
 
 @pytest.fixture
@@ -29,7 +17,7 @@ def portal(chromium, live_server):
     base, control, _, _ = live_server
     world = control.fixtures()
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
-    context, page = log_in(chromium, base, shop)
+    context, page = log_in_portal(chromium, base, shop)
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
     yield page, base, control, payer
     context.close()
@@ -186,7 +174,7 @@ def test_a_deadline_passing_on_the_wall_clock_updates_the_page_by_itself(chromiu
         world = control.fixtures()
         shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
         payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
-        context, page = log_in(chromium, base, shop)
+        context, page = log_in_portal(chromium, base, shop)
         choose(page, base)
         demand(page, "12", "REF-TIMEOUT", mode="identifiant", client=payer["beneficiaryId"])
         submit(page, "Envoyer")
