@@ -8,12 +8,13 @@ every behaviour with a balance that makes it meaningful (SPEC §9).
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
+from ..domain import errors
 from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
 from ..domain.ids import luhn_check_digit
@@ -109,6 +110,119 @@ def build(seed: int, now: datetime) -> dict[str, list[Any]]:
             "beneficiaries": beneficiaries}
 
 
+# --- populations: more merchants and beneficiaries, for simulations (`POST /_sandbox/population`) ----------
+
+MAX_POPULATION = 100_000  # objects of each kind one request may add
+CATEGORIES = tuple(kind for kind, *_ in CONVENTIONS)
+
+
+@dataclass(frozen=True)
+class PopulationRequest:
+    """How many of each to add: shops (by category, cashing directly or through a service provider) and
+    beneficiaries (by balance in cents, with or without a device)."""
+
+    seed: int
+    service_providers: int
+    points_of_sale: list[tuple[str, bool]]  # (category, served by a service provider of this request?)
+    beneficiaries: list[tuple[int, bool]]  # (balance in cents, has a device?)
+
+    @classmethod
+    def parse(cls, body: Any) -> PopulationRequest:
+        if not isinstance(body, dict):
+            raise errors.BadRequest("the body must be a JSON object")
+        seed = _count(body, "seed", 0, 2**63)
+        providers = _count(body, "serviceProviders", 0, 100)
+        points: list[tuple[str, bool]] = []
+        for index, group in enumerate(_groups(body, "pointsOfSale")):
+            category = group.get("category", CATEGORIES[0])
+            if category not in CATEGORIES:
+                raise errors.BadRequest(f"pointsOfSale[{index}].category must be one of {', '.join(CATEGORIES)}")
+            via = group.get("viaProvider", False)
+            if not isinstance(via, bool) or (via and providers == 0):
+                raise errors.BadRequest(f"pointsOfSale[{index}].viaProvider must be true or false, "
+                                        "and true needs serviceProviders >= 1")
+            points += [(category, via)] * _count(group, "count", 0, MAX_POPULATION, 1)
+        people: list[tuple[int, bool]] = []
+        for group in _groups(body, "beneficiaries"):
+            balance = _count(group, "balance", 0, 100_000_000, BALANCE_CENTS)
+            device = group.get("device", True)
+            if not isinstance(device, bool):
+                raise errors.BadRequest("beneficiaries[].device must be true or false")
+            people += [(balance, device)] * _count(group, "count", 0, MAX_POPULATION, 1)
+        if len(points) > MAX_POPULATION or len(people) > MAX_POPULATION:
+            raise errors.BadRequest(f"at most {MAX_POPULATION} points of sale and beneficiaries per request")
+        return cls(seed, providers, points, people)
+
+
+def _count(data: dict[str, Any], name: str, low: int, high: int, default: int | None = None) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise errors.BadRequest(f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _groups(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    groups = body.get(name, [])
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise errors.BadRequest(f"{name} must be a list of objects")
+    return groups
+
+
+def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, Any]:
+    """Add generated merchants and beneficiaries (the same request on the same world adds the same ones);
+    returns them with their secrets, shaped like `GET /_sandbox/fixtures`."""
+    rng = random.Random(f"population:{request.seed}")
+    fake = Faker("fr_FR")
+    fake.seed_instance(request.seed)
+    with sandbox.uow() as uow:
+        session = uow.session
+        now = uow.now
+
+        def fresh(make: Any, exists: Any) -> Any:
+            while exists(candidate := make()):
+                pass
+            return candidate
+
+        providers = []
+        for _ in range(request.service_providers):
+            sp = ServiceProvider(
+                service_provider_id=int(fresh(lambda: _digits(rng, 8, "2"),
+                                              lambda c: session.service_provider(int(c)) is not None)),
+                name=f"{fake.last_name()} Connect – prestataire de paiement",
+                key_version=f"version-{_digits(rng, 4)}", key=_key(rng))
+            session.add_service_provider(sp)
+            providers.append(sp)
+        points, accounts = [], []
+        for index, (category, via_provider) in enumerate(request.points_of_sale):
+            convention = fresh(lambda: _digits(rng, 6, "1"), lambda c: session.account(c) is not None)
+            pos = PointOfSale(
+                shop_id=int(fresh(lambda: _digits(rng, 8, "1"), lambda c: session.point_of_sale(int(c)) is not None)),
+                name=_business_name(fake, category), convention_id=convention, login=f"{convention}001001",
+                key_version=f"version-{_digits(rng, 4)}", key=_key(rng),
+                service_provider_ids=[providers[index % len(providers)].service_provider_id] if via_provider else [],
+                email=fake.company_email(), city=fake.city(), category=category)
+            account = MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{_digits(rng, 6)}",
+                                      shop_ids=[pos.shop_id], email=pos.email, holder_name=fake.name())
+            session.add_point_of_sale(pos)
+            session.save_account(account)
+            points.append(pos)
+            accounts.append(account)
+        people = []
+        for balance, device in request.beneficiaries:
+            number = fresh(lambda: _luhn_number(rng), lambda c: session.beneficiary(c) is not None)
+            first, last = fake.first_name(), fake.last_name()
+            beneficiary = Beneficiary(
+                beneficiary_id=number, email=f"{_ascii(first)}.{_ascii(last)}.{number[-6:]}@example.fr".lower(),
+                password=f"Cv-{_digits(rng, 6)}", pin=_digits(rng, 6), first_name=first, last_name=last,
+                devices=[Device(device_id=f"phone-{number[-4:]}")] if device else [],
+                allocations=[Allocation(f"{number}-1", balance, now - timedelta(days=30), _end_of_year(now.year + 1))])
+            session.save_beneficiary(beneficiary)
+            people.append(beneficiary)
+        uow.record("PopulationAdded", "sandbox", seed=request.seed, serviceProviders=len(providers),
+                   pointsOfSale=len(points), beneficiaries=len(people))
+        return _as_json(providers, points, accounts, people, now)
+
+
 def _luhn_number(rng: random.Random) -> str:
     payload = _digits(rng, 10, "1")
     return payload + luhn_check_digit(payload)
@@ -164,21 +278,25 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
 def as_json(sandbox: Sandbox) -> dict[str, Any]:
     """`GET /_sandbox/fixtures` (SPEC §9): credentials and balances as they are now."""
     with sandbox.uow() as uow:
-        now = uow.now
-        accounts = {a.login: a for a in uow.session.accounts()}
-        return {
-            "serviceProviders": [
-                {"serviceProviderId": sp.service_provider_id, "name": sp.name, "keyVersion": sp.key_version,
-                 "key": sp.key} for sp in uow.session.service_providers()],
-            "pointsOfSale": [
-                {"shopId": p.shop_id, "name": p.name, "conventionId": p.convention_id, "login": p.login,
-                 "password": accounts[p.login].password, "keyVersion": p.key_version, "key": p.key,
-                 "status": p.status,
-                 "serviceProviderIds": p.service_provider_ids} for p in uow.session.points_of_sale()],
-            "conventions": [
-                {"conventionId": a.login, "password": a.password, "holder": a.holder_name, "shopIds": a.shop_ids}
-                for a in accounts.values() if a.kind == ADMINISTRATOR],
-            "beneficiaries": [
-                {"beneficiaryId": b.beneficiary_id, "email": b.email, "password": b.password, "pin": b.pin,
-                 "balance": b.available(now), "behaviour": b.behaviour} for b in uow.session.beneficiaries()],
-        }
+        s = uow.session
+        return _as_json(s.service_providers(), s.points_of_sale(), s.accounts(), s.beneficiaries(), uow.now)
+
+
+def _as_json(providers: list[ServiceProvider], points: list[PointOfSale], accounts: list[MerchantAccount],
+             people: list[Beneficiary], now: datetime) -> dict[str, Any]:
+    by_login = {a.login: a for a in accounts}
+    return {
+        "serviceProviders": [
+            {"serviceProviderId": sp.service_provider_id, "name": sp.name, "keyVersion": sp.key_version,
+             "key": sp.key} for sp in providers],
+        "pointsOfSale": [
+            {"shopId": p.shop_id, "name": p.name, "conventionId": p.convention_id, "login": p.login,
+             "password": by_login[p.login].password, "keyVersion": p.key_version, "key": p.key,
+             "status": p.status, "serviceProviderIds": p.service_provider_ids} for p in points],
+        "conventions": [
+            {"conventionId": a.login, "password": a.password, "holder": a.holder_name, "shopIds": a.shop_ids}
+            for a in accounts if a.kind == ADMINISTRATOR],
+        "beneficiaries": [
+            {"beneficiaryId": b.beneficiary_id, "email": b.email, "password": b.password, "pin": b.pin,
+             "balance": b.available(now), "behaviour": b.behaviour} for b in people],
+    }

@@ -75,6 +75,13 @@ def get_fixtures() -> Response:
     return json_response(fixtures.as_json(current_sandbox()))
 
 
+@bp.post("/population")
+def population() -> Response:
+    """Add generated merchants and beneficiaries (simulations); returns them with their secrets."""
+    request_ = fixtures.PopulationRequest.parse(_json_body())
+    return json_response(fixtures.add_population(current_sandbox(), request_), 201)
+
+
 @bp.get("/clock")
 def clock() -> Response:
     """The sandbox's time."""
