@@ -130,8 +130,8 @@ class PopulationRequest:
     def parse(cls, body: Any) -> PopulationRequest:
         if not isinstance(body, dict):
             raise errors.BadRequest("the body must be a JSON object")
-        seed = _count(body, "seed", 0, 2**63)
-        providers = _count(body, "serviceProviders", 0, 100)
+        seed = _count(body, "seed", 0, 2**63, 0)
+        providers = _count(body, "serviceProviders", 0, 100, 0)
         points: list[tuple[str, bool]] = []
         for index, group in enumerate(_groups(body, "pointsOfSale")):
             category = group.get("category", CATEGORIES[0])
