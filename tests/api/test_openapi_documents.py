@@ -80,6 +80,7 @@ CONTROL_CALLS = {
     ("get", "/events"),
     # sandbox additions
     ("post", "/beneficiaries/{beneficiaryId}/unblock"), ("get", "/settings"), ("patch", "/settings"),
+    ("post", "/population"),
 }
 
 
