@@ -1,4 +1,4 @@
-"""The `ancv-sandbox` command: serve, fixtures, seal (and, later, simulate and scan)."""
+"""The `ancv-sandbox` command: serve, fixtures, simulate, seal (and, later, scan)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     fixtures.add_argument("--db", help="read them from this database (default: generate from the seed)")
     fixtures.add_argument("--seed", type=int, default=42)
 
+    simulate = commands.add_parser("simulate", help="run a scenario of simulated merchants and customers")
+    from scenarios.cli import add_arguments
+
+    add_arguments(simulate)
+
     seal = commands.add_parser("seal", help="print an ANCV-Security header for the given fields")
     seal.add_argument("--key", required=True)
     seal.add_argument("--key-version", required=True)
@@ -45,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "fixtures":
         return _fixtures(args)
+    if args.command == "simulate":
+        from scenarios.cli import main as run_scenario
+
+        return run_scenario(args)
     return _seal(args)
 
 

@@ -2,15 +2,17 @@
 
 - `WallClock`: real time, optionally sped up (`speed` sandbox seconds per real second).
 - `VirtualClock`: time moves only when told (`advance`), so runs are deterministic.
+- `SimClock`: a simulation's time (scenarios drive the services in-process with SimPy).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-WALL, VIRTUAL = "wall", "virtual"
+WALL, VIRTUAL, SIM = "wall", "virtual", "sim"
 
 
 class WallClock:
@@ -50,4 +52,17 @@ class VirtualClock:
             self._now = moment
 
 
-Clock = WallClock | VirtualClock
+class SimClock:
+    """A simulation's clock: `start` plus the seconds its environment has run (`env.now` for SimPy)."""
+
+    mode = SIM
+    speed = 1.0
+
+    def __init__(self, start: datetime, seconds: Callable[[], float]) -> None:
+        self._start, self._seconds = start, seconds
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._seconds())
+
+
+Clock = WallClock | VirtualClock | SimClock

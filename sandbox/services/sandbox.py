@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
+from ..adapters.memory_store import MemoryStore, make_store
 from ..adapters.qr import qr_png
 from ..adapters.smtp import SmtpRelay
 from ..adapters.store import Store
@@ -86,14 +87,16 @@ class Settings:
 class Sandbox:
     """Everything one running sandbox owns."""
 
-    def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, *, store: Store | MemoryStore | None = None,
+                 clock: Clock | None = None) -> None:
         self.settings = settings
-        self.store = store or Store(settings.db)
+        self.store = store or make_store(settings.db)
         self.rules = settings.rules
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
-        self.clock: Clock = self._make_clock()
+        self.clock: Clock = clock or self._make_clock()
+        self.timer_listeners: list[Callable[[datetime], None]] = []  # told of each commit's earliest new deadline
         self.rng = random.Random()
-        self.sender = WebhookSender(self._record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
+        self.sender = WebhookSender(self.record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
                                     timeout_s=settings.webhook_timeout_s)
         self.relay = (SmtpRelay(settings.smtp_relay, self._record_relay_failure, timeout_s=settings.smtp_timeout_s)
                       if settings.smtp_relay else None)
@@ -198,12 +201,15 @@ class Sandbox:
                 listener(events, saved)
             except Exception:
                 log.exception("listener failed")
+        if earliest_timer is not None:
+            for timer_listener in self.timer_listeners:
+                timer_listener(earliest_timer)
         if self._worker is not None and earliest_timer is not None:
             with self._wake:
                 if earliest_timer < self._next_wake:  # sooner than the worker planned to look
                     self._wake.notify_all()
 
-    def _record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
+    def record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
         with self.store.session() as s:
             s.record_webhook_attempts(delivery_id, state, attempts)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, session
 
-from ..domain import errors
+from ..domain import errors, wire
 from ..services import beneficiary_app, fixtures, scheduler
 from ..services.beneficiary_app import find_beneficiary
 from .context import current_sandbox
@@ -101,16 +101,7 @@ def act(beneficiary_id: str) -> Response:
     """Act as the beneficiary's app."""
     sandbox = current_sandbox()
     result = beneficiary_app.act(sandbox, beneficiary_id, _json_body())
-    from ..domain import wire
-
-    now = sandbox.clock.now()
-    body: dict[str, Any] = {}
-    if result.get("transaction") is not None:
-        body["transaction"] = wire.transaction_json(result["transaction"])
-    if result.get("preTransaction") is not None:
-        body["preTransaction"] = wire.pre_transaction_json(result["preTransaction"])
-    body["responseDate"] = now
-    return json_response(body)
+    return json_response(wire.act_json(result, sandbox.clock.now()))
 
 
 def _beneficiary_json(beneficiary: Any, now: Any) -> dict[str, Any]:

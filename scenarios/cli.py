@@ -1,0 +1,130 @@
+"""`ancv-sandbox simulate`: list the library, run a scenario in-process or live, print or write its figures.
+
+Exit status: 0 when every expectation holds, 1 when one fails, 2 when the scenario or the
+server cannot be used (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import simpy
+
+from . import spec
+from .platform import PlatformError
+from .runner import Run, run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", help="a library scenario's name or a scenario file (.yaml, .toml)")
+    parser.add_argument("--list", action="store_true", help="list the library's scenarios")
+    parser.add_argument("--seed", type=int, help="seed of this run (default: the scenario's)")
+    parser.add_argument("--live", metavar="URL", help="play against a running sandbox (e.g. http://127.0.0.1:8421)")
+    parser.add_argument("--speed", type=float, help="live: sandbox seconds per real second (default: the server's)")
+    parser.add_argument("--admin-token", help="live: the server's admin token, if it has one")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--report", metavar="DIR", help="write an HTML report with plots into DIR")
+    parser.add_argument("--db", help="in-process: keep the sandbox's data in this SQLite file (default: memory)")
+
+
+def main(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    if args.list:
+        for path in spec.library():
+            scenario = spec.load(path)
+            print(f"{scenario.name:<28} {scenario.title}", file=out)
+        return 0
+    if not args.scenario:
+        print("ancv-sandbox simulate: name a scenario (see --list) or a file", file=err)
+        return 2
+    try:
+        scenario = spec.load(spec.find(args.scenario))
+        result = _run(scenario, args, err)
+    except (spec.ScenarioError, PlatformError) as error:
+        print(f"ancv-sandbox simulate: {error}", file=err)
+        return 2
+    if args.report:
+        from .report import write_report
+
+        page = write_report(Path(args.report), result.summary, result.events)
+        print(f"report: {page}", file=err)
+    if args.json:
+        print(json.dumps(result.summary, ensure_ascii=False, indent=2), file=out)
+    else:
+        print(describe(result), file=out)
+    return 0 if result.passed else 1
+
+
+def _run(scenario: spec.Scenario, args: argparse.Namespace, err: TextIO) -> Run:
+    seed = scenario.seed if args.seed is None else args.seed
+    bar = ProgressBar(err)
+    if args.live:
+        from .live import LivePlatform
+
+        platform: Any = LivePlatform(args.live, speed=args.speed, admin_token=args.admin_token)
+        env: simpy.Environment = platform.environment()
+    else:
+        from .in_process import InProcessPlatform
+
+        if args.speed is not None:
+            raise spec.ScenarioError("--speed is for --live runs (in-process runs go as fast as they can)")
+        platform = InProcessPlatform(scenario.start, seed, db=args.db)
+        env = simpy.Environment()
+    try:
+        return run(scenario, platform, env, seed=seed, progress=bar.update)
+    finally:
+        bar.close()
+
+
+class ProgressBar:
+    """Shown on stderr once a run has taken more than a second of real time."""
+
+    def __init__(self, stream: TextIO, after_s: float = 1.0, width: int = 30) -> None:
+        self.stream, self.after_s, self.width = stream, after_s, width
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def update(self, now: float, horizon: float, figures: dict[str, int]) -> None:
+        elapsed = time.perf_counter() - self.started
+        if elapsed < self.after_s:
+            return
+        done = min(1.0, now / horizon) if horizon else 1.0
+        filled = int(done * self.width)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:4.0%}  "
+                          f"{_hours(now)} simulées, {figures['visits']} visites, {elapsed:.0f} s")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _hours(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min"
+
+
+def describe(result: Run) -> str:
+    """The summary for people: what happened, and each expectation with ✓ or ✗."""
+    s = result.summary
+    lines = [f"{s['title']} ({s['scenario']}, seed {s['seed']}, {s['transport']})",
+             f"  {_hours(s['simulated_seconds'])} simulées en {s['wall_seconds']:.2f} s; "
+             f"{s['visits']} visites, {s['payments']} paiements, {s['events']} événements"]
+    for family in ("transactions", "transaction_endings", "pre_transactions", "kit_errors", "app_errors",
+                   "portal_errors", "pro_errors", "webhooks"):
+        if s.get(family):
+            lines.append(f"  {family}: " + ", ".join(f"{k} {v}" for k, v in s[family].items()))
+    lines.append(f"  amounts: requested {s['amount_requested_cents'] / 100:.2f} €, authorized "
+                 f"{s['amount_authorized_cents'] / 100:.2f} €, validated {s['amount_validated_cents'] / 100:.2f} €; "
+                 f"emails {s['emails']}")
+    for e in s["expectations"]:
+        lines.append(f"  {'✓' if e['passed'] else '✗'} {e['name']} {e['condition']} (actual {e['actual']})")
+    failed = sum(not e["passed"] for e in s["expectations"])
+    lines.append("  FAILED: " + f"{failed} expectation(s) not met" if failed else "  all expectations met")
+    return "\n".join(lines)

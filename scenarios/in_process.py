@@ -1,0 +1,330 @@
+"""The in-process platform: the sandbox's own services, in SimPy's time, with no sockets.
+
+The sandbox runs on a `SimClock` (the scenario's start plus `env.now`); a keeper process
+sleeps until the store's next deadline and fires it, and is woken when a commit sets an
+earlier one. Webhooks are delivered to the simulated integrators' servers in simulated
+time, with the Kit's retries. Kit calls go through `KitClient` (so they are sealed like an
+integrator's) and a transport that calls the Kit services instead of a server.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Generator
+from datetime import datetime
+from typing import Any
+
+import simpy
+
+from sandbox.adapters.clock import SimClock
+from sandbox.adapters.webhooks import RETRY_DELAYS_S, is_success
+from sandbox.client import KitClient, Reply
+from sandbox.domain import errors, wire
+from sandbox.domain.cashing import QR, Choice, Demand, FormErrors
+from sandbox.domain.dates import format_date
+from sandbox.domain.events import Event
+from sandbox.services import beneficiary_app, fixtures, kit, merchant_payments, scheduler
+from sandbox.services.sandbox import Sandbox, Settings
+
+from .platform import Hub, Message, Observations, PlatformError, kit_client
+
+SIM_PUBLIC_URL = "http://127.0.0.1:8421"
+WEBHOOK_HOST = "integrateur.test"  # reserved name: nothing is ever sent there
+
+
+class InProcessPlatform:
+    mode = "in-process"
+
+    def __init__(self, start: datetime, seed: int, db: str | None = None) -> None:
+        self.start, self.seed, self.db = start, seed, db
+        self.env: simpy.Environment | None = None
+        self.sandbox: Sandbox | None = None
+
+    # --- set-up -------------------------------------------------------------------------------
+    def connect(self, env: simpy.Environment, hub: Hub) -> None:
+        self.env, self.hub = env, hub
+        settings = Settings(db=self.db, clock="sim", seed=self.seed, public_url=SIM_PUBLIC_URL, load_fixtures=False,
+                            run_scheduler=False)
+        self.sandbox = Sandbox(settings, clock=SimClock(self.start, lambda: env.now))
+        self.sandbox.sender.close()
+        self.sandbox.sender = _SimWebhooks(env, self.sandbox, hub)  # type: ignore[assignment]
+        self.sandbox.listeners.append(self._heard)
+        self.sandbox.timer_listeners.append(self._deadline_set)
+        self._wake: simpy.Event | None = None
+        self._planned: datetime | None = None
+        env.process(self._keep_deadlines())
+
+    def _heard(self, events: list[Event], _saved: list[Any]) -> None:
+        for event in events:
+            self.hub.put(Message("event", event.name, event.ref, event.data))
+
+    def _deadline_set(self, due: datetime) -> None:
+        if self._wake is not None and not self._wake.triggered and (self._planned is None or due < self._planned):
+            self._wake.succeed()
+
+    def _keep_deadlines(self) -> Generator[simpy.Event, Any, None]:
+        assert self.env is not None and self.sandbox is not None
+        env, sandbox = self.env, self.sandbox
+        while True:
+            with sandbox.store.session() as s:
+                timer = s.next_timer()
+            self._planned = timer[0] if timer else None
+            self._wake = env.event()
+            if timer is None:
+                yield self._wake
+            else:
+                wait = (timer[0] - sandbox.clock.now()).total_seconds()
+                if wait > 0:
+                    yield env.timeout(wait) | self._wake
+            self._wake = None
+            scheduler.fire_due(sandbox)
+
+    @property
+    def _sandbox(self) -> Sandbox:
+        assert self.sandbox is not None, "connect() first"
+        return self.sandbox
+
+    # --- what agents do -------------------------------------------------------------------------------
+    def populate(self, request: dict[str, Any]) -> dict[str, Any]:
+        return fixtures.add_population(self._sandbox, fixtures.PopulationRequest.parse(request))
+
+    def set_rules(self, rules: dict[str, Any]) -> None:
+        try:
+            self._sandbox.save_rules(rules)
+        except errors.KitError as error:
+            raise PlatformError(error.status, error.code, error.detail or error.message) from None
+
+    def now(self) -> datetime:
+        return self._sandbox.clock.now()
+
+    def kit(self, key_holder: dict[str, Any], shop_id: int) -> KitClient:
+        return kit_client(_KitTransport(self._sandbox), key_holder, shop_id)
+
+    def webhook_url(self, name: str, failures: float, seed: str) -> str:
+        url = f"http://{re.sub(r'[^a-z0-9-]', '-', name.lower())}.{WEBHOOK_HOST}/ancv"
+        assert isinstance(self._sandbox.sender, _SimWebhooks)
+        self._sandbox.sender.servers[url] = (failures, random.Random(seed))
+        return url
+
+    def portal(self, shop: dict[str, Any]) -> _Portal:
+        return _Portal(self._sandbox, shop["shopId"])
+
+    def pro(self, shop: dict[str, Any]) -> _Pro:
+        return _Pro(self._sandbox, shop["shopId"])
+
+    def act(self, beneficiary_id: str, action: str, **fields: Any) -> dict[str, Any]:
+        sandbox = self._sandbox
+        try:
+            result = beneficiary_app.act(sandbox, beneficiary_id, {"action": action, **fields})
+        except errors.KitError as error:
+            raise PlatformError(error.status, error.code, error.detail or error.message) from None
+        return wire.act_json(result, sandbox.clock.now())
+
+    def payment_url(self, pre_transaction_id: str) -> str:
+        return self._sandbox.payment_url(pre_transaction_id)
+
+    def observations(self) -> Observations:
+        with self._sandbox.store.session() as s:
+            return Observations(s.events(), s.emails(), s.webhooks())
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+class _SimWebhooks:
+    """Delivers webhooks to the simulated integrators' servers in simulated time (Kit §5.1 retries)."""
+
+    def __init__(self, env: simpy.Environment, sandbox: Sandbox, hub: Hub) -> None:
+        self.env, self.sandbox, self.hub = env, sandbox, hub
+        self.servers: dict[str, tuple[float, random.Random]] = {}  # base URL → (failure share, its randomness)
+
+    def submit(self, delivery: dict[str, Any]) -> None:
+        self.env.process(self._deliver(delivery))
+
+    def _deliver(self, delivery: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
+        url, body = delivery["url"], delivery["body"]
+        server = next((s for base, s in self.servers.items() if url.startswith(base)), None)
+        attempts: list[dict[str, Any]] = []
+        for delay in (0.0, *RETRY_DELAYS_S):
+            if delay:
+                yield self.env.timeout(delay)
+            status = None if server is None else (500 if server[1].random() < server[0] else 200)
+            attempts.append({"at": self.sandbox.clock.now(), "status": status} if status else
+                            {"at": self.sandbox.clock.now(), "status": None, "error": "no server at this URL"})
+            if is_success(status):
+                self.sandbox.record_webhook(delivery["id"], "delivered", attempts)
+                obj = body.get("transaction") or body.get("preTransaction") or {}
+                self.hub.put(Message("webhook", url.rsplit("/", 1)[-1], str(obj.get("id", "")), body))
+                return
+        self.sandbox.record_webhook(delivery["id"], "failed", attempts)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+# --- the Kit API without a server ---------------------------------------------------------------------
+
+ID = r"([^/]+)"
+Handler = Callable[[Sandbox, Any, str | None, dict[str, Any], tuple[str, ...]], tuple[int, dict[str, Any]]]
+
+
+def _digits(text: str, name: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise errors.BadRequest(f"{name} must be digits")
+    return int(text)
+
+
+def _point_of_sale(sb: Sandbox, _body: Any, seal: str | None, params: dict[str, Any],
+                   ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    provider = params.get("serviceProviderId")
+    pos, now = kit.get_point_of_sale(sb, _digits(ids[0], "shopId"),
+                                     _digits(str(provider), "serviceProviderId") if provider else None, seal)
+    return 200, {"pointOfSale": wire.point_of_sale_json(pos), "responseDate": format_date(now)}
+
+
+def _create(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], _ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    tx, created, now = kit.create_transaction(sb, body, seal)
+    return (201 if created else 200), wire.transaction_envelope(tx, now)
+
+
+def _payer(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    tx, now = kit.set_payer(sb, ids[0], body, seal)
+    return 202, wire.transaction_envelope(tx, now)
+
+
+def _status(sb: Sandbox, _body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    tx, now = kit.get_transaction(sb, ids[0], seal)
+    return 200, wire.transaction_envelope(tx, now)
+
+
+def _execute(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    tx, now = kit.execute(sb, ids[0], body, seal)
+    return 200, wire.transaction_envelope(tx, now)
+
+
+def _cancel(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    tx, changed, now = kit.cancel(sb, ids[0], body, seal)
+    return (201 if changed else 200), wire.transaction_envelope(tx, now)
+
+
+def _create_pre(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], _ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    pre, created, now = kit.create_pre_transaction(sb, body, seal)
+    return (201 if created else 200), wire.pre_transaction_envelope(pre, now)
+
+
+def _pre_status(sb: Sandbox, _body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    pre, now = kit.get_pre_transaction(sb, ids[0], seal)
+    return 200, wire.pre_transaction_envelope(pre, now)
+
+
+def _contact(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    pre, now = kit.contact(sb, ids[0], body, seal)
+    return 200, wire.pre_transaction_envelope(pre, now)
+
+
+def _abort(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    pre, now = kit.abort(sb, ids[0], body, seal)
+    return 200, wire.pre_transaction_envelope(pre, now)
+
+
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    (method, re.compile(pattern), handler) for method, pattern, handler in [
+        ("GET", rf"/point-of-sales/{ID}", _point_of_sale),
+        ("POST", r"/payment-transactions", _create),
+        ("POST", rf"/payment-transactions/{ID}/payer", _payer),
+        ("GET", rf"/payment-transactions/{ID}", _status),
+        ("POST", rf"/payment-transactions/{ID}/execute", _execute),
+        ("POST", rf"/payment-transactions/{ID}/cancellation", _cancel),
+        ("POST", r"/pre-transactions", _create_pre),
+        ("GET", rf"/pre-transactions/{ID}", _pre_status),
+        ("POST", rf"/pre-transactions/{ID}/contact", _contact),
+        ("POST", rf"/pre-transactions/{ID}/abort", _abort),
+    ]]
+KIT_PREFIX = "/acquisition/api/public/v1"
+
+
+class _KitTransport:
+    """`KitClient`'s transport onto the Kit services: same seals, same answers, no HTTP."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
+                 params: dict[str, Any] | None = None) -> Reply:
+        path = path.removeprefix(KIT_PREFIX)
+        seal = headers.get("ANCV-Security")
+        json_type = {"Content-Type": "application/json"}
+        try:
+            qr = re.fullmatch(rf"/pre-transactions/{ID}/qr-code", path)
+            if method == "GET" and qr:
+                png, url = kit.qr_code(self.sandbox, qr.group(1), seal)
+                return Reply(200, {"Content-Type": "image/png", "pre-transaction-url": url}, png)
+            for route_method, pattern, handler in ROUTES:
+                match = pattern.fullmatch(path)
+                if match and route_method == method:
+                    status, reply = handler(self.sandbox, body, seal, params or {}, match.groups())
+                    return Reply(status, json_type, b"", reply)
+        except errors.KitError as error:
+            return Reply(error.status, json_type, b"", error.body())
+        return Reply(404, json_type, b"", {"errorCode": "NOT_FOUND", "errorMessage": f"no route {method} {path}"})
+
+
+# --- the merchants' screens, through the services their pages call ------------------------------------------
+
+def _form_error(problems: FormErrors) -> PlatformError:
+    """A form refused: the Kit refusal behind a client field when there is one, else "FORM"."""
+    codes = {message: kind.code for kind, message in merchant_payments.CLIENT_REFUSALS.items()}
+    client = problems.fields.get("client", "")
+    return PlatformError(400, codes.get(client, "FORM"), " ".join(f"{k}: {v}" for k, v in problems.fields.items()))
+
+
+class _Portal:
+    def __init__(self, sandbox: Sandbox, shop_id: int) -> None:
+        self.sandbox, self.shop_id = sandbox, shop_id
+
+    def cash(self, choice: dict[str, str], demand: dict[str, str]) -> dict[str, str]:
+        sandbox = self.sandbox
+        try:
+            parsed_choice = Choice.parse(choice)
+            parsed = Demand.parse(demand, parsed_choice.client_modes, sandbox.rules.minimumAmountCents)
+            if parsed.mode == QR:
+                pre = merchant_payments.show_qr_code(sandbox, self.shop_id, parsed_choice, parsed)
+                return {"ref": pre.pre_transaction_id, "object": "preTransaction",
+                        "url": sandbox.payment_url(pre.pre_transaction_id)}
+            draft = sandbox.new_id(lambda _: False)  # the wizard's draft id, as the portal makes it
+            ref = merchant_payments.send_request(sandbox, self.shop_id, parsed_choice, parsed, draft)
+        except FormErrors as problems:
+            raise _form_error(problems) from None
+        return {"ref": ref, "object": "preTransaction" if parsed.mode != "identifiant" else "transaction"}
+
+    def validate(self, transaction_id: str, amount: str) -> None:
+        try:
+            merchant_payments.validate_pre_booking(self.sandbox, [self.shop_id], transaction_id, amount)
+        except FormErrors as problems:
+            raise _form_error(problems) from None
+
+    def cancel(self, ref: str, object: str) -> None:
+        try:
+            merchant_payments.cancel_operation(self.sandbox, [self.shop_id], ref if object == "transaction" else None,
+                                               ref if object != "transaction" else None)
+        except FormErrors as problems:
+            raise _form_error(problems) from None
+
+
+class _Pro:
+    def __init__(self, sandbox: Sandbox, shop_id: int) -> None:
+        self.sandbox, self.shop_id = sandbox, shop_id
+
+    def request(self, amount: str, order_id: str) -> dict[str, str]:
+        try:
+            pre = merchant_payments.request_immediate_payment(self.sandbox, self.shop_id,
+                                                              {"amount": amount, "order_id": order_id})
+        except FormErrors as problems:
+            raise _form_error(problems) from None
+        return {"ref": pre.pre_transaction_id, "object": "preTransaction",
+                "url": self.sandbox.payment_url(pre.pre_transaction_id)}

@@ -1,0 +1,108 @@
+"""A run's figures, read from what the sandbox recorded (its timeline, outbox and webhook log) and
+from what the agents saw; and the scenario's expectations checked against them.
+
+Final states come from the timeline, the same way for both transports: a payment's final state
+is the state of its last state event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from .spec import Expectation, ScenarioError
+
+TRANSACTION_EVENTS = {"TransactionInitialized": "INITIALIZED"}
+PRE_TRANSACTION_EVENTS = {"PreTransactionCreated": "CREATED"}
+ENDINGS = ("REJECTED", "ABORTED")
+# Families of figures an expectation can name as `family.KEY` (a missing key counts 0) …
+FAMILIES = ("transactions", "transaction_endings", "pre_transactions", "webhooks", "kit_errors", "app_errors",
+            "portal_errors", "pro_errors", "fault_errors", "customers", "parcours", "flows", "pre_bookings")
+# … and single figures.
+FIGURES = ("visits", "visits_without_idle_customer", "payments", "emails", "amount_requested_cents",
+           "amount_authorized_cents", "amount_validated_cents", "partial_payments", "remainder_other_means_cents",
+           "bookings_cancelled", "bookings_cancelled_late", "confirmations_too_late", "polls", "webhooks_heard",
+           "events")
+
+
+def check_names(expectations: Iterable[Expectation]) -> None:
+    for expectation in expectations:
+        family, _, key = expectation.name.partition(".")
+        if not ((family in FAMILIES and key) or (expectation.name in FIGURES)):
+            raise ScenarioError(f"expect.{expectation.name}: unknown figure; use one of {', '.join(FIGURES)}, "
+                                f"or family.KEY with a family among {', '.join(FAMILIES)}")
+
+
+def final_states(events: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each transaction's last state event data (with the amounts seen), and each pre-transaction's last state."""
+    transactions: dict[str, dict[str, Any]] = {}
+    requests: dict[str, str] = {}
+    for event in events:
+        kind, data = event["type"], event["data"]
+        if kind.startswith("PreTransaction"):
+            state = PRE_TRANSACTION_EVENTS.get(kind) or data.get("state")
+            if state:
+                requests[event["ref"]] = state
+        elif kind.startswith("Transaction"):
+            state = TRANSACTION_EVENTS.get(kind) or data.get("state")
+            if not state:
+                continue
+            tx = transactions.setdefault(event["ref"], {"authorized": 0, "validated": 0})
+            tx["state"], tx["subState"] = state, data.get("subState")
+            if kind == "TransactionAuthorized":
+                tx["authorized"] = data.get("amount", 0)
+            elif kind == "TransactionValidated":
+                tx["validated"] = data.get("amount", 0)
+    return transactions, requests
+
+
+def summarize(events: list[dict[str, Any]], emails: list[dict[str, Any]], webhooks: list[dict[str, Any]],
+              tally: Counter[str]) -> dict[str, Any]:
+    transactions, requests = final_states(events)
+    states = Counter(tx["state"] for tx in transactions.values())
+    endings = Counter(tx["subState"] for tx in transactions.values() if tx["state"] in ENDINGS and tx["subState"])
+    families: dict[str, Counter[str]] = {family: Counter() for family in FAMILIES}
+    figures: Counter[str] = Counter()
+    for name, count in tally.items():
+        family, _, key = name.partition(".")
+        if key and family in families:
+            families[family][key] += count
+        else:
+            figures[name] += count
+    summary: dict[str, Any] = {
+        "transactions": dict(sorted(states.items())),
+        "transaction_endings": dict(sorted(endings.items())),
+        "pre_transactions": dict(sorted(Counter(requests.values()).items())),
+        "payments": len(transactions),
+        "amount_requested_cents": figures.pop("amount_requested_cents", 0),
+        "amount_authorized_cents": sum(tx["authorized"] for tx in transactions.values()),
+        "amount_validated_cents": sum(tx["validated"] for tx in transactions.values()
+                                      if tx["state"] not in ("CANCELLED", "AUTHORIZED")),
+        "emails": len(emails),
+        "webhooks": dict(sorted(Counter(w["state"] for w in webhooks).items())),
+        "events": len(events),
+    }
+    for family in FAMILIES:
+        if family not in summary:
+            summary[family] = dict(sorted(families[family].items()))
+    for name in FIGURES:
+        summary.setdefault(name, figures.pop(name, 0))
+    return summary
+
+
+def figure(summary: dict[str, Any], name: str) -> float:
+    family, _, key = name.partition(".")
+    if family in FAMILIES and key:
+        return float(summary.get(family, {}).get(key, 0))
+    return float(summary.get(name, 0))
+
+
+def check(summary: dict[str, Any], expectations: Iterable[Expectation]) -> list[dict[str, Any]]:
+    results = []
+    for expectation in expectations:
+        actual = figure(summary, expectation.name)
+        results.append({"name": expectation.name, "condition": expectation.condition,
+                        "actual": int(actual) if actual == int(actual) else actual,
+                        "passed": expectation.holds(actual)})
+    return results

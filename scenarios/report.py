@@ -1,0 +1,767 @@
+"""The HTML report of a simulation run: pictures of what happened, for a person to look at rather than read.
+
+`write_report` is all the runner needs. Reading the timeline into numbers (`read_timeline`, `states_at`,
+`starts_per_hour`, `percentile`) is kept apart from drawing (the `_*_figure` functions) so tests can check
+the numbers. Everything is binned or aggregated before it is drawn: a run of 300 000 payments gives a page
+of the same size as a run of 300. The page is one self-contained file: inline CSS and SVG, no script.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+from sandbox.domain.dates import PARIS
+from sandbox.services.emails import euros
+
+BINS = 200  # samples of the states-over-time curve, whatever the run's length
+HISTOGRAM_BINS = 40
+MAX_SVG_BYTES = 400_000  # a plot heavier than this is inlined as a PNG instead
+PNG_DPI = 110
+
+INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
+REJECTED, ABORTED = "REJECTED", "ABORTED"
+ANSWERS = (AUTHORIZED, REJECTED, ABORTED)  # what a payer's app answers once a payment is PROCESSING
+IN_FLIGHT = (INITIALIZED, PROCESSING, AUTHORIZED)  # waiting for the client or for the merchant
+
+# event type -> the state it means when its data carries none
+TRANSACTION_EVENTS = {
+    "TransactionInitialized": INITIALIZED,
+    "TransactionProcessing": PROCESSING,
+    "TransactionAuthorized": AUTHORIZED,
+    "TransactionValidated": VALIDATED,
+    "TransactionRejected": REJECTED,
+    "TransactionAborted": ABORTED,
+    "TransactionCancelled": "CANCELLED",
+    "TransactionExpired": "EXPIRED",
+    "TransactionDelayed": "DELAYED",
+    "TransactionNoSlipFound": "NO_SLIP_FOUND",
+    "TransactionConflicted": "CONFLICTED",
+    "TransactionConsigned": "CONSIGNED",
+    "TransactionPaid": "PAID",
+}
+PRE_TRANSACTION_CREATED, PRE_TRANSACTION_USED = "PreTransactionCreated", "PreTransactionUsed"
+
+# bottom to top in the stacked plots: money that arrived, then what failed, then what still waits
+STATE_ORDER = ("PAID", "CONSIGNED", "CONFLICTED", "NO_SLIP_FOUND", "DELAYED", VALIDATED, AUTHORIZED,
+               "CANCELLED", "EXPIRED", ABORTED, REJECTED, PROCESSING, INITIALIZED)
+STATE_COLOURS = {
+    "INITIALIZED": "#d5dbe0", "PROCESSING": "#9cc9f0", "AUTHORIZED": "#1f63b8", "VALIDATED": "#2e8540",
+    "DELAYED": "#6fbf73", "NO_SLIP_FOUND": "#a5c85a", "CONFLICTED": "#b0a82a", "CONSIGNED": "#00897b",
+    "PAID": "#1b5e20", "REJECTED": "#c62828", "ABORTED": "#ef7c00", "CANCELLED": "#8a8f94",
+    "EXPIRED": "#7b4f3a",
+}
+STATE_LABELS = {
+    "INITIALIZED": "Initialisé", "PROCESSING": "En cours chez le client", "AUTHORIZED": "Autorisé",
+    "VALIDATED": "Validé", "DELAYED": "Remise différée", "NO_SLIP_FOUND": "Sans bordereau",
+    "CONFLICTED": "En litige", "CONSIGNED": "Remis en banque", "PAID": "Payé au commerçant",
+    "REJECTED": "Refusé", "ABORTED": "Abandonné", "CANCELLED": "Annulé", "EXPIRED": "Expiré",
+}
+PRE_STATE_ORDER = ("USED", "ABORTED", "EXPIRED", "AUTHORIZING", "PROCESSING", "CREATED")
+PRE_STATE_COLOURS = {
+    "CREATED": "#d5dbe0", "PROCESSING": "#9cc9f0", "AUTHORIZING": "#5a9bd8", "USED": "#2e8540",
+    "ABORTED": "#ef7c00", "EXPIRED": "#7b4f3a",
+}
+PRE_STATE_LABELS = {
+    "CREATED": "Créée", "PROCESSING": "En attente du client", "AUTHORIZING": "Paiement en cours",
+    "USED": "Payée", "ABORTED": "Abandonnée", "EXPIRED": "Expirée",
+}
+ENDING_LABELS = {
+    "REJECTED_TIMEOUT": "Refusé : le client n'a pas répondu à temps",
+    "REJECTED_SECURITY": "Refusé : code personnel faux",
+    "REJECTED_DEVICE": "Refusé : appareil du client",
+    "REJECTED_INTERNAL": "Refusé : erreur interne",
+    "REJECTED_COMPLEMENT": "Refusé : complément",
+    "ABORTED_TSPD": "Abandonné par le client",
+    "ABORTED_COMPLEMENT": "Abandonné : complément",
+}
+OTHER_COLOUR = "#b39ddb"
+PRE_WAIT_COLOUR = "#2e8540"
+
+KNOWN_KEYS = frozenset({
+    "scenario", "title", "description", "seed", "transport", "start", "simulated_seconds", "wall_seconds",
+    "transactions", "transaction_endings", "pre_transactions", "amount_requested_cents",
+    "amount_authorized_cents", "amount_validated_cents", "emails", "webhooks", "kit_errors", "visits",
+    "expectations",
+})
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+THIN = "\u202f"  # the French thousands separator, as in euros()
+
+
+# --- from events to numbers ------------------------------------------------------------------------------
+
+
+@dataclass
+class Timeline:
+    """The run's payments read once from its events; times are seconds since the run's start."""
+
+    start: datetime | None
+    duration: float
+    changes: list[tuple[float, str | None, str]] = field(default_factory=list)  # (t, state before, state after)
+    final_states: dict[str, str] = field(default_factory=dict)  # transaction id -> its last state
+    started: list[tuple[float, str]] = field(default_factory=list)  # (t, transaction id), one per payment
+    waits: dict[str, list[float]] = field(default_factory=dict)  # answer -> seconds from first PROCESSING
+    pre_waits: list[float] = field(default_factory=list)  # seconds from a request's creation to USED
+    requested: list[int] = field(default_factory=list)  # cents, one per TransactionInitialized
+    pre_requested: list[int] = field(default_factory=list)  # cents, one per PreTransactionCreated
+    authorized: list[int] = field(default_factory=list)  # cents, one per TransactionAuthorized
+    partial: int = 0  # payments authorized for less than was asked
+    partial_unpaid: int = 0  # cents asked but not authorized by those payments
+
+    @property
+    def transactions(self) -> int:
+        return len(self.final_states)
+
+
+def moment(value: datetime | str) -> datetime:
+    """An event's `at`, as a datetime or as the wire's ISO 8601 string, in UTC."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def read_timeline(events: Iterable[Mapping[str, Any]], start: datetime | None = None,
+                  duration: float = 0.0) -> Timeline:
+    """Read the payments' story from the timeline, in one pass (plus a sort if the events are out of order)."""
+    relevant: list[tuple[float, str, str, Mapping[str, Any]]] = []
+    origin = start.timestamp() if start else None
+    in_order, last = True, -math.inf
+    for event in events:
+        if origin is None:  # without a start, the first event starts the clock
+            start = moment(event["at"])
+            origin = start.timestamp()
+        kind = event["type"]
+        if kind not in TRANSACTION_EVENTS and kind != PRE_TRANSACTION_CREATED and kind != PRE_TRANSACTION_USED:
+            continue
+        t = moment(event["at"]).timestamp() - origin
+        in_order, last = in_order and t >= last, t
+        relevant.append((t, kind, event["ref"], event.get("data") or {}))
+    if not in_order:
+        relevant.sort(key=lambda item: item[0])  # stable: same-instant events keep their seq order
+
+    timeline = Timeline(start, max(duration, relevant[-1][0] if relevant else 0.0))
+    states = timeline.final_states
+    changes, started, pre_waits = timeline.changes, timeline.started, timeline.pre_waits
+    waits: dict[str, list[float]] = {answer: [] for answer in ANSWERS}
+    processing_since: dict[str, float] = {}
+    answered: set[str] = set()
+    asked: dict[str, int] = {}
+    authorized: dict[str, int] = {}
+    pre_created: dict[str, float] = {}
+    for t, kind, ref, data in relevant:
+        if kind == PRE_TRANSACTION_CREATED:
+            pre_created[ref] = t
+            if isinstance(data.get("amount"), int):
+                timeline.pre_requested.append(data["amount"])
+            continue
+        if kind == PRE_TRANSACTION_USED:
+            created = pre_created.pop(ref, None)
+            if created is not None:
+                pre_waits.append(t - created)
+            continue
+        state = data.get("state") or TRANSACTION_EVENTS[kind]
+        before = states.get(ref)
+        if state != before:
+            changes.append((t, before, state))
+            states[ref] = state
+        amount = data.get("amount")
+        if kind == "TransactionInitialized":
+            started.append((t, ref))
+            if isinstance(amount, int):
+                asked[ref] = amount
+                timeline.requested.append(amount)
+        elif state == PROCESSING:
+            processing_since.setdefault(ref, t)
+        elif state in waits and ref not in answered:
+            answered.add(ref)
+            since = processing_since.get(ref)
+            if since is not None:
+                waits[state].append(t - since)
+            if state == AUTHORIZED and isinstance(amount, int):
+                authorized[ref] = amount
+                timeline.authorized.append(amount)
+    timeline.waits = waits
+    for ref, amount in authorized.items():
+        wanted = asked.get(ref)
+        if wanted is not None and amount < wanted:
+            timeline.partial += 1
+            timeline.partial_unpaid += wanted - amount
+    return timeline
+
+
+def sample_instants(duration: float, bins: int = BINS) -> list[float]:
+    """bins + 1 evenly spaced instants from the start to the end of the run."""
+    span = duration if duration > 0 else 1.0
+    return [span * k / bins for k in range(bins + 1)]
+
+
+def states_at(timeline: Timeline, instants: Sequence[float]) -> dict[str, list[int]]:
+    """How many transactions are in each state at each instant (ascending), in STATE_ORDER then others."""
+    counts: Counter[str] = Counter()
+    snapshots: list[dict[str, int]] = []
+    changes, i = timeline.changes, 0
+    for instant in instants:
+        while i < len(changes) and changes[i][0] <= instant:
+            _, before, after = changes[i]
+            if before is not None:
+                counts[before] -= 1
+            counts[after] += 1
+            i += 1
+        snapshots.append(dict(counts))
+    seen = {state for snapshot in snapshots for state, count in snapshot.items() if count}
+    return {state: [snapshot.get(state, 0) for snapshot in snapshots] for state in _ordered(seen, STATE_ORDER)}
+
+
+def starts_per_hour(timeline: Timeline) -> list[Counter[str]]:
+    """Payments started in each clock hour of the run (index 0: the hour the run starts in), by final state."""
+    if timeline.start is None:
+        return []
+    offset = timeline.start.minute * 60 + timeline.start.second + timeline.start.microsecond / 1e6
+    hours = [Counter[str]() for _ in range(max(1, math.ceil((timeline.duration + offset) / 3600)))]
+    for t, ref in timeline.started:
+        hours[min(len(hours) - 1, max(0, int((t + offset) // 3600)))][timeline.final_states[ref]] += 1
+    return hours
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The fraction-quantile with linear interpolation between ranks (the median for 0.5); 0 when empty."""
+    if not values:
+        return 0.0
+    ranked = sorted(values)
+    position = fraction * (len(ranked) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ranked) - 1)
+    return ranked[low] + (ranked[high] - ranked[low]) * (position - low)
+
+
+def _ordered(states: Iterable[str], order: Sequence[str]) -> list[str]:
+    present = set(states)
+    return [s for s in order if s in present] + sorted(present - set(order))
+
+
+# --- French formatting, only here at the edge ------------------------------------------------------------
+
+
+def count(value: float) -> str:
+    """1234 -> "1 234"."""
+    return f"{value:,.0f}".replace(",", THIN)
+
+
+def decimal(value: float, places: int = 1) -> str:
+    """1234.5 -> "1 234,5"."""
+    return f"{value:,.{places}f}".replace(",", THIN).replace(".", ",")
+
+
+def duration(seconds: float) -> str:
+    """43200 -> "12 h 00 min"; 305 -> "5 min 05 s"; 12.34 -> "12,3 s"."""
+    if seconds < 60:
+        return f"{decimal(seconds, 1 if seconds < 10 else 0)}\u00a0s"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}\u00a0j {hours:02d}\u00a0h {minutes:02d}\u00a0min"
+    if hours:
+        return f"{hours}\u00a0h {minutes:02d}\u00a0min"
+    return f"{minutes}\u00a0min {secs:02d}\u00a0s"
+
+
+def french_date(when: datetime) -> str:
+    """samedi 4 juillet 2026 à 08:00 (heure de Paris)."""
+    local = when.astimezone(PARIS)
+    return (f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year} à "
+            f"{local:%H:%M} (heure de Paris)")
+
+
+def _state_label(state: str, labels: Mapping[str, str]) -> str:
+    return labels.get(state, state.replace("_", " ").capitalize())
+
+
+# --- drawing ---------------------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    figure.set_facecolor("white")
+    return figure
+
+
+def _tidy(axes: Axes) -> None:
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="y", color="#e3e7eb", linewidth=0.8)
+    axes.set_axisbelow(True)
+
+
+def _count_axis(axes: Axes, axis: str = "y") -> None:
+    target = axes.yaxis if axis == "y" else axes.xaxis
+    target.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    target.set_major_formatter(FuncFormatter(lambda value, _: count(value)))
+
+
+def _clock_axis(axes: Axes, start: datetime, hours: float) -> None:
+    """x in hours since the start, labelled with the clock in Paris (and the day, past one day)."""
+    steps = (1 / 12, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 168, 336)
+    step = next((s for s in steps if hours / s <= 12), steps[-1])
+    axes.xaxis.set_major_locator(MultipleLocator(step))
+    pattern = "%d/%m %Hh" if hours > 24 else "%H:%M"
+    axes.xaxis.set_major_formatter(FuncFormatter(
+        lambda value, _: (start + timedelta(hours=value)).astimezone(PARIS).strftime(pattern)))
+    axes.set_xlim(0, hours)
+
+
+def _final_states_figure(transactions: Mapping[str, int], pre_transactions: Mapping[str, int]) -> Figure:
+    panels = [panel for panel in ((transactions, STATE_ORDER, STATE_COLOURS, STATE_LABELS, "Paiements"),
+                                  (pre_transactions, PRE_STATE_ORDER, PRE_STATE_COLOURS, PRE_STATE_LABELS,
+                                   "Demandes de paiement")) if any(panel[0].values())]
+    rows = max(len([v for v in p[0].values() if v]) for p in panels)
+    figure = _figure(10, 0.9 + 0.38 * max(rows, 2))
+    for axes, (counts, order, colours, labels, title) in zip(figure.subplots(1, len(panels), squeeze=False)[0],
+                                                            panels, strict=True):
+        states = [s for s in _ordered(counts, order) if counts[s]][::-1]
+        values = [counts[s] for s in states]
+        bars = axes.barh([_state_label(s, labels) for s in states], values,
+                         color=[colours.get(s, OTHER_COLOUR) for s in states])
+        axes.bar_label(bars, labels=[count(v) for v in values], padding=3, fontsize=9)
+        axes.set_title(title, loc="left", fontsize=11, fontweight="bold")
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.set_xlim(0, max(values) * 1.15)
+        _count_axis(axes, "x")
+    return figure
+
+
+def _states_figure(start: datetime, instants: Sequence[float], series: Mapping[str, list[int]]) -> Figure:
+    hours = [t / 3600 for t in instants]
+    figure = _figure(10, 5.6)
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    states = list(series)
+    top.stackplot(hours, *[series[s] for s in states], colors=[STATE_COLOURS.get(s, OTHER_COLOUR) for s in states],
+                  labels=[_state_label(s, STATE_LABELS) for s in states], linewidth=0)
+    top.set_title("Toutes les transactions, par état", loc="left", fontsize=11, fontweight="bold")
+    handles, labels = top.get_legend_handles_labels()
+    top.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    for state in IN_FLIGHT:
+        if state in series:
+            colour = "#6f8796" if state == INITIALIZED else STATE_COLOURS[state]
+            bottom.plot(hours, series[state], color=colour, linewidth=1.6, label=_state_label(state, STATE_LABELS))
+    bottom.set_title("En attente (du client ou du commerçant)", loc="left", fontsize=11, fontweight="bold")
+    if bottom.lines:
+        bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    bottom.set_ylim(bottom=0)
+    for axes in (top, bottom):
+        _tidy(axes)
+        _count_axis(axes)
+    _clock_axis(bottom, start, hours[-1])
+    bottom.set_xlabel("Heure simulée (Paris)")
+    return figure
+
+
+def _waits_figure(waits: Mapping[str, list[float]], pre_waits: Sequence[float]) -> Figure:
+    figure = _figure(10, 3.6)
+    panels = figure.subplots(1, 2 if pre_waits else 1, squeeze=False)[0]
+    outcomes = [s for s in ANSWERS if waits.get(s)]
+    axes = panels[0]
+    longest = max(max(waits[s]) for s in outcomes)
+    unit, name = (60.0, "min") if longest > 600 else (1.0, "s")
+    axes.hist([[w / unit for w in waits[s]] for s in outcomes], bins=HISTOGRAM_BINS, range=(0, longest / unit or 1),
+              stacked=True, color=[STATE_COLOURS[s] for s in outcomes],
+              label=[_state_label(s, STATE_LABELS) for s in outcomes])
+    axes.set_title("Du premier PROCESSING à la réponse", loc="left", fontsize=11, fontweight="bold")
+    axes.set_xlabel(f"Attente ({name})")
+    axes.set_ylabel("Paiements")
+    axes.legend(frameon=False, fontsize=9)
+    _tidy(axes)
+    _count_axis(axes)
+    if pre_waits:
+        axes = panels[1]
+        longest = max(pre_waits)
+        unit, name = (3600.0, "h") if longest > 3 * 3600 else (60.0, "min") if longest > 600 else (1.0, "s")
+        axes.hist([w / unit for w in pre_waits], bins=HISTOGRAM_BINS, range=(0, longest / unit or 1),
+                  color=PRE_WAIT_COLOUR)
+        axes.set_title("D'une demande de paiement à son usage", loc="left", fontsize=11, fontweight="bold")
+        axes.set_xlabel(f"Attente ({name})")
+        axes.set_ylabel("Demandes")
+        _tidy(axes)
+        _count_axis(axes)
+    return figure
+
+
+def _amounts_figure(requested: Sequence[int], pre_requested: Sequence[int], authorized: Sequence[int]) -> Figure:
+    figure = _figure(10, 3.6)
+    axes = figure.subplots()
+    highest = max([*requested, *pre_requested, *authorized]) / 100
+    span = (0, highest if highest > 0 else 1)
+    if requested:
+        axes.hist([a / 100 for a in requested], bins=HISTOGRAM_BINS, range=span, color="#cfd6dc",
+                  label="Demandé (paiements)")
+    if pre_requested:
+        axes.hist([a / 100 for a in pre_requested], bins=HISTOGRAM_BINS, range=span, histtype="step",
+                  color="#5a6b78", linestyle="--", linewidth=1.4, label="Demandé (demandes de paiement)")
+    if authorized:
+        axes.hist([a / 100 for a in authorized], bins=HISTOGRAM_BINS, range=span, histtype="step",
+                  color=STATE_COLOURS[AUTHORIZED], linewidth=1.8, label="Autorisé")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{count(value)}\u00a0€"))
+    axes.set_xlabel("Montant")
+    axes.set_ylabel("Nombre")
+    axes.legend(frameon=False, fontsize=9)
+    _tidy(axes)
+    _count_axis(axes)
+    return figure
+
+
+def _activity_figure(start: datetime, hours: Sequence[Counter[str]]) -> Figure:
+    figure = _figure(10, 3.4)
+    axes = figure.subplots()
+    top_of_hour = start.replace(minute=0, second=0, microsecond=0)
+    positions = list(range(len(hours)))
+    base = [0] * len(hours)
+    for state in _ordered({s for hour in hours for s in hour}, STATE_ORDER):
+        values = [hour[state] for hour in hours]
+        axes.bar(positions, values, bottom=base, width=0.85, color=STATE_COLOURS.get(state, OTHER_COLOUR),
+                 label=_state_label(state, STATE_LABELS))
+        base = [b + v for b, v in zip(base, values, strict=True)]
+    every = max(1, math.ceil(len(hours) / 24))
+    pattern = "%d/%m %Hh" if len(hours) > 24 else "%Hh"
+    ticks = positions[::every]
+    axes.set_xticks(ticks, [(top_of_hour + timedelta(hours=i)).astimezone(PARIS).strftime(pattern) for i in ticks],
+                    rotation=45 if len(hours) > 24 else 0, fontsize=8 if len(hours) > 24 else 9)
+    axes.set_xlim(-0.6, len(hours) - 0.4)
+    axes.set_ylabel("Paiements commencés")
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9,
+                title="État final", title_fontsize=9)
+    _tidy(axes)
+    _count_axis(axes)
+    return figure
+
+
+def _inline(figure: Figure, name: str, description: str) -> str:
+    """The figure as inline SVG, or as an inline PNG when the SVG would weigh too much."""
+    buffer = io.StringIO()
+    # text stays text (small, selectable); a fixed salt per plot keeps ids unique in the page and stable
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.DOTALL)
+    svg = re.sub(r'<svg ([^>]*?)width="[^"]*" height="[^"]*"',
+                 rf'<svg \1role="img" aria-label="{escape(description)}" class="plot"', svg, count=1)
+    if len(svg.encode()) <= MAX_SVG_BYTES:
+        return f'<figure id="{name}">{svg}</figure>'
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    data = base64.b64encode(png.getvalue()).decode()
+    return f'<figure id="{name}"><img class="plot" alt="{escape(description)}" src="data:image/png;base64,{data}"></figure>'
+
+
+# --- the page --------------------------------------------------------------------------------------------
+
+
+def write_report(directory: Path, summary: dict[str, Any], events: list[dict[str, Any]]) -> Path:
+    """Write DIRECTORY/index.html, the run's report as one self-contained page, and return its path."""
+    start = moment(summary["start"]) if summary.get("start") else None
+    timeline = read_timeline(events, start, float(summary.get("simulated_seconds") or 0))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "index.html"
+    path.write_text(render(summary, timeline), encoding="utf-8")
+    return path
+
+
+def render(summary: Mapping[str, Any], timeline: Timeline) -> str:
+    """The report's HTML."""
+    title = str(summary.get("title") or summary.get("scenario") or "Simulation")
+    body = "".join([
+        _header(summary, title),
+        _expectations(summary.get("expectations") or []),
+        _key_figures(summary, timeline),
+        _final_states(summary),
+        _over_time(timeline),
+        _waits(timeline),
+        _amounts(timeline),
+        _activity(timeline),
+        _others(summary),
+    ])
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} — rapport de simulation</title><style>{CSS}</style></head>"
+            f"<body><main>{body}</main></body></html>\n")
+
+
+def _header(summary: Mapping[str, Any], title: str) -> str:
+    facts = []
+    if summary.get("scenario"):
+        facts.append(("Scénario", f"<code>{escape(str(summary['scenario']))}</code>"))
+    facts.append(("Graine", escape(str(summary.get("seed")))))
+    if summary.get("transport"):
+        facts.append(("Transport", escape(str(summary["transport"]))))
+    if summary.get("start"):
+        facts.append(("Début", escape(french_date(moment(summary["start"])))))
+    facts.append(("Durée simulée", duration(float(summary.get("simulated_seconds") or 0))))
+    wall = float(summary.get("wall_seconds") or 0)
+    facts.append(("Durée réelle", f"{decimal(wall, 2)}\u00a0s" if wall < 60 else duration(wall)))
+    items = "".join(f"<div><dt>{name}</dt><dd>{value}</dd></div>" for name, value in facts)
+    description = f'<p class="lead">{escape(str(summary["description"]))}</p>' if summary.get("description") else ""
+    expectations = summary.get("expectations") or []
+    banner = ""
+    if expectations:
+        failed = sum(1 for e in expectations if not e.get("passed"))
+        if failed:
+            banner = (f'<div class="banner failed">✗ {failed} attente{"s" if failed > 1 else ""} non '
+                      f'satisfaite{"s" if failed > 1 else ""} sur {len(expectations)}</div>')
+        else:
+            banner = f'<div class="banner passed">✓ Attentes satisfaites ({len(expectations)} sur {len(expectations)})</div>'
+    return (f'<header><p class="kicker">Rapport de simulation</p><h1>{escape(title)}</h1>{description}'
+            f"<dl class=\"facts\">{items}</dl>{banner}</header>")
+
+
+def _expectations(expectations: Sequence[Mapping[str, Any]]) -> str:
+    if not expectations:
+        return ""
+    rows = "".join(
+        f'<tr class="{"ok" if e.get("passed") else "ko"}"><td class="mark">{"✓" if e.get("passed") else "✗"}</td>'
+        f"<td><code>{escape(str(e.get('name', '')))}</code></td><td><code>{escape(str(e.get('condition', '')))}</code>"
+        f'</td><td class="num">{_plain(e.get("actual"))}</td></tr>' for e in expectations)
+    return (f'<section id="attentes"><h2>Attentes</h2><table><thead><tr><th></th><th>Mesure</th><th>Condition</th>'
+            f'<th class="num">Obtenu</th></tr></thead><tbody>{rows}</tbody></table></section>')
+
+
+def _key_figures(summary: Mapping[str, Any], timeline: Timeline) -> str:
+    transactions = summary.get("transactions") or {}
+    pre_transactions = summary.get("pre_transactions") or {}
+    cards = [("Paiements", count(sum(transactions.values())),
+              f"dont {count(transactions.get(VALIDATED, 0))} validés")]
+    if pre_transactions:
+        cards.append(("Demandes de paiement", count(sum(pre_transactions.values())),
+                      f"dont {count(pre_transactions.get('USED', 0))} payées"))
+    for key, name in (("amount_requested_cents", "Montant demandé"), ("amount_authorized_cents", "Montant autorisé"),
+                      ("amount_validated_cents", "Montant validé")):
+        if isinstance(summary.get(key), int):
+            cards.append((name, euros(summary[key]), ""))
+    if timeline.authorized:
+        cards.append(("Paiements partiels", count(timeline.partial),
+                      f"{euros(timeline.partial_unpaid)} non autorisés" if timeline.partial else "autorisé = demandé"))
+    if summary.get("visits") is not None:
+        cards.append(("Visites", _plain(summary["visits"]), ""))
+    if summary.get("emails") is not None:
+        cards.append(("E-mails", _plain(summary["emails"]), ""))
+    webhooks = summary.get("webhooks")
+    if isinstance(webhooks, Mapping):
+        failed = webhooks.get("failed", 0)
+        cards.append(("Webhooks livrés", _plain(webhooks.get("delivered", 0)),
+                      f"{_plain(failed)} en échec" if failed else "aucun échec"))
+    elif webhooks is not None:
+        cards.append(("Webhooks", _plain(webhooks), ""))
+    kit_errors = summary.get("kit_errors")
+    if isinstance(kit_errors, Mapping):
+        cards.append(("Erreurs Kit", count(sum(v for v in kit_errors.values() if isinstance(v, int | float))),
+                      f"{len(kit_errors)} code{'s' if len(kit_errors) > 1 else ''}" if kit_errors else ""))
+    html = "".join(f'<div class="card"><div class="name">{name}</div><div class="value">{value}</div>'
+                   f'<div class="note">{escape(note)}</div></div>' for name, value, note in cards)
+    return f'<section id="chiffres"><h2>Chiffres clés</h2><div class="cards">{html}</div></section>'
+
+
+def _final_states(summary: Mapping[str, Any]) -> str:
+    transactions = {k: v for k, v in (summary.get("transactions") or {}).items() if v}
+    pre_transactions = {k: v for k, v in (summary.get("pre_transactions") or {}).items() if v}
+    if not transactions and not pre_transactions:
+        return ('<section id="etats"><h2>États finaux</h2><p class="empty">Aucune transaction dans cette '
+                "exécution.</p></section>")
+    chart = _inline(_final_states_figure(transactions, pre_transactions), "etats-finaux",
+                    "Paiements et demandes de paiement par état final")
+    tables = []
+    if transactions:
+        tables.append(_count_table("Paiements", transactions, STATE_ORDER, STATE_COLOURS, STATE_LABELS))
+    endings = summary.get("transaction_endings") or {}
+    if endings:
+        tables.append(_count_table("Fins en détail", endings, tuple(ENDING_LABELS), {}, ENDING_LABELS))
+    if pre_transactions:
+        tables.append(_count_table("Demandes de paiement", pre_transactions, PRE_STATE_ORDER, PRE_STATE_COLOURS,
+                                   PRE_STATE_LABELS))
+    kit_errors = summary.get("kit_errors") or {}
+    if kit_errors:
+        tables.append(_count_table("Erreurs Kit", kit_errors, (), {}, {}, by_count=True))
+    return (f'<section id="etats"><h2>États finaux</h2>{chart}<div class="tables">{"".join(tables)}</div>'
+            f"</section>")
+
+
+def _count_table(title: str, counts: Mapping[str, int], order: Sequence[str], colours: Mapping[str, str],
+                 labels: Mapping[str, str], by_count: bool = False) -> str:
+    keys = sorted(counts, key=lambda k: (-counts[k], k)) if by_count else _ordered(counts, order)
+    total = sum(v for v in counts.values() if isinstance(v, int | float)) or 1
+    rows = []
+    for key in keys:
+        swatch = f'<span class="swatch" style="background:{colours[key]}"></span>' if key in colours else ""
+        label = f"{escape(labels[key])} <code>{escape(key)}</code>" if key in labels else f"<code>{escape(key)}</code>"
+        value = counts[key]
+        share = f"{decimal(100 * value / total)}\u00a0%" if isinstance(value, int | float) else ""
+        rows.append(f'<tr><td>{swatch}{label}</td><td class="num">{_plain(value)}</td>'
+                    f'<td class="num share">{share}</td></tr>')
+    return f'<table class="counts"><caption>{escape(title)}</caption><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _over_time(timeline: Timeline) -> str:
+    head = '<section id="au-fil-du-temps"><h2>Les transactions au fil du temps</h2>'
+    if not timeline.changes or timeline.start is None:
+        return f'{head}<p class="empty">Aucune transaction dans la chronologie.</p></section>'
+    instants = sample_instants(timeline.duration)
+    series = states_at(timeline, instants)
+    waiting = [sum(series[s][k] for s in IN_FLIGHT if s in series) for k in range(len(instants))]
+    peak = max(range(len(instants)), key=waiting.__getitem__)
+    note = (f"Au plus fort, {count(waiting[peak])} transaction{'s' if waiting[peak] > 1 else ''} en attente, vers "
+            f"{(timeline.start + timedelta(seconds=instants[peak])).astimezone(PARIS):%H:%M}. "
+            f"Un échantillon toutes les {duration(timeline.duration / BINS)}.")
+    chart = _inline(_states_figure(timeline.start, instants, series), "etats-dans-le-temps",
+                    "Nombre de transactions dans chaque état au fil du temps simulé")
+    return f'{head}{chart}<p class="note">{escape(note)}</p></section>'
+
+
+def _waits(timeline: Timeline) -> str:
+    head = '<section id="attentes-client"><h2>Temps de réponse</h2>'
+    if not any(timeline.waits.values()) and not timeline.pre_waits:
+        return f'{head}<p class="empty">Aucune transaction n\'a reçu de réponse.</p></section>'
+    rows = []
+    for state in ANSWERS:
+        values = timeline.waits.get(state) or []
+        if values:
+            rows.append(_wait_row(f'<span class="swatch" style="background:{STATE_COLOURS[state]}"></span>'
+                                  f"{_state_label(state, STATE_LABELS)} <code>{state}</code>", values))
+    if timeline.pre_waits:
+        rows.append(_wait_row(f'<span class="swatch" style="background:{PRE_WAIT_COLOUR}"></span>'
+                              "Demande de paiement → payée <code>USED</code>", timeline.pre_waits))
+    chart = ""
+    if any(timeline.waits.values()):
+        chart = _inline(_waits_figure(timeline.waits, timeline.pre_waits), "temps-de-reponse",
+                        "Histogrammes des temps de réponse par issue")
+    return (f"{head}{chart}<table><thead><tr><th>Issue</th><th class=\"num\">Nombre</th><th class=\"num\">Médiane"
+            f'</th><th class="num">95<sup>e</sup> centile</th><th class="num">Maximum</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def _wait_row(label: str, values: Sequence[float]) -> str:
+    return (f'<tr><td>{label}</td><td class="num">{count(len(values))}</td>'
+            f'<td class="num">{duration(percentile(values, 0.5))}</td>'
+            f'<td class="num">{duration(percentile(values, 0.95))}</td><td class="num">{duration(max(values))}</td></tr>')
+
+
+def _amounts(timeline: Timeline) -> str:
+    head = '<section id="montants"><h2>Montants</h2>'
+    if not (timeline.requested or timeline.pre_requested or timeline.authorized):
+        return f'{head}<p class="empty">Aucun montant dans la chronologie.</p></section>'
+    chart = _inline(_amounts_figure(timeline.requested, timeline.pre_requested, timeline.authorized), "montants",
+                    "Histogramme des montants demandés et autorisés, en euros")
+    parts = []
+    for values, what in ((timeline.requested, "demandés par les paiements"),
+                         (timeline.pre_requested, "demandés par les demandes de paiement"),
+                         (timeline.authorized, "autorisés")):
+        if values:
+            parts.append(f"montants {what} : médiane {euros(round(percentile(values, 0.5)))}, "
+                         f"de {euros(min(values))} à {euros(max(values))}")
+    partial = (f"{count(timeline.partial)} paiement{'s' if timeline.partial > 1 else ''} partiel"
+               f"{'s' if timeline.partial > 1 else ''} (autorisé pour moins que demandé), "
+               f"{euros(timeline.partial_unpaid)} restant à payer autrement"
+               if timeline.partial else "Aucun paiement partiel")
+    return (f'{head}{chart}<p class="note">{escape(partial)}.</p>'
+            f'<p class="note">{escape("; ".join(parts)).capitalize()}.</p></section>')
+
+
+def _activity(timeline: Timeline) -> str:
+    head = '<section id="activite"><h2>Activité heure par heure</h2>'
+    hours = starts_per_hour(timeline)
+    if not timeline.started or timeline.start is None:
+        return f'{head}<p class="empty">Aucune transaction commencée.</p></section>'
+    busiest = max(range(len(hours)), key=lambda i: sum(hours[i].values()))
+    top_of_hour = timeline.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=busiest)
+    note = (f"Heure la plus chargée : {top_of_hour.astimezone(PARIS):%Hh} (heure de Paris), "
+            f"{count(sum(hours[busiest].values()))} paiements commencés.")
+    chart = _inline(_activity_figure(timeline.start, hours), "activite",
+                    "Paiements commencés par heure, colorés par état final")
+    return f'{head}{chart}<p class="note">{escape(note)}</p></section>'
+
+
+def _others(summary: Mapping[str, Any]) -> str:
+    rows = [(name, value) for key in summary if key not in KNOWN_KEYS for name, value in _flatten(key, summary[key])]
+    if not rows:
+        return ""
+    html = "".join(f'<tr><td><code>{escape(name)}</code></td><td class="num">'
+                   f'{euros(value) if name.endswith("_cents") and isinstance(value, int) else _plain(value)}</td></tr>'
+                   for name, value in rows)
+    return f'<section id="autres"><h2>Autres chiffres</h2><table class="counts"><tbody>{html}</tbody></table></section>'
+
+
+def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, Mapping) and value:
+        return [row for key, inner in value.items() for row in _flatten(f"{name}.{key}", inner)]
+    return [(name, value)]
+
+
+def _plain(value: Any) -> str:
+    """A summary value as text: numbers the French way, anything else as it is (escaped)."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return count(value)
+    if isinstance(value, float):
+        return decimal(value, 2) if value != int(value) else count(value)
+    if isinstance(value, str):
+        return escape(value)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return escape(text if len(text) <= 200 else text[:199] + "…")
+
+
+CSS = """
+:root{--ink:#1f2933;--muted:#5f6b76;--line:#e3e7eb;--ok:#2e8540;--ko:#c62828}
+*{box-sizing:border-box}
+body{margin:0;background:#f3f5f7;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
+"DejaVu Sans",sans-serif}
+main{max-width:1120px;margin:0 auto;padding:28px 24px 48px}
+header{margin-bottom:8px}
+.kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.08em;font-size:12px;font-weight:600}
+h1{margin:2px 0 6px;font-size:28px;line-height:1.2}
+.lead{margin:0 0 12px;color:var(--muted);max-width:80ch}
+.facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:12px 0 16px}
+.facts div{display:flex;flex-direction:column}
+.facts dt{font-size:12px;color:var(--muted)}
+.facts dd{margin:0;font-weight:600}
+.banner{padding:14px 20px;border-radius:10px;color:#fff;font-size:20px;font-weight:700}
+.banner.passed{background:var(--ok)}
+.banner.failed{background:var(--ko)}
+section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 22px;margin:18px 0}
+h2{margin:0 0 12px;font-size:19px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fafbfc}
+.card .name{font-size:13px;color:var(--muted)}
+.card .value{font-size:24px;font-weight:700;font-variant-numeric:tabular-nums;white-space:nowrap}
+.card .note{font-size:12px;color:var(--muted);min-height:1em}
+table{border-collapse:collapse;margin:6px 0}
+th,td{padding:4px 12px 4px 0;border-bottom:1px solid var(--line);text-align:left;vertical-align:middle}
+th{font-size:13px;color:var(--muted);font-weight:600}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.share{color:var(--muted)}
+caption{text-align:left;font-weight:700;padding-bottom:4px}
+.tables{display:flex;flex-wrap:wrap;gap:8px 40px;align-items:flex-start}
+tr.ok .mark{color:var(--ok);font-weight:700;font-size:18px}
+tr.ko .mark{color:var(--ko);font-weight:700;font-size:18px}
+tr.ko td{background:#fdecea}
+code{font:13px ui-monospace,"DejaVu Sans Mono",monospace;color:#3b4752}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.45em;vertical-align:-.05em}
+figure{margin:0 0 8px}
+.plot{display:block;width:100%;height:auto}
+.note{color:var(--muted);margin:6px 0 0}
+.empty{color:var(--muted);font-style:italic}
+"""

@@ -1,0 +1,480 @@
+"""Scenario files for QA: who, how many, which habits, how long, and what must come out.
+
+A scenario is YAML (or TOML) read into the dataclasses below; every mistake is reported with
+the path of the offending value (`merchants[1].arrivals: …`), never as a traceback. Durations
+are seconds or text such as `250s`, `3min`, `2h`, `6d`; amounts and balances are euros.
+See scenarios/README.md for the whole format, and scenarios/library/ for examples.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sandbox.domain.dates import PARIS
+
+CHANNELS = ("portal", "pro", "booking_engine", "psp")
+PARCOURS = ("A_qr", "A_id", "B", "C", "D")
+KIT_FLOWS = ("payer", "qr", "contact_id", "contact_email")
+HABITS = ("partial", "abandon", "wrong_pin", "miss", "refuse")
+UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400, "j": 86_400}
+DEFAULT_START = "2026-07-04T09:00:00+02:00"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run, with where and why."""
+
+
+# --- small values ----------------------------------------------------------------------------------
+
+def duration(value: Any, where: str) -> float:
+    """Seconds from `90`, `"250s"`, `"3min"`, `"1h30min"`, `"6d"`."""
+    if isinstance(value, bool):
+        raise ScenarioError(f"{where}: a duration is a number of seconds or text like 3min, 2h, 6d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (parts := re.findall(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)", value.lower())) \
+            and "".join(n + u for n, u in parts) == re.sub(r"\s+", "", value.lower()):
+        try:
+            seconds = sum(float(number) * UNITS[unit] for number, unit in parts)
+        except KeyError as unknown:
+            raise ScenarioError(f"{where}: unknown unit {unknown} (s, min, h, d)") from None
+    else:
+        raise ScenarioError(f"{where}: {value!r} is not a duration (e.g. 90, 250s, 3min, 2h, 6d)")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ScenarioError(f"{where}: a duration cannot be negative")
+    return seconds
+
+
+def share(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ScenarioError(f"{where}: a share is a number from 0 to 1")
+    return float(value)
+
+
+def whole(value: Any, where: str, low: int = 0, high: int = 1_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ScenarioError(f"{where}: a whole number from {low} to {high} is expected")
+    return value
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A random quantity: a fixed value, uniform, exponential (mean), normal or lognormal (median, sigma)."""
+
+    kind: str
+    a: float
+    b: float = 0.0
+
+    def sample(self, rng: random.Random) -> float:
+        if self.kind == "fixed":
+            return self.a
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b)
+        if self.kind == "exponential":
+            return rng.expovariate(1 / self.a) if self.a > 0 else 0.0
+        if self.kind == "normal":
+            return max(0.0, rng.gauss(self.a, self.b))
+        return self.a * math.exp(rng.gauss(0, self.b))  # lognormal around its median
+
+    @property
+    def mean(self) -> float:
+        return {"fixed": self.a, "uniform": (self.a + self.b) / 2, "exponential": self.a, "normal": self.a,
+                "lognormal": self.a * math.exp(self.b ** 2 / 2)}[self.kind]
+
+    @classmethod
+    def parse(cls, value: Any, where: str, unit: Any = duration) -> Draw:
+        """`20`, `"3min"`, `{uniform: [a, b]}`, `{exponential: mean}`, `{normal: [mean, sd]}`,
+        `{lognormal: [median, sigma]}`; values in `unit` (durations or euros)."""
+        if not isinstance(value, dict):
+            return cls("fixed", unit(value, where))
+        if len(value) != 1:
+            raise ScenarioError(f"{where}: one of fixed, uniform, exponential, normal, lognormal")
+        (kind, args), = value.items()
+        here = f"{where}.{kind}"
+        if kind in ("fixed", "exponential"):
+            return cls(kind, unit(args, here))
+        if kind not in ("uniform", "normal", "lognormal"):
+            raise ScenarioError(f"{where}: unknown distribution {kind!r} (fixed, uniform, exponential, normal, "
+                                "lognormal)")
+        if not isinstance(args, list) or len(args) != 2:
+            raise ScenarioError(f"{here}: two values are expected, e.g. [20, 80]")
+        if kind == "lognormal":
+            return cls(kind, unit(args[0], here), _number(args[1], here))
+        low, high = unit(args[0], here), unit(args[1], here)
+        if kind == "uniform" and high < low:
+            raise ScenarioError(f"{here}: the first value must not be above the second")
+        return cls(kind, low, high)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ScenarioError(f"{where}: a positive number is expected")
+    return float(value)
+
+
+def euros(value: Any, where: str) -> float:
+    return _number(value, where)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """When visits come: a Poisson process (`{poisson: 12/h}`), a fixed period (`{every: 20min}`) or a script
+    (`{at: [0, 10min, 1h]}`)."""
+
+    kind: str
+    rate_per_s: float = 0.0
+    times: tuple[float, ...] = ()
+
+    @classmethod
+    def parse(cls, value: Any, where: str) -> Arrivals:
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ScenarioError(f"{where}: one of {{poisson: 12/h}}, {{every: 20min}}, {{at: [0, 10min]}}")
+        (kind, args), = value.items()
+        if kind == "poisson":
+            match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*/\s*([a-z]+)\s*", str(args))
+            if not match or match.group(2) not in UNITS:
+                raise ScenarioError(f"{where}.poisson: a rate such as 12/h, 3/min or 200/d")
+            return cls("poisson", float(match.group(1)) / UNITS[match.group(2)])
+        if kind == "every":
+            period = duration(args, f"{where}.every")
+            if period <= 0:
+                raise ScenarioError(f"{where}.every: the period must be positive")
+            return cls("every", 1 / period)
+        if kind == "at":
+            if not isinstance(args, list):
+                raise ScenarioError(f"{where}.at: a list of instants")
+            return cls("at", times=tuple(sorted(duration(v, f"{where}.at[{i}]") for i, v in enumerate(args))))
+        raise ScenarioError(f"{where}: unknown arrivals {kind!r} (poisson, every, at)")
+
+    def expected(self, seconds: float) -> float:
+        return len([t for t in self.times if t < seconds]) if self.kind == "at" else self.rate_per_s * seconds
+
+
+def _weights(value: Any, where: str, names: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(value, dict) or not value:
+        raise ScenarioError(f"{where}: weights by name, e.g. {{{names[0]}: 3, {names[1]}: 1}}")
+    weights = {}
+    for name, weight in value.items():
+        if name not in names:
+            raise ScenarioError(f"{where}: unknown {name!r} (one of {', '.join(names)})")
+        weights[name] = _number(weight, f"{where}.{name}")
+    if not sum(weights.values()) > 0:
+        raise ScenarioError(f"{where}: at least one weight must be positive")
+    return weights
+
+
+# --- the parts of a scenario ----------------------------------------------------------------------------
+
+class _Fields:
+    """Reads one mapping of the file; unknown keys are mistakes (a typo must not be silently ignored)."""
+
+    def __init__(self, data: Any, where: str, known: tuple[str, ...]) -> None:
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{where}: a mapping is expected")
+        unknown = sorted(set(map(str, data)) - set(known))
+        if unknown:
+            raise ScenarioError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+        self.data, self.where = data, where
+
+    def get(self, key: str, read: Any, default: Any = None, **more: Any) -> Any:
+        if key not in self.data:
+            return default
+        return read(self.data[key], f"{self.where}.{key}", **more)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(f"{where}: text is expected")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Customers:
+    name: str
+    count: int
+    balance: Draw  # euros
+    phone: float  # share with the app on a phone
+    think: Draw  # seconds before answering the phone
+    habits: dict[str, float]  # share of payments where they do each
+    partial_share: Draw  # what share of the amount they pay when paying part
+    pay_later: Draw  # seconds before paying a request received by email
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> Customers:
+        f = _Fields(data, where, ("name", "count", "balance", "phone", "think", "habits", "partial_share",
+                                  "pay_later"))
+        habits = f.get("habits", lambda v, w: v, {})
+        if not isinstance(habits, dict):
+            raise ScenarioError(f"{where}.habits: a mapping such as {{partial: 0.1, miss: 0.05}}")
+        for name in habits:
+            if name not in HABITS:
+                raise ScenarioError(f"{where}.habits: unknown habit {name!r} (one of {', '.join(HABITS)})")
+        parsed = {name: share(value, f"{where}.habits.{name}") for name, value in habits.items()}
+        if sum(parsed.values()) > 1:
+            raise ScenarioError(f"{where}.habits: the shares add up to more than 1")
+        return cls(
+            name=f.get("name", _text, "clients"), count=f.get("count", whole, 10, low=1),
+            balance=f.get("balance", Draw.parse, Draw("fixed", 500), unit=euros),
+            phone=f.get("phone", share, 1.0), think=f.get("think", Draw.parse, Draw("exponential", 20)),
+            habits=parsed, partial_share=f.get("partial_share", Draw.parse, Draw("uniform", 0.3, 0.8), unit=_number),
+            pay_later=f.get("pay_later", Draw.parse, Draw("exponential", 3600)))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a merchant (or booking engine) does with a payment it may still confirm or cancel."""
+
+    after: Draw  # seconds after the payment
+    lower: float  # share of validations made for less (pre-bookings)
+    cancel: float  # share cancelled instead
+    forget: float  # share left to the deadline
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> Decision:
+        f = _Fields(data, where, ("after", "lower", "cancel", "forget"))
+        decision = cls(f.get("after", Draw.parse, Draw("uniform", 3600, 86_400)), f.get("lower", share, 0.0),
+                       f.get("cancel", share, 0.0), f.get("forget", share, 0.0))
+        if decision.cancel + decision.forget > 1:
+            raise ScenarioError(f"{where}: cancel + forget add up to more than 1")
+        return decision
+
+
+NO_DECISION = Decision(Draw("fixed", 0), 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Merchants:
+    name: str
+    count: int
+    channel: str
+    category: str
+    arrivals: Arrivals
+    amount: Draw  # euros
+    customers: str | None  # which customer group comes (default: all)
+    parcours: dict[str, float]  # portal
+    flows: dict[str, float]  # booking engine / PSP: how the Kit is used
+    payment_days: int
+    validation_days: int
+    validate: Decision  # pre-bookings (C, D, DEFERRED)
+    booking_cancelled: Decision  # later cancellations of paid bookings (4 h rule)
+    confirm_within: float | None  # booking engine: seconds the client has to confirm
+    notify: str  # webhook | poll
+    tspd: str
+    capture: str
+    capture_days: int
+    webhook_failures: float  # share of webhook calls the integrator's server answers 500
+    notify_email: bool  # portal: the merchant gives an email to be told of the client's actions
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> Merchants:
+        f = _Fields(data, where, (
+            "name", "count", "channel", "category", "arrivals", "amount", "customers", "parcours", "flows",
+            "payment_days", "validation_days", "validate", "booking_cancelled", "confirm_within", "notify", "tspd",
+            "capture", "capture_days", "webhook_failures", "notify_email"))
+        channel = f.get("channel", _text, "portal")
+        if channel not in CHANNELS:
+            raise ScenarioError(f"{where}.channel: one of {', '.join(CHANNELS)}")
+        from sandbox.services.fixtures import CATEGORIES
+
+        category = f.get("category", _text, "Gîte")
+        if category not in CATEGORIES:
+            raise ScenarioError(f"{where}.category: one of {', '.join(CATEGORIES)}")
+        if "arrivals" not in data:
+            raise ScenarioError(f"{where}.arrivals: required, e.g. {{poisson: 12/h}}")
+        notify = f.get("notify", _text, "webhook")
+        if notify not in ("webhook", "poll"):
+            raise ScenarioError(f"{where}.notify: webhook or poll")
+        tspd = str(f.get("tspd", lambda v, w: v, "001"))
+        if tspd not in ("001", "002"):
+            raise ScenarioError(f"{where}.tspd: \"001\" (the client may lower the amount) or \"002\"")
+        capture = f.get("capture", _text, "NORMAL")
+        if capture not in ("NORMAL", "DEFERRED"):
+            raise ScenarioError(f"{where}.capture: NORMAL or DEFERRED")
+        confirm = f.get("confirm_within", duration)
+        return cls(
+            name=f.get("name", _text, channel), count=f.get("count", whole, 1, low=1), channel=channel,
+            category=category, arrivals=f.get("arrivals", Arrivals.parse),
+            amount=f.get("amount", Draw.parse, Draw("uniform", 20, 200), unit=euros),
+            customers=f.get("customers", _text),
+            parcours=f.get("parcours", _weights, {"A_qr": 1.0}, names=PARCOURS),
+            flows=f.get("flows", _weights, {"payer": 1.0}, names=KIT_FLOWS),
+            payment_days=f.get("payment_days", whole, 3, low=1, high=30),
+            validation_days=f.get("validation_days", whole, 2, low=1, high=6),
+            validate=f.get("validate", Decision.parse, NO_DECISION),
+            booking_cancelled=f.get("booking_cancelled", Decision.parse, NO_DECISION),
+            confirm_within=confirm, notify=notify, tspd=tspd, capture=capture,
+            capture_days=f.get("capture_days", whole, 2, low=1, high=6),
+            webhook_failures=f.get("webhook_failures", share, 0.0),
+            notify_email=f.get("notify_email", lambda v, w: _flag(v, w), False))
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: true or false")
+    return value
+
+
+@dataclass(frozen=True)
+class Fault:
+    """At `at` seconds, change sandbox rules (`/_sandbox/settings`), e.g. stall acquisition for a while."""
+
+    at: float
+    rules: dict[str, Any]
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> Fault:
+        f = _Fields(data, where, ("at", "rules"))
+        rules = f.get("rules", lambda v, w: v, None)
+        if not isinstance(rules, dict) or not rules:
+            raise ScenarioError(f"{where}.rules: the settings to change, e.g. {{stallAcquisition: true}}")
+        return cls(f.get("at", duration, 0.0), rules)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """`metric: condition`, e.g. `transactions.VALIDATED: ">= 20"`, `kit_errors.INSUFFICIENT_BALANCE: 0`."""
+
+    name: str
+    condition: str
+    operator: str
+    low: float
+    high: float | None = None
+
+    @classmethod
+    def parse(cls, name: str, value: Any, where: str) -> Expectation:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return cls(name, f"== {value}", "==", float(value))
+        text = str(value).strip()
+        between = re.fullmatch(r"between\s+(-?[0-9.]+)\s+and\s+(-?[0-9.]+)", text)
+        if between:
+            return cls(name, text, "between", float(between.group(1)), float(between.group(2)))
+        match = re.fullmatch(r"(==|!=|>=|<=|>|<)\s*(-?[0-9]+(?:\.[0-9]+)?)", text)
+        if not match:
+            raise ScenarioError(f"{where}: a condition such as \">= 20\", \"== 0\", \"between 10 and 20\" or a number")
+        return cls(name, text, match.group(1), float(match.group(2)))
+
+    def holds(self, actual: float) -> bool:
+        if self.operator == "between":
+            assert self.high is not None
+            return self.low <= actual <= self.high
+        return {"==": actual == self.low, "!=": actual != self.low, ">=": actual >= self.low,
+                "<=": actual <= self.low, ">": actual > self.low, "<": actual < self.low}[self.operator]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    seed: int
+    start: datetime
+    duration: float  # arrivals happen in [0, duration)
+    drain: float  # then the run goes on this long for stories to end
+    rules: dict[str, Any]
+    faults: tuple[Fault, ...]
+    customers: tuple[Customers, ...]
+    merchants: tuple[Merchants, ...]
+    expect: tuple[Expectation, ...]
+    source: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def horizon(self) -> float:
+        return self.duration + self.drain
+
+    @classmethod
+    def parse(cls, data: Any, name: str, source: str = "") -> Scenario:
+        f = _Fields(data, name, ("name", "title", "description", "seed", "start", "duration", "drain", "rules",
+                                 "faults", "customers", "merchants", "expect", "tags"))
+        customers = tuple(Customers.parse(c, f"customers[{i}]") for i, c in enumerate(_list(data, "customers")))
+        merchants = tuple(Merchants.parse(m, f"merchants[{i}]") for i, m in enumerate(_list(data, "merchants")))
+        if not customers or not merchants:
+            raise ScenarioError(f"{name}: at least one group of customers and one of merchants")
+        groups = {c.name for c in customers}
+        if len(groups) != len(customers):
+            raise ScenarioError("customers: two groups have the same name")
+        for i, m in enumerate(merchants):
+            if m.customers is not None and m.customers not in groups:
+                raise ScenarioError(f"merchants[{i}].customers: no customer group {m.customers!r}")
+        expect = f.get("expect", lambda v, w: v, {})
+        if not isinstance(expect, dict):
+            raise ScenarioError("expect: a mapping of metric: condition")
+        rules = f.get("rules", lambda v, w: v, {})
+        if not isinstance(rules, dict):
+            raise ScenarioError("rules: a mapping of sandbox settings")
+        start = f.get("start", _moment, _moment(DEFAULT_START, "start"))
+        tags = f.get("tags", lambda v, w: v, [])
+        return cls(
+            name=f.get("name", _text, name), title=f.get("title", _text, name),
+            description=f.get("description", lambda v, w: str(v).strip(), ""),
+            seed=f.get("seed", whole, 42, high=2**62), start=start,
+            duration=f.get("duration", duration, 3600.0), drain=f.get("drain", duration, 3600.0), rules=rules,
+            faults=tuple(Fault.parse(x, f"faults[{i}]") for i, x in enumerate(_list(data, "faults"))),
+            customers=customers, merchants=merchants,
+            expect=tuple(Expectation.parse(str(k), v, f"expect.{k}") for k, v in expect.items()),
+            source=source, tags=tuple(str(t) for t in tags) if isinstance(tags, list) else ())
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ScenarioError(f"{key}: a list is expected")
+    return value
+
+
+def _moment(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ScenarioError(f"{where}: an ISO 8601 date and time, e.g. {DEFAULT_START}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+# --- files and the library ---------------------------------------------------------------------------------
+
+LIBRARY = Path(__file__).with_name("library")
+SUFFIXES = (".yaml", ".yml", ".toml")
+
+
+def load(path: Path) -> Scenario:
+    """Read a scenario file (YAML or TOML)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+        raise ScenarioError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {error}") from None
+    try:
+        return Scenario.parse(data, path.stem, source=str(path))
+    except ScenarioError as error:
+        raise ScenarioError(f"{path.name}: {error}") from None
+
+
+def library() -> list[Path]:
+    return sorted(p for p in LIBRARY.iterdir() if p.suffix in SUFFIXES)
+
+
+def find(name_or_path: str) -> Path:
+    """A library scenario by name, or a file."""
+    path = Path(name_or_path)
+    if path.suffix in SUFFIXES and path.exists():
+        return path
+    for candidate in library():
+        if candidate.stem == name_or_path:
+            return candidate
+    known = ", ".join(p.stem for p in library())
+    raise ScenarioError(f"no scenario {name_or_path!r}: give a file or one of {known}")
