@@ -30,6 +30,7 @@ TX_PAID = {"AUTHORIZED", "VALIDATED"}
 PRE_DONE = {"USED", "ABORTED", "EXPIRED"}
 POLL_FAST_S, POLL_SLOW_S, POLL_FAST_FOR_S = 1.0, 60.0, 600.0  # the Kit advises once a second; slower after 10 min
 QR_MINUTES = 10  # how long a QR code shown at a till stays payable
+IDLE_DRAWS = 8
 
 
 class Merchant:
@@ -46,29 +47,41 @@ class Merchant:
     # --- visits -------------------------------------------------------------------------------------------
     def _arrivals(self) -> Generator[simpy.Event, Any, None]:
         env, arrivals = self.ctx.env, self.group.arrivals
+        opens, closes = self.group.open or (0.0, self.duration)
+        closes = min(closes, self.duration)
         if arrivals.kind == "at":
             for moment in arrivals.times:
-                if moment >= self.duration:
+                if moment >= closes:
                     return
-                yield env.timeout(moment - env.now)
-                self._visit()
+                if moment >= opens:
+                    yield env.timeout(moment - env.now)
+                    self._visit()
             return
+        yield env.timeout(opens)
         while True:
             gap = self.rng.expovariate(arrivals.rate_per_s) if arrivals.kind == "poisson" else 1 / arrivals.rate_per_s
-            if env.now + gap >= self.duration:
+            if env.now + gap >= closes:
                 return
             yield env.timeout(gap)
             self._visit()
 
     def _visit(self) -> None:
         self.ctx.tally["visits"] += 1
-        idle = [c for c in self.customers if not c.busy]
-        if not idle:
+        customer = self._idle_customer()
+        if customer is None:
             self.ctx.tally["visits_without_idle_customer"] += 1
             return
-        customer = self.rng.choice(idle)
         self.visits += 1
         self.ctx.env.process(self._serve(customer))
+
+    def _idle_customer(self) -> Customer | None:
+        """Someone of the group not at another merchant's (a few draws first: big groups are mostly idle)."""
+        for _ in range(IDLE_DRAWS):
+            customer = self.rng.choice(self.customers)
+            if not customer.busy:
+                return customer
+        idle = [c for c in self.customers if not c.busy]
+        return self.rng.choice(idle) if idle else None
 
     def _serve(self, customer: Customer) -> Generator[simpy.Event, Any, None]:
         customer.busy = True

@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="in-process: keep the sandbox's data in this SQLite file (default: memory)")
 
 
-def main(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     if args.list:
         for path in spec.library():
             scenario = spec.load(path)
@@ -85,19 +86,24 @@ class ProgressBar:
 
     def __init__(self, stream: TextIO, after_s: float = 1.0, width: int = 30) -> None:
         self.stream, self.after_s, self.width = stream, after_s, width
+        self.terminal = stream.isatty()
         self.started = time.perf_counter()
+        self.last = 0.0
         self.shown = False
 
     def update(self, now: float, horizon: float, figures: dict[str, int]) -> None:
         elapsed = time.perf_counter() - self.started
-        if elapsed < self.after_s:
+        # on a terminal, redrawn in place a few times a second; in a log, one line every 10 s
+        if elapsed < self.after_s or elapsed - self.last < (0.2 if self.terminal else 10.0):
             return
+        self.last = elapsed
         done = min(1.0, now / horizon) if horizon else 1.0
         filled = int(done * self.width)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done:4.0%}  "
-                          f"{_hours(now)} simulées, {figures['visits']} visites, {elapsed:.0f} s")
+        line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {done:4.0%}  "
+                f"{_hours(now)} simulées, {figures['visits']} visites, {elapsed:.0f} s")
+        self.stream.write(f"\r{line}" if self.terminal else f"{line}\n")
         self.stream.flush()
-        self.shown = True
+        self.shown = self.terminal
 
     def close(self) -> None:
         if self.shown:

@@ -45,7 +45,7 @@ class InProcessPlatform:
     def connect(self, env: simpy.Environment, hub: Hub) -> None:
         self.env, self.hub = env, hub
         settings = Settings(db=self.db, clock="sim", seed=self.seed, public_url=SIM_PUBLIC_URL, load_fixtures=False,
-                            run_scheduler=False)
+                            run_scheduler=False, draw_codes=False)
         self.sandbox = Sandbox(settings, clock=SimClock(self.start, lambda: env.now))
         self.sandbox.sender.close()
         self.sandbox.sender = _SimWebhooks(env, self.sandbox, hub)  # type: ignore[assignment]

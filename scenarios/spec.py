@@ -273,13 +273,14 @@ class Merchants:
     capture_days: int
     webhook_failures: float  # share of webhook calls the integrator's server answers 500
     notify_email: bool  # portal: the merchant gives an email to be told of the client's actions
+    open: tuple[float, float] | None  # visits only between these instants (e.g. an evening rush)
 
     @classmethod
     def parse(cls, data: Any, where: str) -> Merchants:
         f = _Fields(data, where, (
             "name", "count", "channel", "category", "arrivals", "amount", "customers", "parcours", "flows",
             "payment_days", "validation_days", "validate", "booking_cancelled", "confirm_within", "notify", "tspd",
-            "capture", "capture_days", "webhook_failures", "notify_email"))
+            "capture", "capture_days", "webhook_failures", "notify_email", "open"))
         channel = f.get("channel", _text, "portal")
         if channel not in CHANNELS:
             raise ScenarioError(f"{where}.channel: one of {', '.join(CHANNELS)}")
@@ -314,7 +315,16 @@ class Merchants:
             confirm_within=confirm, notify=notify, tspd=tspd, capture=capture,
             capture_days=f.get("capture_days", whole, 2, low=1, high=6),
             webhook_failures=f.get("webhook_failures", share, 0.0),
-            notify_email=f.get("notify_email", lambda v, w: _flag(v, w), False))
+            notify_email=f.get("notify_email", lambda v, w: _flag(v, w), False), open=f.get("open", _window))
+
+
+def _window(value: Any, where: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ScenarioError(f"{where}: [from, to], e.g. [18h, 21h]")
+    start, end = duration(value[0], where), duration(value[1], where)
+    if end <= start:
+        raise ScenarioError(f"{where}: the end must come after the start")
+    return start, end
 
 
 def _flag(value: Any, where: str) -> bool:

@@ -188,7 +188,7 @@ def settle_request(pre: PreTransaction, transaction: Transaction, now: datetime)
     if pre.current_transaction_id != transaction.transaction_id:
         return
     if transaction.state in (AUTHORIZED, VALIDATED):
-        pre.transaction_authorized(transaction.transaction_id, now)
+        pre.transaction_authorized(transaction.transaction_id, transaction.authorized_amount, now)
     elif transaction.state in (REJECTED, ABORTED, CANCELLED, EXPIRED):
         pre.transaction_failed(now)
 

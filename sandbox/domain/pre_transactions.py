@@ -139,10 +139,11 @@ class PreTransaction(RecordsEvents):
         self.current_transaction_id = transaction_id
         self._move(AUTHORIZING, now, transactionId=transaction_id)
 
-    def transaction_authorized(self, transaction_id: str, now: datetime) -> None:
+    def transaction_authorized(self, transaction_id: str, amount: int, now: datetime) -> None:
+        """Paid: `amount` is what the beneficiary authorized (less than asked when they paid part)."""
         self.validated_payment_transaction_id = transaction_id
         self.current_transaction_id = None
-        self._move(USED, now, transactionId=transaction_id)
+        self._move(USED, now, transactionId=transaction_id, amount=amount)
 
     def transaction_failed(self, now: datetime) -> None:
         """The running transaction ended without authorization: the request is usable again."""

@@ -82,6 +82,7 @@ class Settings:
     run_scheduler: bool = True  # background worker firing deadlines in wall mode
     smtp_relay: str | None = None  # HOST:PORT: every email of the outbox is also sent there
     smtp_timeout_s: float = 5.0
+    draw_codes: bool = True  # in-process simulations skip drawing QR codes (tens of ms each; agents use the URL)
 
 
 class Sandbox:
@@ -246,10 +247,18 @@ class Sandbox:
         return f"{self.kit_base_url}/pre-transactions/{pre_transaction_id}/qr-code"
 
     def qr_png(self, pre_transaction_id: str) -> bytes:
+        if not self.settings.draw_codes:
+            return UNDRAWN_CODE
         return _cached_qr(self.payment_url(pre_transaction_id))
 
     def clock_json(self) -> dict[str, Any]:
         return {"now": format_date(self.clock.now()), "mode": self.clock.mode, "speed": self.clock.speed}
+
+
+# What a QR code is when codes are not drawn: a valid 1×1 white PNG.
+UNDRAWN_CODE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
+    "3a7e9b550000000a49444154789c63f80f00010101001b8a9b9e0000000049454e44ae426082")
 
 
 @lru_cache(maxsize=1024)
