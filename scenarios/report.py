@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
-from sandbox.domain.dates import PARIS
+from sandbox.domain.dates import PARIS, paris_day
 from sandbox.services.emails import euros
 
 BINS = 200  # samples of the states-over-time curve, whatever the run's length
 HISTOGRAM_BINS = 40
+MAX_HOURLY_BARS = 96  # past four days, payments started are counted per day
 MAX_SVG_BYTES = 400_000  # a plot heavier than this is inlined as a PNG instead
 PNG_DPI = 110
 
@@ -66,6 +67,7 @@ STATE_COLOURS = {
     "PAID": "#1b5e20", "REJECTED": "#c62828", "ABORTED": "#ef7c00", "CANCELLED": "#8a8f94",
     "EXPIRED": "#7b4f3a",
 }
+LINE_COLOURS = {"INITIALIZED": "#7d8f9c", "PROCESSING": "#5aa9e6"}  # the light states, dark enough for a line
 STATE_LABELS = {
     "INITIALIZED": "Initialisé", "PROCESSING": "En cours chez le client", "AUTHORIZED": "Autorisé",
     "VALIDATED": "Validé", "DELAYED": "Remise différée", "NO_SLIP_FOUND": "Sans bordereau",
@@ -136,67 +138,75 @@ def moment(value: datetime | str) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
-def read_timeline(events: Iterable[Mapping[str, Any]], start: datetime | None = None,
+def read_timeline(events: Sequence[Mapping[str, Any]], start: datetime | None = None,
                   duration: float = 0.0) -> Timeline:
-    """Read the payments' story from the timeline, in one pass (plus a sort if the events are out of order)."""
-    relevant: list[tuple[float, str, str, Mapping[str, Any]]] = []
-    origin = start.timestamp() if start else None
-    in_order, last = True, -math.inf
-    for event in events:
-        if origin is None:  # without a start, the first event starts the clock
-            start = moment(event["at"])
-            origin = start.timestamp()
-        kind = event["type"]
-        if kind not in TRANSACTION_EVENTS and kind != PRE_TRANSACTION_CREATED and kind != PRE_TRANSACTION_USED:
-            continue
-        t = moment(event["at"]).timestamp() - origin
-        in_order, last = in_order and t >= last, t
-        relevant.append((t, kind, event["ref"], event.get("data") or {}))
-    if not in_order:
-        relevant.sort(key=lambda item: item[0])  # stable: same-instant events keep their seq order
-
-    timeline = Timeline(start, max(duration, relevant[-1][0] if relevant else 0.0))
+    """Read the payments' story from the timeline in one pass (sorted first if the events are out of order)."""
+    timeline = Timeline(start, duration)
     states = timeline.final_states
     changes, started, pre_waits = timeline.changes, timeline.started, timeline.pre_waits
+    requested, pre_requested = timeline.requested, timeline.pre_requested
     waits: dict[str, list[float]] = {answer: [] for answer in ANSWERS}
     processing_since: dict[str, float] = {}
-    answered: set[str] = set()
     asked: dict[str, int] = {}
     authorized: dict[str, int] = {}
     pre_created: dict[str, float] = {}
-    for t, kind, ref, data in relevant:
-        if kind == PRE_TRANSACTION_CREATED:
-            pre_created[ref] = t
-            if isinstance(data.get("amount"), int):
-                timeline.pre_requested.append(data["amount"])
+    origin = start.timestamp() if start else None
+    t = last = -math.inf
+    last_at: datetime | str | None = None
+    parse = datetime.fromisoformat
+    for event in events:
+        if origin is None:  # without a start, the first event starts the clock
+            timeline.start = moment(event["at"])
+            origin = timeline.start.timestamp()
+        kind = event["type"]
+        default_state = TRANSACTION_EVENTS.get(kind)
+        if default_state is None and kind != PRE_TRANSACTION_CREATED and kind != PRE_TRANSACTION_USED:
             continue
-        if kind == PRE_TRANSACTION_USED:
-            created = pre_created.pop(ref, None)
-            if created is not None:
-                pre_waits.append(t - created)
+        at = event["at"]
+        if at != last_at:  # the hot path, a million times: events often share their instant
+            when = parse(at) if at.__class__ is str else at
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            t = when.timestamp() - origin
+            if t < last:
+                return read_timeline(sorted(events, key=lambda e: moment(e["at"])), start, duration)
+            last, last_at = t, at
+        data = event.get("data") or {}
+        if default_state is None:
+            if kind == PRE_TRANSACTION_CREATED:
+                pre_created[event["ref"]] = t
+                if isinstance(data.get("amount"), int):
+                    pre_requested.append(data["amount"])
+            else:
+                created = pre_created.pop(event["ref"], None)
+                if created is not None:
+                    pre_waits.append(t - created)
             continue
-        state = data.get("state") or TRANSACTION_EVENTS[kind]
+        ref = event["ref"]
+        state = data.get("state") or default_state
         before = states.get(ref)
         if state != before:
             changes.append((t, before, state))
             states[ref] = state
-        amount = data.get("amount")
-        if kind == "TransactionInitialized":
+        if state == INITIALIZED:
             started.append((t, ref))
+            amount = data.get("amount")
             if isinstance(amount, int):
                 asked[ref] = amount
-                timeline.requested.append(amount)
+                requested.append(amount)
         elif state == PROCESSING:
-            processing_since.setdefault(ref, t)
-        elif state in waits and ref not in answered:
-            answered.add(ref)
-            since = processing_since.get(ref)
+            if ref not in processing_since:
+                processing_since[ref] = t
+        elif state in waits:
+            since = processing_since.pop(ref, None)  # only the first answer counts
             if since is not None:
                 waits[state].append(t - since)
-            if state == AUTHORIZED and isinstance(amount, int):
+            amount = data.get("amount")
+            if state == AUTHORIZED and isinstance(amount, int) and ref not in authorized:
                 authorized[ref] = amount
-                timeline.authorized.append(amount)
+    timeline.duration = max(duration, last)
     timeline.waits = waits
+    timeline.authorized = list(authorized.values())
     for ref, amount in authorized.items():
         wanted = asked.get(ref)
         if wanted is not None and amount < wanted:
@@ -213,19 +223,37 @@ def sample_instants(duration: float, bins: int = BINS) -> list[float]:
 
 def states_at(timeline: Timeline, instants: Sequence[float]) -> dict[str, list[int]]:
     """How many transactions are in each state at each instant (ascending), in STATE_ORDER then others."""
-    counts: Counter[str] = Counter()
-    snapshots: list[dict[str, int]] = []
+    return _sweep(timeline, instants)[0]
+
+
+def peaks_between(timeline: Timeline, instants: Sequence[float]) -> dict[str, list[int]]:
+    """The most transactions each state held at once between the previous instant (excluded) and each instant.
+
+    Unlike `states_at`, a payment that stays PROCESSING for 30 s is not missed by samples 3 minutes apart."""
+    return _sweep(timeline, instants)[1]
+
+
+def _sweep(timeline: Timeline, instants: Sequence[float]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    counts: dict[str, int] = {}
+    highs: dict[str, int] = {}
+    levels: list[dict[str, int]] = []
+    peaks: list[dict[str, int]] = []
     changes, i = timeline.changes, 0
     for instant in instants:
         while i < len(changes) and changes[i][0] <= instant:
             _, before, after = changes[i]
             if before is not None:
                 counts[before] -= 1
-            counts[after] += 1
+            level = counts[after] = counts.get(after, 0) + 1
+            if level > highs.get(after, 0):
+                highs[after] = level
             i += 1
-        snapshots.append(dict(counts))
-    seen = {state for snapshot in snapshots for state, count in snapshot.items() if count}
-    return {state: [snapshot.get(state, 0) for snapshot in snapshots] for state in _ordered(seen, STATE_ORDER)}
+        levels.append(dict(counts))
+        peaks.append(highs)
+        highs = dict(counts)  # the next interval starts from what is there now
+    seen = _ordered({state for level in peaks for state, count in level.items() if count}, STATE_ORDER)
+    return ({state: [level.get(state, 0) for level in levels] for state in seen},
+            {state: [level.get(state, 0) for level in peaks] for state in seen})
 
 
 def starts_per_hour(timeline: Timeline) -> list[Counter[str]]:
@@ -237,6 +265,26 @@ def starts_per_hour(timeline: Timeline) -> list[Counter[str]]:
     for t, ref in timeline.started:
         hours[min(len(hours) - 1, max(0, int((t + offset) // 3600)))][timeline.final_states[ref]] += 1
     return hours
+
+
+def starts_per_day(start: datetime, hours: Sequence[Counter[str]]) -> list[tuple[date, Counter[str]]]:
+    """`starts_per_hour`'s counts summed per calendar day in Paris."""
+    top_of_hour = start.replace(minute=0, second=0, microsecond=0)
+    days: dict[date, Counter[str]] = {}
+    for i, counts in enumerate(hours):
+        days.setdefault(paris_day(top_of_hour + timedelta(hours=i)), Counter()).update(counts)
+    return list(days.items())
+
+
+def histogram(values: Iterable[float], high: float, bins: int = HISTOGRAM_BINS) -> list[int]:
+    """How many values fall in each of `bins` equal bins from 0 to `high` (the last bin holds `high`)."""
+    counts = [0] * bins
+    width = (high if high > 0 else 1.0) / bins
+    last = bins - 1
+    for value in values:
+        k = int(value / width)
+        counts[k if 0 <= k < last else last if k > 0 else 0] += 1
+    return counts
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -261,6 +309,12 @@ def _ordered(states: Iterable[str], order: Sequence[str]) -> list[str]:
 def count(value: float) -> str:
     """1234 -> "1 234"."""
     return f"{value:,.0f}".replace(",", THIN)
+
+
+def plural(number: int, *words: str) -> str:
+    """plural(2, "paiement", "validé") -> "2 paiements validés"; 0 and 1 take the singular, as in French."""
+    ending = "s" if number > 1 else ""
+    return " ".join([count(number), *(word + ending for word in words)])
 
 
 def decimal(value: float, places: int = 1) -> str:
@@ -318,9 +372,9 @@ def _count_axis(axes: Axes, axis: str = "y") -> None:
 def _clock_axis(axes: Axes, start: datetime, hours: float) -> None:
     """x in hours since the start, labelled with the clock in Paris (and the day, past one day)."""
     steps = (1 / 12, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 168, 336)
-    step = next((s for s in steps if hours / s <= 12), steps[-1])
+    step = next((s for s in steps if hours / s <= (8 if hours > 24 else 12)), steps[-1])
     axes.xaxis.set_major_locator(MultipleLocator(step))
-    pattern = "%d/%m %Hh" if hours > 24 else "%H:%M"
+    pattern = "%d/%m\n%Hh" if hours > 24 else "%H:%M"
     axes.xaxis.set_major_formatter(FuncFormatter(
         lambda value, _: (start + timedelta(hours=value)).astimezone(PARIS).strftime(pattern)))
     axes.set_xlim(0, hours)
@@ -342,11 +396,13 @@ def _final_states_figure(transactions: Mapping[str, int], pre_transactions: Mapp
         axes.set_title(title, loc="left", fontsize=11, fontweight="bold")
         axes.spines[["top", "right"]].set_visible(False)
         axes.set_xlim(0, max(values) * 1.15)
+        axes.set_ylim(len(states) - max(rows, 3) - 0.6, len(states) - 0.4)  # bars as thick in both panels, top-aligned
         _count_axis(axes, "x")
     return figure
 
 
-def _states_figure(start: datetime, instants: Sequence[float], series: Mapping[str, list[int]]) -> Figure:
+def _states_figure(start: datetime, instants: Sequence[float], series: Mapping[str, list[int]],
+                   peaks: Mapping[str, list[int]]) -> Figure:
     hours = [t / 3600 for t in instants]
     figure = _figure(10, 5.6)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -357,10 +413,11 @@ def _states_figure(start: datetime, instants: Sequence[float], series: Mapping[s
     handles, labels = top.get_legend_handles_labels()
     top.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     for state in IN_FLIGHT:
-        if state in series:
-            colour = "#6f8796" if state == INITIALIZED else STATE_COLOURS[state]
-            bottom.plot(hours, series[state], color=colour, linewidth=1.6, label=_state_label(state, STATE_LABELS))
-    bottom.set_title("En attente (du client ou du commerçant)", loc="left", fontsize=11, fontweight="bold")
+        if state in peaks:
+            bottom.plot(hours, peaks[state], color=LINE_COLOURS.get(state, STATE_COLOURS[state]), linewidth=1.4,
+                        drawstyle="steps-pre", label=_state_label(state, STATE_LABELS))
+    bottom.set_title("En attente du client ou du commerçant (au plus fort entre deux points)", loc="left",
+                     fontsize=11, fontweight="bold")
     if bottom.lines:
         bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     bottom.set_ylim(bottom=0)
@@ -372,28 +429,45 @@ def _states_figure(start: datetime, instants: Sequence[float], series: Mapping[s
     return figure
 
 
+def _stairs(axes: Axes, high: float, layers: Sequence[tuple[list[int], str, str | None]], *,
+            stacked: bool = True, filled: bool = True, linestyle: str = "-") -> None:
+    """Histograms already counted (see `histogram`), drawn as steps; stacked layers sit on each other."""
+    edges = [high * k / HISTOGRAM_BINS for k in range(HISTOGRAM_BINS + 1)]
+    base = [0] * HISTOGRAM_BINS
+    for counts, colour, label in layers:
+        top = [b + c for b, c in zip(base, counts, strict=True)] if stacked else counts
+        axes.stairs(top, edges, baseline=base if stacked else 0, fill=filled, color=colour, label=label,
+                    linewidth=0 if filled else 1.8, linestyle=linestyle)
+        base = top if stacked else base
+    axes.set_xlim(0, high)
+    axes.set_ylim(bottom=0)
+
+
+def _time_unit(longest: float) -> tuple[float, str]:
+    return (3600.0, "h") if longest > 3 * 3600 else (60.0, "min") if longest > 600 else (1.0, "s")
+
+
 def _waits_figure(waits: Mapping[str, list[float]], pre_waits: Sequence[float]) -> Figure:
     figure = _figure(10, 3.6)
     panels = figure.subplots(1, 2 if pre_waits else 1, squeeze=False)[0]
     outcomes = [s for s in ANSWERS if waits.get(s)]
     axes = panels[0]
-    longest = max(max(waits[s]) for s in outcomes)
-    unit, name = (60.0, "min") if longest > 600 else (1.0, "s")
-    axes.hist([[w / unit for w in waits[s]] for s in outcomes], bins=HISTOGRAM_BINS, range=(0, longest / unit or 1),
-              stacked=True, color=[STATE_COLOURS[s] for s in outcomes],
-              label=[_state_label(s, STATE_LABELS) for s in outcomes])
+    longest = max(max(waits[s]) for s in outcomes) or 1.0
+    unit, name = _time_unit(longest)
+    _stairs(axes, longest / unit, [(histogram(waits[s], longest), STATE_COLOURS[s], _state_label(s, STATE_LABELS))
+                                   for s in outcomes])
     axes.set_title("Du premier PROCESSING à la réponse", loc="left", fontsize=11, fontweight="bold")
     axes.set_xlabel(f"Attente ({name})")
     axes.set_ylabel("Paiements")
-    axes.legend(frameon=False, fontsize=9)
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], labels[::-1], frameon=False, fontsize=9)
     _tidy(axes)
     _count_axis(axes)
     if pre_waits:
         axes = panels[1]
-        longest = max(pre_waits)
-        unit, name = (3600.0, "h") if longest > 3 * 3600 else (60.0, "min") if longest > 600 else (1.0, "s")
-        axes.hist([w / unit for w in pre_waits], bins=HISTOGRAM_BINS, range=(0, longest / unit or 1),
-                  color=PRE_WAIT_COLOUR)
+        longest = max(pre_waits) or 1.0
+        unit, name = _time_unit(longest)
+        _stairs(axes, longest / unit, [(histogram(pre_waits, longest), PRE_WAIT_COLOUR, None)])
         axes.set_title("D'une demande de paiement à son usage", loc="left", fontsize=11, fontweight="bold")
         axes.set_xlabel(f"Attente ({name})")
         axes.set_ylabel("Demandes")
@@ -405,43 +479,40 @@ def _waits_figure(waits: Mapping[str, list[float]], pre_waits: Sequence[float]) 
 def _amounts_figure(requested: Sequence[int], pre_requested: Sequence[int], authorized: Sequence[int]) -> Figure:
     figure = _figure(10, 3.6)
     axes = figure.subplots()
-    highest = max([*requested, *pre_requested, *authorized]) / 100
-    span = (0, highest if highest > 0 else 1)
+    highest = max(max(values) for values in (requested, pre_requested, authorized) if values) or 1
     if requested:
-        axes.hist([a / 100 for a in requested], bins=HISTOGRAM_BINS, range=span, color="#cfd6dc",
-                  label="Demandé (paiements)")
+        _stairs(axes, highest / 100, [(histogram(requested, highest), "#cfd6dc", "Demandé (paiements)")])
     if pre_requested:
-        axes.hist([a / 100 for a in pre_requested], bins=HISTOGRAM_BINS, range=span, histtype="step",
-                  color="#5a6b78", linestyle="--", linewidth=1.4, label="Demandé (demandes de paiement)")
+        _stairs(axes, highest / 100, [(histogram(pre_requested, highest), "#5a6b78",
+                                       "Demandé (demandes de paiement)")], stacked=False, filled=False,
+                linestyle="--")
     if authorized:
-        axes.hist([a / 100 for a in authorized], bins=HISTOGRAM_BINS, range=span, histtype="step",
-                  color=STATE_COLOURS[AUTHORIZED], linewidth=1.8, label="Autorisé")
+        _stairs(axes, highest / 100, [(histogram(authorized, highest), STATE_COLOURS[AUTHORIZED], "Autorisé")],
+                stacked=False, filled=False)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{count(value)}\u00a0€"))
     axes.set_xlabel("Montant")
-    axes.set_ylabel("Nombre")
+    axes.set_ylabel("Nombre de montants")
     axes.legend(frameon=False, fontsize=9)
     _tidy(axes)
     _count_axis(axes)
     return figure
 
 
-def _activity_figure(start: datetime, hours: Sequence[Counter[str]]) -> Figure:
+def _activity_figure(periods: Sequence[tuple[str, Counter[str]]]) -> Figure:
     figure = _figure(10, 3.4)
     axes = figure.subplots()
-    top_of_hour = start.replace(minute=0, second=0, microsecond=0)
-    positions = list(range(len(hours)))
-    base = [0] * len(hours)
-    for state in _ordered({s for hour in hours for s in hour}, STATE_ORDER):
-        values = [hour[state] for hour in hours]
+    positions = list(range(len(periods)))
+    base = [0] * len(periods)
+    for state in _ordered({s for _, counts in periods for s in counts}, STATE_ORDER):
+        values = [counts[state] for _, counts in periods]
         axes.bar(positions, values, bottom=base, width=0.85, color=STATE_COLOURS.get(state, OTHER_COLOUR),
                  label=_state_label(state, STATE_LABELS))
         base = [b + v for b, v in zip(base, values, strict=True)]
-    every = max(1, math.ceil(len(hours) / 24))
-    pattern = "%d/%m %Hh" if len(hours) > 24 else "%Hh"
-    ticks = positions[::every]
-    axes.set_xticks(ticks, [(top_of_hour + timedelta(hours=i)).astimezone(PARIS).strftime(pattern) for i in ticks],
-                    rotation=45 if len(hours) > 24 else 0, fontsize=8 if len(hours) > 24 else 9)
-    axes.set_xlim(-0.6, len(hours) - 0.4)
+    every = max(1, math.ceil(len(periods) / 24))
+    crowded = any(len(label) > 3 for label, _ in periods[::every])
+    axes.set_xticks(positions[::every], [label for label, _ in periods[::every]], rotation=45 if crowded else 0,
+                    fontsize=8 if crowded else 9)
+    axes.set_xlim(-0.6, len(periods) - 0.4)
     axes.set_ylabel("Paiements commencés")
     handles, labels = axes.get_legend_handles_labels()
     axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9,
@@ -460,14 +531,16 @@ def _inline(figure: Figure, name: str, description: str) -> str:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.DOTALL)
+    svg = re.sub(r'<style type="text/css">\*\{[^}]*\}</style>', "", svg, count=1)  # global in a page; see CSS
     svg = re.sub(r'<svg ([^>]*?)width="[^"]*" height="[^"]*"',
                  rf'<svg \1role="img" aria-label="{escape(description)}" class="plot"', svg, count=1)
     if len(svg.encode()) <= MAX_SVG_BYTES:
-        return f'<figure id="{name}">{svg}</figure>'
+        return f'<figure id="plot-{name}">{svg}</figure>'
     png = io.BytesIO()
     figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
     data = base64.b64encode(png.getvalue()).decode()
-    return f'<figure id="{name}"><img class="plot" alt="{escape(description)}" src="data:image/png;base64,{data}"></figure>'
+    return (f'<figure id="plot-{name}"><img class="plot" alt="{escape(description)}" '
+            f'src="data:image/png;base64,{data}"></figure>')
 
 
 # --- the page --------------------------------------------------------------------------------------------
@@ -491,10 +564,10 @@ def render(summary: Mapping[str, Any], timeline: Timeline) -> str:
         _expectations(summary.get("expectations") or []),
         _key_figures(summary, timeline),
         _final_states(summary),
-        _over_time(timeline),
-        _waits(timeline),
-        _amounts(timeline),
-        _activity(timeline),
+        *((_over_time(timeline), _waits(timeline), _amounts(timeline), _activity(timeline))
+          if timeline.changes or timeline.pre_requested else
+          ('<section id="graphiques"><h2>Graphiques</h2><p class="empty">Aucune transaction dans la chronologie : '
+           "rien à tracer.</p></section>",)),
         _others(summary),
     ])
     return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
@@ -525,7 +598,8 @@ def _header(summary: Mapping[str, Any], title: str) -> str:
             banner = (f'<div class="banner failed">✗ {failed} attente{"s" if failed > 1 else ""} non '
                       f'satisfaite{"s" if failed > 1 else ""} sur {len(expectations)}</div>')
         else:
-            banner = f'<div class="banner passed">✓ Attentes satisfaites ({len(expectations)} sur {len(expectations)})</div>'
+            banner = (f'<div class="banner passed">✓ Attentes satisfaites ({len(expectations)} sur '
+                      f"{len(expectations)})</div>")
     return (f'<header><p class="kicker">Rapport de simulation</p><h1>{escape(title)}</h1>{description}'
             f"<dl class=\"facts\">{items}</dl>{banner}</header>")
 
@@ -545,17 +619,18 @@ def _key_figures(summary: Mapping[str, Any], timeline: Timeline) -> str:
     transactions = summary.get("transactions") or {}
     pre_transactions = summary.get("pre_transactions") or {}
     cards = [("Paiements", count(sum(transactions.values())),
-              f"dont {count(transactions.get(VALIDATED, 0))} validés")]
+              f"dont {plural(transactions.get(VALIDATED, 0), 'validé')}")]
     if pre_transactions:
         cards.append(("Demandes de paiement", count(sum(pre_transactions.values())),
-                      f"dont {count(pre_transactions.get('USED', 0))} payées"))
+                      f"dont {plural(pre_transactions.get('USED', 0), 'payée')}"))
     for key, name in (("amount_requested_cents", "Montant demandé"), ("amount_authorized_cents", "Montant autorisé"),
                       ("amount_validated_cents", "Montant validé")):
         if isinstance(summary.get(key), int):
             cards.append((name, euros(summary[key]), ""))
     if timeline.authorized:
         cards.append(("Paiements partiels", count(timeline.partial),
-                      f"{euros(timeline.partial_unpaid)} non autorisés" if timeline.partial else "autorisé = demandé"))
+                      f"{euros(timeline.partial_unpaid)} non autorisés" if timeline.partial
+                      else "autorisé = demandé"))
     if summary.get("visits") is not None:
         cards.append(("Visites", _plain(summary["visits"]), ""))
     if summary.get("emails") is not None:
@@ -570,7 +645,7 @@ def _key_figures(summary: Mapping[str, Any], timeline: Timeline) -> str:
     kit_errors = summary.get("kit_errors")
     if isinstance(kit_errors, Mapping):
         cards.append(("Erreurs Kit", count(sum(v for v in kit_errors.values() if isinstance(v, int | float))),
-                      f"{len(kit_errors)} code{'s' if len(kit_errors) > 1 else ''}" if kit_errors else ""))
+                      plural(len(kit_errors), "code") if kit_errors else ""))
     html = "".join(f'<div class="card"><div class="name">{name}</div><div class="value">{value}</div>'
                    f'<div class="note">{escape(note)}</div></div>' for name, value, note in cards)
     return f'<section id="chiffres"><h2>Chiffres clés</h2><div class="cards">{html}</div></section>'
@@ -620,13 +695,17 @@ def _over_time(timeline: Timeline) -> str:
     if not timeline.changes or timeline.start is None:
         return f'{head}<p class="empty">Aucune transaction dans la chronologie.</p></section>'
     instants = sample_instants(timeline.duration)
-    series = states_at(timeline, instants)
-    waiting = [sum(series[s][k] for s in IN_FLIGHT if s in series) for k in range(len(instants))]
-    peak = max(range(len(instants)), key=waiting.__getitem__)
-    note = (f"Au plus fort, {count(waiting[peak])} transaction{'s' if waiting[peak] > 1 else ''} en attente, vers "
-            f"{(timeline.start + timedelta(seconds=instants[peak])).astimezone(PARIS):%H:%M}. "
-            f"Un échantillon toutes les {duration(timeline.duration / BINS)}.")
-    chart = _inline(_states_figure(timeline.start, instants, series), "etats-dans-le-temps",
+    levels, peaks = _sweep(timeline, instants)
+    notes = []
+    for state in IN_FLIGHT:
+        if any(peaks.get(state, ())):
+            k = max(range(len(instants)), key=peaks[state].__getitem__)
+            when = (timeline.start + timedelta(seconds=instants[k])).astimezone(PARIS)
+            day = f"le {when:%d/%m} " if timeline.duration > 86400 else ""
+            notes.append(f"{_state_label(state, STATE_LABELS)} : au plus {count(peaks[state][k])} à la fois, "
+                         f"{day}vers {when:%H:%M}")
+    note = ". ".join([*notes, f"Un point toutes les {duration(timeline.duration / BINS)}"]) + "."
+    chart = _inline(_states_figure(timeline.start, instants, levels, peaks), "etats-dans-le-temps",
                     "Nombre de transactions dans chaque état au fil du temps simulé")
     return f'{head}{chart}<p class="note">{escape(note)}</p></section>'
 
@@ -656,7 +735,8 @@ def _waits(timeline: Timeline) -> str:
 def _wait_row(label: str, values: Sequence[float]) -> str:
     return (f'<tr><td>{label}</td><td class="num">{count(len(values))}</td>'
             f'<td class="num">{duration(percentile(values, 0.5))}</td>'
-            f'<td class="num">{duration(percentile(values, 0.95))}</td><td class="num">{duration(max(values))}</td></tr>')
+            f'<td class="num">{duration(percentile(values, 0.95))}</td>'
+            f'<td class="num">{duration(max(values))}</td></tr>')
 
 
 def _amounts(timeline: Timeline) -> str:
@@ -665,43 +745,54 @@ def _amounts(timeline: Timeline) -> str:
         return f'{head}<p class="empty">Aucun montant dans la chronologie.</p></section>'
     chart = _inline(_amounts_figure(timeline.requested, timeline.pre_requested, timeline.authorized), "montants",
                     "Histogramme des montants demandés et autorisés, en euros")
-    parts = []
-    for values, what in ((timeline.requested, "demandés par les paiements"),
-                         (timeline.pre_requested, "demandés par les demandes de paiement"),
-                         (timeline.authorized, "autorisés")):
-        if values:
-            parts.append(f"montants {what} : médiane {euros(round(percentile(values, 0.5)))}, "
-                         f"de {euros(min(values))} à {euros(max(values))}")
-    partial = (f"{count(timeline.partial)} paiement{'s' if timeline.partial > 1 else ''} partiel"
-               f"{'s' if timeline.partial > 1 else ''} (autorisé pour moins que demandé), "
+    rows = "".join(
+        f'<tr><td>{what}</td><td class="num">{count(len(values))}</td>'
+        f'<td class="num">{euros(sorted(values)[(len(values) - 1) // 2])}</td>'
+        f'<td class="num">{euros(min(values))}</td><td class="num">{euros(max(values))}</td>'
+        f'<td class="num">{euros(sum(values))}</td></tr>'
+        for values, what in ((timeline.requested, "Demandés par les paiements <code>TransactionInitialized</code>"),
+                             (timeline.pre_requested,
+                              "Demandés par les demandes de paiement <code>PreTransactionCreated</code>"),
+                             (timeline.authorized, "Autorisés <code>TransactionAuthorized</code>"))
+        if values)
+    partial = (f"{plural(timeline.partial, 'paiement', 'partiel')} (autorisé pour moins que demandé), "
                f"{euros(timeline.partial_unpaid)} restant à payer autrement"
                if timeline.partial else "Aucun paiement partiel")
-    return (f'{head}{chart}<p class="note">{escape(partial)}.</p>'
-            f'<p class="note">{escape("; ".join(parts)).capitalize()}.</p></section>')
+    return (f'{head}{chart}<p class="note">{escape(partial)}.</p><table><thead><tr><th>Montants</th>'
+            f'<th class="num">Nombre</th><th class="num">Médiane</th><th class="num">Minimum</th>'
+            f'<th class="num">Maximum</th><th class="num">Total</th></tr></thead><tbody>{rows}</tbody></table>'
+            f"</section>")
 
 
 def _activity(timeline: Timeline) -> str:
-    head = '<section id="activite"><h2>Activité heure par heure</h2>'
-    hours = starts_per_hour(timeline)
     if not timeline.started or timeline.start is None:
-        return f'{head}<p class="empty">Aucune transaction commencée.</p></section>'
-    busiest = max(range(len(hours)), key=lambda i: sum(hours[i].values()))
-    top_of_hour = timeline.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=busiest)
-    note = (f"Heure la plus chargée : {top_of_hour.astimezone(PARIS):%Hh} (heure de Paris), "
-            f"{count(sum(hours[busiest].values()))} paiements commencés.")
-    chart = _inline(_activity_figure(timeline.start, hours), "activite",
-                    "Paiements commencés par heure, colorés par état final")
-    return f'{head}{chart}<p class="note">{escape(note)}</p></section>'
+        return ('<section id="activite"><h2>Activité heure par heure</h2><p class="empty">Aucune transaction '
+                "commencée.</p></section>")
+    hours = starts_per_hour(timeline)
+    top_of_hour = timeline.start.replace(minute=0, second=0, microsecond=0)
+    if len(hours) > MAX_HOURLY_BARS:
+        title, unit = "Activité jour par jour", "Jour le plus chargé"  # Paris calendar days
+        periods = [(f"{day:%d/%m}", counts) for day, counts in starts_per_day(timeline.start, hours)]
+    else:
+        title, unit = "Activité heure par heure", "Heure la plus chargée (heure de Paris)"
+        pattern = "%d/%m %Hh" if len(hours) > 24 else "%Hh"
+        periods = [((top_of_hour + timedelta(hours=i)).astimezone(PARIS).strftime(pattern), counts)
+                   for i, counts in enumerate(hours)]
+    busiest = max(periods, key=lambda period: sum(period[1].values()))
+    note = f"{unit} : {busiest[0]}, {plural(sum(busiest[1].values()), 'paiement', 'commencé')}."
+    chart = _inline(_activity_figure(periods), "activite",
+                    "Paiements commencés par période, colorés par état final")
+    return f'<section id="activite"><h2>{title}</h2>{chart}<p class="note">{escape(note)}</p></section>'
 
 
 def _others(summary: Mapping[str, Any]) -> str:
     rows = [(name, value) for key in summary if key not in KNOWN_KEYS for name, value in _flatten(key, summary[key])]
     if not rows:
         return ""
-    html = "".join(f'<tr><td><code>{escape(name)}</code></td><td class="num">'
-                   f'{euros(value) if name.endswith("_cents") and isinstance(value, int) else _plain(value)}</td></tr>'
+    html = "".join(f'<div><code>{escape(name)}</code><span class="num">'
+                   f'{euros(value) if name.endswith("_cents") and isinstance(value, int) else _plain(value)}</span></div>'
                    for name, value in rows)
-    return f'<section id="autres"><h2>Autres chiffres</h2><table class="counts"><tbody>{html}</tbody></table></section>'
+    return f'<section id="autres"><h2>Autres chiffres</h2><div class="others">{html}</div></section>'
 
 
 def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
@@ -720,6 +811,8 @@ def _plain(value: Any) -> str:
         return decimal(value, 2) if value != int(value) else count(value)
     if isinstance(value, str):
         return escape(value)
+    if value is None or value == {} or value == []:
+        return "—"
     text = json.dumps(value, ensure_ascii=False, default=str)
     return escape(text if len(text) <= 200 else text[:199] + "…")
 
@@ -762,6 +855,9 @@ code{font:13px ui-monospace,"DejaVu Sans Mono",monospace;color:#3b4752}
 .swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.45em;vertical-align:-.05em}
 figure{margin:0 0 8px}
 .plot{display:block;width:100%;height:auto}
+.plot *{stroke-linejoin:round;stroke-linecap:butt}
 .note{color:var(--muted);margin:6px 0 0}
 .empty{color:var(--muted);font-style:italic}
+.others{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:0 40px}
+.others div{display:flex;justify-content:space-between;align-items:baseline;gap:16px;padding:4px 0;border-bottom:1px solid var(--line)}
 """

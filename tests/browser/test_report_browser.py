@@ -1,0 +1,50 @@
+"""The simulation report as a person opens it: a local file in Chromium, no network, no script, and the
+README's picture of it."""
+
+from pathlib import Path
+
+from PIL import Image
+
+from scenarios.report import write_report
+from tests.browser.conftest import screenshot
+from tests.unit.test_report import synthetic_run
+
+README_PICTURE = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "simulation-report.png"
+
+
+def test_a_day_of_payments_reads_as_pictures_in_the_browser(chromium, tmp_path):
+    summary, events = synthetic_run(400, seed=2026)
+    path = write_report(tmp_path / "rapport", summary, events)
+    context = chromium.new_context(viewport={"width": 1200, "height": 900}, locale="fr-FR",
+                                   java_script_enabled=False)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(path.as_uri())
+
+    assert page.locator("h1").inner_text() == "Une journée synthétique de paiements"
+    assert page.locator(".banner.passed").inner_text() == "✓ Attentes satisfaites (2 sur 2)"
+    for heading in ("Attentes", "Chiffres clés", "États finaux", "Les transactions au fil du temps",
+                    "Temps de réponse", "Montants", "Activité heure par heure"):
+        assert page.get_by_role("heading", name=heading, exact=True).is_visible(), heading
+    assert page.get_by_text("samedi 4 juillet 2026 à 08:00 (heure de Paris)").is_visible()
+    assert page.get_by_text("12 h 00 min").is_visible()
+    for state in ("Validé", "Refusé", "Abandonné", "Annulé", "Expiré", "Autorisé"):
+        assert page.locator("table.counts td", has_text=state).first.is_visible(), state
+    assert page.get_by_text("Refusé : le client n'a pas répondu à temps").is_visible()
+    assert page.locator("p.note", has_text="paiements partiels (autorisé pour moins que demandé)").is_visible()
+
+    plots = page.locator("figure .plot")
+    assert plots.count() == 5
+    for k in range(5):
+        box = plots.nth(k).bounding_box()
+        assert box and box["width"] > 1000 and box["height"] > 250, box  # drawn across the page, not collapsed
+    assert requests == [path.as_uri()]  # everything is in the one file
+
+    taken = screenshot(page, "simulation-report")
+    context.close()
+    # 256 colours are plenty for flat charts and keep the README's picture light
+    picture = Image.open(taken).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                        dither=Image.Dither.NONE)
+    README_PICTURE.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(README_PICTURE, optimize=True)
