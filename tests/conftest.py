@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.adapters.memory_store import MEMORY
 from sandbox.client import (
     ControlClient,
     FlaskTransport,
@@ -33,7 +34,8 @@ from sandbox.web import create_app
 
 START = datetime.fromisoformat("2026-06-02T08:00:00+00:00")  # a Tuesday
 READY_TIMEOUT_S = 15
-# Run the suite on another database: ANCV_SANDBOX_TEST_DB=postgresql+psycopg://user@host:port/db
+# Run the suite on another database: ANCV_SANDBOX_TEST_DB=postgresql+psycopg://user@host:port/db,
+# or on the Python store of simulations: ANCV_SANDBOX_TEST_DB=memory
 TEST_DB = os.environ.get("ANCV_SANDBOX_TEST_DB")
 
 
@@ -98,8 +100,8 @@ class World:
 
 
 def fresh_test_database() -> str | None:
-    """None (in memory), or the emptied ANCV_SANDBOX_TEST_DB."""
-    if TEST_DB:
+    """None (SQLite in memory), "memory" (a new MemoryStore per sandbox), or the emptied ANCV_SANDBOX_TEST_DB."""
+    if TEST_DB and TEST_DB != MEMORY:
         from sandbox.adapters.store import Store, metadata
 
         store = Store(TEST_DB)

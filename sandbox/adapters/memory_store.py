@@ -1,0 +1,500 @@
+"""Persistence in Python data structures: the SQL store's interface and semantics, without SQL.
+
+For simulations that drive the services in process at high speed: `Sandbox(settings,
+store=MemoryStore())`, or `db="memory"` (`--db memory`) through `make_store`. Nothing
+outlives the process.
+
+It keeps what the SQL store would read back: each entity as the plain data of its
+`to_dict()`, shaped as `loads(dumps(...))` would shape it (datetimes in UTC, lists for
+tuples, JSON's keys), and rebuilds it with `from_dict` from a private copy on every read,
+so mutating an object without saving it changes nothing. Rows keep their insertion number,
+which stands in for SQLite's rowid where the SQL store's answer depends on it (first of
+several matches, ties in `created_us`).
+
+A session holds the store's lock from start to end, like SQLite's BEGIN IMMEDIATE: one
+transaction at a time. It writes in place and logs what each write replaced; if the block
+raises, the log is replayed backwards, so nothing of a failed session is kept, and ids
+handed out inside it are handed out again (as AUTOINCREMENT does after a ROLLBACK).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from ..domain.accounts import MerchantAccount
+from ..domain.beneficiaries import Beneficiary
+from ..domain.events import Event
+from ..domain.merchants import PointOfSale, ServiceProvider
+from ..domain.pre_transactions import PROCESSING as PRE_PROCESSING
+from ..domain.pre_transactions import PreTransaction
+from ..domain.transactions import PROCESSING, Transaction
+from .store import Store, StoreSession, dumps, from_us, loads, order_key, to_us
+
+MEMORY = "memory"  # the `db` setting that selects this store
+_AS_IS = frozenset({str, int, float, bool, type(None), date})  # values the SQL store reads back unchanged
+_CONTAINERS = (dict, list)
+
+
+def make_store(db: str | None) -> Store | MemoryStore:
+    """The store a `db` setting names: "memory" for this one, anything else as `database_url` reads it."""
+    return MemoryStore() if db == MEMORY else Store(db)
+
+
+# --- plain data, as the SQL store's JSON gives it back ----------------------------------------
+
+def _plain(value: Any) -> Any:
+    """`value` as `loads(dumps(value))` would return it, sharing nothing mutable with it."""
+    return value if type(value) in _AS_IS else _plain_inner(value)
+
+
+def _plain_inner(value: Any) -> Any:
+    """`_plain` of what is not in _AS_IS: containers are rebuilt, datetimes put in UTC."""
+    kind = type(value)
+    if kind is datetime:
+        return value if value.tzinfo is UTC and not value.fold else from_us(to_us(value))
+    if kind is dict:
+        return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain_inner(item)
+                for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [item if type(item) in _AS_IS else _plain_inner(item) for item in value]
+    return loads(dumps(value))  # the rest (enums, subclasses, what JSON refuses) exactly as the SQL store does
+
+
+def _json_key(key: Any) -> str:
+    """What JSON makes of a dict key that is not a str (1 -> "1", None -> "null"); TypeError for others."""
+    return next(iter(json.loads(json.dumps({key: None}))))
+
+
+def _copy(data: Any) -> Any:
+    """A private copy of plain data: new dicts and lists around the same immutable leaves."""
+    if type(data) is dict:
+        return {key: _copy(item) if type(item) in _CONTAINERS else item for key, item in data.items()}
+    if type(data) is list:
+        return [_copy(item) if type(item) in _CONTAINERS else item for item in data]
+    return data
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+class _Row(NamedTuple):
+    rowid: int  # insertion number: the order SQLite's indexes give equal keys
+    data: Any  # plain data
+    columns: dict[str, Any]  # what the SQL table has as columns besides the data (for indexes and listings)
+    entries: tuple[Any, ...]  # its key in each of the table's indexes (None: absent from that index)
+
+
+class _Table:
+    """Rows by primary key, with an index per tuple of columns the store looks rows up by."""
+
+    def __init__(self, *indexes: tuple[str, ...]) -> None:
+        self.rows: dict[Any, _Row] = {}
+        self._positions = {columns: position for position, columns in enumerate(indexes)}
+        self._getters = [(itemgetter(*columns), len(columns) > 1) for columns in indexes]
+        self._indexes: list[dict[Any, set[Any]]] = [{} for _ in indexes]  # index entry -> primary keys
+        self._rowids = itertools.count(1)
+
+    def put(self, key: Any, data: Any, columns: dict[str, Any] | None = None) -> _Row | None:
+        """Insert or replace; returns the row it replaced."""
+        columns = columns or {}
+        old = self.rows.get(key)
+        row = _Row(old.rowid if old else next(self._rowids), data, columns, self._entries(columns))
+        self.rows[key] = row
+        self._reindex(key, old, row)
+        return old
+
+    def restore(self, key: Any, row: _Row | None) -> None:
+        """Put back what `put` replaced (None: the key was absent)."""
+        current = self.rows.get(key)
+        if row is None:
+            self.rows.pop(key, None)
+        else:
+            self.rows[key] = row
+        self._reindex(key, current, row)
+
+    def _entries(self, columns: dict[str, Any]) -> tuple[Any, ...]:
+        """The row's key in each index; None when a column is NULL (`= ?` never matches NULL)."""
+        entries = []
+        for getter, several in self._getters:
+            entry = getter(columns)
+            entries.append(None if (None in entry if several else entry is None) else entry)
+        return tuple(entries)
+
+    def _reindex(self, key: Any, old: _Row | None, new: _Row | None) -> None:
+        for position, index in enumerate(self._indexes):
+            before = old.entries[position] if old else None
+            after = new.entries[position] if new else None
+            if before == after:
+                continue
+            if before is not None:
+                keys = index[before]
+                keys.discard(key)
+                if not keys:
+                    del index[before]
+            if after is not None:
+                index.setdefault(after, set()).add(key)
+
+    def _keys(self, columns: tuple[str, ...], values: tuple[Any, ...]) -> set[Any]:
+        return self._indexes[self._positions[columns]].get(values if len(values) > 1 else values[0], set())
+
+    def first(self, columns: tuple[str, ...], *values: Any) -> _Row | None:
+        """The earliest inserted row whose `columns` equal `values`, as SQLite's index would give it."""
+        keys = self._keys(columns, values)
+        if len(keys) == 1:
+            return self.rows[next(iter(keys))]
+        return min((self.rows[key] for key in keys), key=lambda row: row.rowid, default=None)
+
+    def where(self, columns: tuple[str, ...], *values: Any) -> list[_Row]:
+        """Every row whose `columns` equal `values`, in insertion order."""
+        return sorted((self.rows[key] for key in self._keys(columns, values)), key=lambda row: row.rowid)
+
+    def by_key(self) -> list[_Row]:
+        """Every row in primary key order."""
+        return [row for _, row in sorted(self.rows.items(), key=lambda item: item[0])]
+
+
+def _order_key(table: _Table, key: str, order: tuple[Any, ...] | None) -> str | None:
+    """`order_key(*order)`, or the row's own when its order did not change (it never does once created)."""
+    row = table.rows.get(key)
+    if row is not None and row.columns["order"] == order:
+        return row.columns["order_key"]
+    return order_key(*order) if order is not None else None
+
+
+def _by_creation(rows: list[_Row]) -> list[_Row]:
+    """ORDER BY created_us, rowid breaking ties."""
+    return sorted(rows, key=lambda row: (row.columns["created_us"], row.rowid))
+
+
+# --- the store ------------------------------------------------------------------------------------
+
+class MemoryStore:
+    """Every table as Python data; hands out sessions, one transaction each, one at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # webhook and SMTP threads record their attempts through sessions
+        self._in_session = False
+        self._clear()
+        self.next_seq = 1  # events and webhooks: numbers are never reused, not even after drop_all
+        self.next_delivery_id = 1
+
+    def _clear(self) -> None:
+        self.points_of_sale = _Table(("key_version",))
+        self.service_providers = _Table(("key_version",))
+        self.accounts = _Table()
+        self.beneficiaries = _Table(("email",))
+        self.transactions = _Table(("order_key",), ("beneficiary_id", "state"), ("beneficiary_id",), ("shop_id",))
+        self.pre_transactions = _Table(("order_key",), ("shop_id",), ("contact_beneficiary_id", "state"))
+        self.webhooks = _Table()
+        self.meta = _Table()
+        self.timers: dict[tuple[str, str], int] = {}  # (kind, ref) -> due in microseconds
+        self.timer_heap: list[tuple[int, str, str]] = []  # (due, kind, ref); stale entries are skipped
+        self.events: list[tuple[int, datetime, str, str, Any]] = []  # (seq, at, name, ref, data)
+        self.emails: list[tuple[datetime, str, str, str, str]] = []  # (at, recipient, subject, text, html)
+
+    @contextmanager
+    def session(self) -> Iterator[MemorySession]:
+        with self.lock:
+            if self._in_session:  # as SQLite refuses a BEGIN inside a transaction
+                raise RuntimeError("a store session is already open in this thread")
+            self._in_session = True
+            session = MemorySession(self)
+            try:
+                yield session
+            except BaseException:
+                session._roll_back()
+                raise
+            finally:
+                self._in_session = False
+
+    def drop_all(self) -> None:
+        """Empty every table; event and webhook numbers go on from where they were."""
+        with self.session():
+            self._clear()
+
+    def close(self) -> None:
+        """Nothing to release: the data lives as long as this object."""
+
+
+class MemorySession(StoreSession):
+    """Reads and writes inside one transaction of a MemoryStore.
+
+    A StoreSession by type, so the services take either; it overrides every public method
+    and shares none of the SQL session's state."""
+
+    def __init__(self, store: MemoryStore) -> None:  # StoreSession.__init__ wants a connection: not called
+        self._store = store
+        self.earliest_timer: datetime | None = None  # the earliest deadline this session set
+        self._merchants: dict[tuple[str, int], Any] = {}  # read once per session, as the SQL session does
+        self._undo: list[tuple[Callable[[Any, Any], None], Any, Any]] = []  # (restore, key, what was there)
+        self._marks = (len(store.events), len(store.emails), store.next_seq, store.next_delivery_id)
+
+    def _put(self, table: _Table, key: Any, data: Any, columns: dict[str, Any] | None = None) -> None:
+        self._undo.append((table.restore, key, table.put(key, data, columns)))
+
+    def _roll_back(self) -> None:
+        store = self._store
+        for restore, key, before in reversed(self._undo):
+            restore(key, before)
+        events, emails, store.next_seq, store.next_delivery_id = self._marks
+        del store.events[events:]
+        del store.emails[emails:]
+
+    # --- merchants ---------------------------------------------------------------------
+    def add_point_of_sale(self, pos: PointOfSale) -> None:
+        self._put(self._store.points_of_sale, pos.shop_id, _plain(pos.to_dict()), {"key_version": pos.key_version})
+        self._merchants.pop(("shop", pos.shop_id), None)
+
+    save_point_of_sale = add_point_of_sale
+
+    def point_of_sale(self, shop_id: int) -> PointOfSale | None:
+        if ("shop", shop_id) not in self._merchants:
+            row = self._store.points_of_sale.rows.get(shop_id)
+            self._merchants[("shop", shop_id)] = PointOfSale.from_dict(_copy(row.data)) if row else None
+        return self._merchants[("shop", shop_id)]
+
+    def points_of_sale(self) -> list[PointOfSale]:
+        return [PointOfSale.from_dict(_copy(row.data)) for row in self._store.points_of_sale.by_key()]
+
+    def points_of_sale_with_key_version(self, key_version: str) -> list[PointOfSale]:
+        rows = self._store.points_of_sale.where(("key_version",), key_version)
+        return [PointOfSale.from_dict(_copy(row.data)) for row in rows]
+
+    def add_service_provider(self, sp: ServiceProvider) -> None:
+        self._put(self._store.service_providers, sp.service_provider_id, _plain(sp.to_dict()),
+                  {"key_version": sp.key_version})
+        self._merchants.pop(("provider", sp.service_provider_id), None)
+
+    def service_provider(self, service_provider_id: int) -> ServiceProvider | None:
+        if ("provider", service_provider_id) not in self._merchants:
+            row = self._store.service_providers.rows.get(service_provider_id)
+            self._merchants[("provider", service_provider_id)] = (ServiceProvider.from_dict(_copy(row.data))
+                                                                  if row else None)
+        return self._merchants[("provider", service_provider_id)]
+
+    def service_providers(self) -> list[ServiceProvider]:
+        return [ServiceProvider.from_dict(_copy(row.data)) for row in self._store.service_providers.by_key()]
+
+    def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
+        rows = self._store.service_providers.where(("key_version",), key_version)
+        return [ServiceProvider.from_dict(_copy(row.data)) for row in rows]
+
+    # --- merchant accounts -----------------------------------------------------------------
+    def save_account(self, account: MerchantAccount) -> None:
+        self._put(self._store.accounts, account.login, _plain(account.to_dict()))
+
+    def account(self, login: str) -> MerchantAccount | None:
+        row = self._store.accounts.rows.get(login)
+        return MerchantAccount.from_dict(_copy(row.data)) if row else None
+
+    def accounts(self) -> list[MerchantAccount]:
+        return [MerchantAccount.from_dict(_copy(row.data)) for row in self._store.accounts.by_key()]
+
+    def account_by_reset_token(self, token: str) -> MerchantAccount | None:
+        """The account a reset link belongs to (few accounts: a scan is fine)."""
+        return next((a for a in self.accounts() if a.reset_token == token), None)
+
+    # --- beneficiaries -------------------------------------------------------------------
+    def save_beneficiary(self, beneficiary: Beneficiary) -> None:
+        self._put(self._store.beneficiaries, beneficiary.beneficiary_id, _plain(beneficiary.to_dict()),
+                  {"email": beneficiary.email.lower()})
+
+    def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
+        row = self._store.beneficiaries.rows.get(beneficiary_id)
+        return Beneficiary.from_dict(_copy(row.data)) if row else None
+
+    def beneficiary_by_email(self, email: str) -> Beneficiary | None:
+        row = self._store.beneficiaries.first(("email",), email.lower())
+        return Beneficiary.from_dict(_copy(row.data)) if row else None
+
+    def beneficiaries(self) -> list[Beneficiary]:
+        return [Beneficiary.from_dict(_copy(row.data)) for row in self._store.beneficiaries.by_key()]
+
+    # --- transactions ----------------------------------------------------------------------
+    def save_transaction(self, tx: Transaction) -> None:
+        table = self._store.transactions
+        # a transaction made by scanning a payment request answers to the request's key, not its own
+        order = None if tx.pre_transaction_id else (
+            tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id)
+        self._put(table, tx.transaction_id, _plain(tx.to_dict()), {
+            "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
+            "order": order, "order_key": _order_key(table, tx.transaction_id, order),
+            "created_us": to_us(tx.creation_date)})
+        self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
+
+    def transaction(self, transaction_id: str) -> Transaction | None:
+        row = self._store.transactions.rows.get(transaction_id)
+        return Transaction.from_dict(_copy(row.data)) if row else None
+
+    def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
+                             payment_id: str) -> Transaction | None:
+        key = order_key(shop_id, service_provider_id, now, order_id, payment_id)
+        row = self._store.transactions.first(("order_key",), key)
+        return Transaction.from_dict(_copy(row.data)) if row else None
+
+    def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
+        """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
+        row = self._store.transactions.first(("beneficiary_id", "state"), beneficiary_id, PROCESSING)
+        return Transaction.from_dict(_copy(row.data)) if row else None
+
+    def transactions(self, shop_ids: list[int] | None = None) -> list[Transaction]:
+        table = self._store.transactions
+        if shop_ids is None:
+            rows = list(table.rows.values())
+        else:
+            rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
+        rows.sort(key=lambda row: (row.columns["created_us"], row.data["transaction_id"]))
+        return [Transaction.from_dict(_copy(row.data)) for row in rows]
+
+    def transactions_of_beneficiary(self, beneficiary_id: str) -> list[Transaction]:
+        rows = self._store.transactions.where(("beneficiary_id",), beneficiary_id)
+        rows.sort(key=lambda row: (row.columns["created_us"], row.data["transaction_id"]))
+        return [Transaction.from_dict(_copy(row.data)) for row in rows]
+
+    def count_transactions(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._store.transactions.rows.values():
+            counts[row.columns["state"]] = counts.get(row.columns["state"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    # --- pre-transactions ----------------------------------------------------------------------
+    def save_pre_transaction(self, pre: PreTransaction) -> None:
+        table = self._store.pre_transactions
+        order = (pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id, pre.pre_payment_id)
+        self._put(table, pre.pre_transaction_id, _plain(pre.to_dict()), {
+            "shop_id": pre.shop_id, "state": pre.state, "contact_beneficiary_id": pre.contact_beneficiary_id,
+            "order": order, "order_key": _order_key(table, pre.pre_transaction_id, order),
+            "created_us": to_us(pre.creation_date)})
+        self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
+
+    def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
+        row = self._store.pre_transactions.rows.get(pre_transaction_id)
+        return PreTransaction.from_dict(_copy(row.data)) if row else None
+
+    def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
+                                 pre_payment_id: str) -> PreTransaction | None:
+        key = order_key(shop_id, service_provider_id, now, order_id, pre_payment_id)
+        row = self._store.pre_transactions.first(("order_key",), key)
+        return PreTransaction.from_dict(_copy(row.data)) if row else None
+
+    def pre_transactions(self, shop_ids: list[int] | None = None) -> list[PreTransaction]:
+        table = self._store.pre_transactions
+        if shop_ids is None:
+            rows = list(table.rows.values())
+        else:
+            rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
+        return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
+
+    def pre_transactions_sent_to(self, beneficiary_id: str) -> list[PreTransaction]:
+        """Payment requests pushed to this beneficiary's app (`/contact` with beneficiaryId) still waiting to be paid."""
+        rows = self._store.pre_transactions.where(("contact_beneficiary_id", "state"), beneficiary_id, PRE_PROCESSING)
+        return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
+
+    # --- timers ----------------------------------------------------------------------------------
+    def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:
+        store = self._store
+        key = (kind, ref)
+        before = store.timers.get(key)
+        if due is None:
+            if before is not None:
+                del store.timers[key]
+                self._undo.append((self._restore_timer, key, before))
+            return
+        due_us = to_us(due)
+        if due_us != before:
+            store.timers[key] = due_us
+            self._push_timer(due_us, kind, ref)
+            self._undo.append((self._restore_timer, key, before))
+        if self.earliest_timer is None or due < self.earliest_timer:
+            self.earliest_timer = due
+
+    def _restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
+        if due_us is None:
+            self._store.timers.pop(key, None)
+        else:
+            self._store.timers[key] = due_us
+            self._push_timer(due_us, *key)
+
+    def _push_timer(self, due_us: int, kind: str, ref: str) -> None:
+        """Add to the heap; rebuild it when stale entries outnumber the live ones."""
+        store = self._store
+        heapq.heappush(store.timer_heap, (due_us, kind, ref))
+        if len(store.timer_heap) > 2 * len(store.timers) + 64:
+            store.timer_heap = [(due, kind, ref) for (kind, ref), due in store.timers.items()]
+            heapq.heapify(store.timer_heap)
+
+    def next_timer(self) -> tuple[datetime, str, str] | None:
+        store = self._store
+        heap = store.timer_heap
+        while heap:
+            due_us, kind, ref = heap[0]
+            if store.timers.get((kind, ref)) == due_us:
+                return from_us(due_us), kind, ref
+            heapq.heappop(heap)  # moved or deleted since it was pushed
+        return None
+
+    def timer(self, kind: str, ref: str) -> datetime | None:
+        due_us = self._store.timers.get((kind, ref))
+        return from_us(due_us) if due_us is not None else None
+
+    def timers(self) -> list[tuple[datetime, str, str]]:
+        ordered = sorted((due_us, kind, ref) for (kind, ref), due_us in self._store.timers.items())
+        return [(from_us(due_us), kind, ref) for due_us, kind, ref in ordered]
+
+    # --- events, webhooks, emails ------------------------------------------------------------------
+    def add_events(self, new_events: list[Event]) -> None:
+        store = self._store
+        for e in new_events:
+            store.events.append((store.next_seq, _plain(e.at), e.name, e.ref, _plain(e.data)))
+            store.next_seq += 1
+
+    def events(self, after: int = 0) -> list[dict[str, Any]]:
+        events = self._store.events
+        start = bisect.bisect_right(events, after, key=lambda e: e[0])
+        return [{"seq": seq, "at": at, "type": name, "ref": ref, "data": _copy(data)}
+                for seq, at, name, ref, data in events[start:]]
+
+    def add_webhook(self, url: str, body: dict[str, Any], now: datetime) -> int:
+        store = self._store
+        delivery_id = store.next_delivery_id
+        self._put(store.webhooks, delivery_id, (url, "pending", _plain(now), _plain(body), []))
+        store.next_delivery_id += 1
+        return delivery_id
+
+    def record_webhook_attempts(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
+        row = self._store.webhooks.rows.get(delivery_id)
+        if row is not None:
+            url, _, created_at, body, _ = row.data
+            self._put(self._store.webhooks, delivery_id, (url, state, created_at, body, _plain(attempts)))
+
+    def webhooks(self, state: str | None = None) -> list[dict[str, Any]]:
+        found = []
+        for delivery_id, row in sorted(self._store.webhooks.rows.items()):
+            url, row_state, created_at, body, attempts = row.data
+            if not state or row_state == state:
+                found.append({"id": delivery_id, "url": url, "state": row_state, "createdAt": created_at,
+                              "body": _copy(body), "attempts": _copy(attempts)})
+        return found
+
+    def add_email(self, recipient: str, subject: str, text: str, html: str, now: datetime) -> None:
+        self._store.emails.append((_plain(now), recipient, subject, text, html))
+
+    def emails(self) -> list[dict[str, Any]]:
+        return [{"to": to, "subject": subject, "text": text, "html": html, "at": at}
+                for at, to, subject, text, html in self._store.emails]
+
+    # --- meta -----------------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._store.meta.rows.get(key)
+        return _copy(row.data) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self._put(self._store.meta, key, _plain(value))
