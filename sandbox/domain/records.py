@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any
+
+_LEAVES = frozenset({str, int, float, bool, type(None), datetime, date})  # most values: returned at once
 
 
 @cache
@@ -14,6 +17,8 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 def to_plain(value: Any) -> Any:
     """Dataclasses to dicts, recursively; unlike `dataclasses.asdict`, immutable values are not deep-copied."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, list):
         return [to_plain(item) for item in value]
     if isinstance(value, dict):
