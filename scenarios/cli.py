@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--admin-token", help="live: the server's admin token, if it has one")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--report", metavar="DIR", help="write an HTML report with plots into DIR")
-    parser.add_argument("--db", help="in-process: keep the sandbox's data in this SQLite file (default: memory)")
+    parser.add_argument("--db", help="in-process: keep the sandbox's data in this SQLite file or URL (default: the memory store)")
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

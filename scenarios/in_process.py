@@ -37,6 +37,7 @@ class InProcessPlatform:
     mode = "in-process"
 
     def __init__(self, start: datetime, seed: int, db: str | None = None) -> None:
+        """`db`: where the sandbox keeps its data (default: the memory store, the fastest; or a SQLite file)."""
         self.start, self.seed, self.db = start, seed, db
         self.env: simpy.Environment | None = None
         self.sandbox: Sandbox | None = None
@@ -44,7 +45,7 @@ class InProcessPlatform:
     # --- set-up -------------------------------------------------------------------------------
     def connect(self, env: simpy.Environment, hub: Hub) -> None:
         self.env, self.hub = env, hub
-        settings = Settings(db=self.db, clock="sim", seed=self.seed, public_url=SIM_PUBLIC_URL, load_fixtures=False,
+        settings = Settings(db=self.db or "memory", clock="sim", seed=self.seed, public_url=SIM_PUBLIC_URL, load_fixtures=False,
                             run_scheduler=False, draw_codes=False)
         self.sandbox = Sandbox(settings, clock=SimClock(self.start, lambda: env.now))
         self.sandbox.sender.close()
