@@ -277,7 +277,7 @@ class _KitTransport:
 
 # --- the merchants' screens, through the services their pages call ------------------------------------------
 
-def _form_error(problems: FormErrors) -> PlatformError:
+def form_error(problems: FormErrors) -> PlatformError:
     """A form refused: the Kit refusal behind a client field when there is one, else "FORM"."""
     codes = {message: kind.code for kind, message in merchant_payments.CLIENT_REFUSALS.items()}
     client = problems.fields.get("client", "")
@@ -300,21 +300,25 @@ class _Portal:
             draft = sandbox.new_id(lambda _: False)  # the wizard's draft id, as the portal makes it
             ref = merchant_payments.send_request(sandbox, self.shop_id, parsed_choice, parsed, draft)
         except FormErrors as problems:
-            raise _form_error(problems) from None
+            raise form_error(problems) from None
         return {"ref": ref, "object": "preTransaction" if parsed.mode != "identifiant" else "transaction"}
 
     def validate(self, transaction_id: str, amount: str) -> None:
         try:
             merchant_payments.validate_pre_booking(self.sandbox, [self.shop_id], transaction_id, amount)
         except FormErrors as problems:
-            raise _form_error(problems) from None
+            raise form_error(problems) from None
+        except errors.KitError as error:  # not one of this point's operations: the page says "introuvable"
+            raise PlatformError(404, "NOT_FOUND", error.detail or error.message) from None
 
     def cancel(self, ref: str, object: str) -> None:
         try:
             merchant_payments.cancel_operation(self.sandbox, [self.shop_id], ref if object == "transaction" else None,
                                                ref if object != "transaction" else None)
         except FormErrors as problems:
-            raise _form_error(problems) from None
+            raise form_error(problems) from None
+        except errors.KitError as error:
+            raise PlatformError(404, "NOT_FOUND", error.detail or error.message) from None
 
 
 class _Pro:
@@ -326,6 +330,6 @@ class _Pro:
             pre = merchant_payments.request_immediate_payment(self.sandbox, self.shop_id,
                                                               {"amount": amount, "order_id": order_id})
         except FormErrors as problems:
-            raise _form_error(problems) from None
+            raise form_error(problems) from None
         return {"ref": pre.pre_transaction_id, "object": "preTransaction",
                 "url": self.sandbox.payment_url(pre.pre_transaction_id)}

@@ -33,7 +33,7 @@ from sandbox.client import KIT_PATH, HttpTransport, KitClient, Reply
 from sandbox.domain.cashing import FormErrors
 from sandbox.domain.dates import parse_date
 
-from .in_process import _form_error
+from .in_process import form_error
 from .platform import Hub, Message, Observations, PlatformError, kit_client
 from .spec import ScenarioError
 
@@ -378,7 +378,7 @@ class _Browser:
             raise PlatformError(404, "NOT_FOUND", f"{reply.request.path_url} led to {path}")
         if reply.status_code == 400:
             fields = _page_errors_by_field(reply.text)
-            raise _form_error(FormErrors(fields or {"form": _page_errors(reply.text)}))
+            raise form_error(FormErrors(fields or {"form": _page_errors(reply.text)}))
         raise PlatformError(reply.status_code, f"HTTP_{reply.status_code}", _page_errors(reply.text))
 
 
