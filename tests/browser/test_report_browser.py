@@ -41,6 +41,24 @@ def test_a_day_of_payments_reads_as_pictures_in_the_browser(chromium, tmp_path):
         assert box and box["width"] > 1000 and box["height"] > 250, box  # drawn across the page, not collapsed
     assert requests == [path.as_uri()]  # everything is in the one file
 
+    screenshot(page, "simulation-report-synthetic")
+    context.close()
+
+
+def test_a_library_scenario_run_in_process_gives_the_readmes_picture(chromium, tmp_path):
+    """The README shows a real run: the booking engine's day, in-process, from its file."""
+    from scenarios import spec
+    from tests.scenarios.test_library import run_in_process
+
+    run = run_in_process(spec.load(spec.find("moteur-reservation")))
+    path = write_report(tmp_path / "rapport", run.summary, run.events)
+    context = chromium.new_context(viewport={"width": 1200, "height": 900}, locale="fr-FR",
+                                   java_script_enabled=False)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    assert page.locator("h1").inner_text() == run.summary["title"]
+    assert page.locator(".banner.passed").is_visible()
+    assert page.locator("figure .plot").count() == 5
     taken = screenshot(page, "simulation-report")
     context.close()
     # 256 colours are plenty for flat charts and keep the README's picture light
