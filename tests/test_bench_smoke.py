@@ -82,3 +82,14 @@ def test_kit_cost_prints_cpu_per_call_and_the_statements_of_each_operation() -> 
         counted = re.search(rf"^\s+{op}\s+(\d+)\s+\((.*)\)$", out, re.M)
         assert counted and int(counted.group(1)) > 0 and "BEGIN 1" in counted.group(2), out
     assert re.search(rf"^\s+as the store runs it .*\s{NUMBER} us$", out, re.M), out
+
+
+@pytest.mark.slow
+def test_simulation_bench_prints_both_rates_and_their_ratio() -> None:
+    command = [sys.executable, str(ROOT / "bench" / "simulation.py"), "--scenario", "gite-qr", "--json"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    busy = json.loads(done.stdout)["busy"]
+    assert busy["payments"] > 0 and busy["simpy_events"] > busy["payments"]
+    assert busy["lifecycles_per_s"] > 0 and busy["bare_lifecycles_per_s"] > busy["lifecycles_per_s"]
+    assert busy["ratio"] == pytest.approx(busy["bare_wall_s"] / busy["wall_s"], rel=0.01)
