@@ -41,7 +41,7 @@ from .store import Store, StoreSession, dumps, from_us, loads, order_key, to_us
 
 MEMORY = "memory"  # the `db` setting that selects this store
 _AS_IS = frozenset({str, int, float, bool, type(None), date})  # values the SQL store reads back unchanged
-_CONTAINERS = (dict, list)
+_CONTAINERS = (dict, tuple)  # how stored data holds JSON's objects and arrays
 
 
 def make_store(db: str | None) -> Store | MemoryStore:
@@ -52,7 +52,10 @@ def make_store(db: str | None) -> Store | MemoryStore:
 # --- plain data, as the SQL store's JSON gives it back ----------------------------------------
 
 def _plain(value: Any) -> Any:
-    """`value` as `loads(dumps(value))` would return it, sharing nothing mutable with it."""
+    """`value` as `loads(dumps(value))` would return it, but with tuples for lists: what the store keeps.
+
+    Tuples of immutable values, and dicts of those, drop out of the garbage collector's sight,
+    which matters once the store holds many objects; `_copy` gives the lists back."""
     return value if type(value) in _AS_IS else _plain_inner(value)
 
 
@@ -65,7 +68,7 @@ def _plain_inner(value: Any) -> Any:
         return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain_inner(item)
                 for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [item if type(item) in _AS_IS else _plain_inner(item) for item in value]
+        return tuple([item if type(item) in _AS_IS else _plain_inner(item) for item in value])
     return loads(dumps(value))  # the rest (enums, subclasses, what JSON refuses) exactly as the SQL store does
 
 
@@ -75,10 +78,10 @@ def _json_key(key: Any) -> str:
 
 
 def _copy(data: Any) -> Any:
-    """A private copy of plain data: new dicts and lists around the same immutable leaves."""
+    """Stored data as the SQL store reads it: new dicts and lists around the same immutable leaves."""
     if type(data) is dict:
         return {key: _copy(item) if type(item) in _CONTAINERS else item for key, item in data.items()}
-    if type(data) is list:
+    if type(data) is tuple:
         return [_copy(item) if type(item) in _CONTAINERS else item for item in data]
     return data
 
@@ -99,7 +102,8 @@ class _Table:
         self.rows: dict[Any, _Row] = {}
         self._positions = {columns: position for position, columns in enumerate(indexes)}
         self._getters = [(itemgetter(*columns), len(columns) > 1) for columns in indexes]
-        self._indexes: list[dict[Any, set[Any]]] = [{} for _ in indexes]  # index entry -> primary keys
+        # index entry -> primary keys, as dict keys: a set would be one more object for the garbage collector
+        self._indexes: list[dict[Any, dict[Any, None]]] = [{} for _ in indexes]
         self._rowids = itertools.count(1)
 
     def put(self, key: Any, data: Any, columns: dict[str, Any] | None = None) -> _Row | None:
@@ -136,14 +140,14 @@ class _Table:
                 continue
             if before is not None:
                 keys = index[before]
-                keys.discard(key)
+                del keys[key]
                 if not keys:
                     del index[before]
             if after is not None:
-                index.setdefault(after, set()).add(key)
+                index.setdefault(after, {})[key] = None
 
-    def _keys(self, columns: tuple[str, ...], values: tuple[Any, ...]) -> set[Any]:
-        return self._indexes[self._positions[columns]].get(values if len(values) > 1 else values[0], set())
+    def _keys(self, columns: tuple[str, ...], values: tuple[Any, ...]) -> dict[Any, None]:
+        return self._indexes[self._positions[columns]].get(values if len(values) > 1 else values[0], {})
 
     def first(self, columns: tuple[str, ...], *values: Any) -> _Row | None:
         """The earliest inserted row whose `columns` equal `values`, as SQLite's index would give it."""
@@ -465,7 +469,7 @@ class MemorySession(StoreSession):
     def add_webhook(self, url: str, body: dict[str, Any], now: datetime) -> int:
         store = self._store
         delivery_id = store.next_delivery_id
-        self._put(store.webhooks, delivery_id, (url, "pending", _plain(now), _plain(body), []))
+        self._put(store.webhooks, delivery_id, (url, "pending", _plain(now), _plain(body), ()))
         store.next_delivery_id += 1
         return delivery_id
 
