@@ -8,8 +8,8 @@ Flask, no HTTP): `kit.create_transaction` with a sealed header, `kit.set_payer`,
 beneficiary's `authorize` in the app (`beneficiary_app.act`), then `scheduler.advance` by
 one second. Each lifecycle has a fresh beneficiary, from a population added beforehand, so
 no beneficiary's history grows. Both stores run the same lifecycles on a virtual clock in
-the same process, alternating, `--rounds` times; the best round of each is printed (the
-least disturbed by the rest of the machine). `--profile` then runs cProfile over one more
+the same process, alternating, `--rounds` times; the figure is lifecycles per CPU second of
+this process (less disturbed by the rest of the machine than wall time), best round of each. `--profile` then runs cProfile over one more
 round on that store and prints the `--top` functions by own time.
 """
 
