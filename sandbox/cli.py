@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8421)
     serve.add_argument("--db", default="ancv-sandbox.sqlite3",
-                       help="SQLite file, ':memory:' or any SQLAlchemy URL (default: %(default)s)")
+                       help="SQLite file, ':memory:', 'memory' (the in-memory store: fastest, gone at exit) "
+                            "or any SQLAlchemy URL (default: %(default)s)")
     serve.add_argument("--clock", choices=("wall", "virtual"), default="wall")
     serve.add_argument("--speed", type=float, default=1.0, help="sandbox seconds per real second (wall clock)")
     serve.add_argument("--start", help="first instant of a virtual clock (ISO 8601), default now")

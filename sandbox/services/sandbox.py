@@ -69,7 +69,7 @@ class Rules:
 
 @dataclass
 class Settings:
-    db: str | None = None  # None: in memory
+    db: str | None = None  # None: SQLite in memory; "memory": the memory store; else a file or URL
     clock: str = WALL
     speed: float = 1.0
     start: datetime | None = None  # virtual clock's first instant (default: now)
