@@ -114,6 +114,10 @@ class Merchant:
                 break  # a final state, or the request is usable again because its payment failed
         return last
 
+    def _authorized_amount(self, last: dict[str, Any], requested: int) -> int:
+        """What the client paid, from the last event followed (TransactionAuthorized or PreTransactionUsed)."""
+        return int(last.get("amount") or requested)
+
     def _partial(self, requested: int, authorized: int) -> None:
         """The client paid part in Chèques-Vacances Connect: the rest is paid by another means (card, cash)."""
         if 0 < authorized < requested:
@@ -176,9 +180,6 @@ class PortalMerchant(Merchant):
         if validation:
             yield from self._pre_booking(tx_id, authorized)
 
-    def _authorized_amount(self, last: dict[str, Any], requested: int) -> int:
-        return int(last.get("amount") or requested)
-
     def _pre_booking(self, tx_id: str, authorized: int) -> Generator[simpy.Event, Any, None]:
         """"A valider": confirm (maybe for less), cancel, or let the deadline cancel it."""
         what, after = self._decide(self.group.validate, self.group.validation_days * 86_400)
@@ -202,11 +203,11 @@ class PortalMerchant(Merchant):
             self.ctx.refused("portal_errors", error)
 
 
-class ProMerchant(PortalMerchant):
+class ProMerchant(Merchant):
     """A point d'accueil with the App' Chèque-Vacances Pro: an immediate payment by QR code."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        Merchant.__init__(self, *args, **kwargs)
+        super().__init__(*args, **kwargs)
         self.pro = self.ctx.platform.pro(self.shop)
 
     def serve(self, customer: Customer, amount: int, order_id: str) -> Generator[simpy.Event, Any, None]:

@@ -20,7 +20,6 @@ class Context:
     hub: Hub
     seed: int
     tally: Counter[str] = field(default_factory=Counter)  # what agents saw: refusals by code, visits, …
-    last_refusals: dict[str, str] = field(default_factory=dict)
 
     def rng(self, *names: Any) -> random.Random:
         """Each agent draws from its own stream, so changing one part of a scenario leaves the others alone."""
@@ -40,4 +39,3 @@ class Context:
 
     def refused(self, where: str, error: PlatformError) -> None:
         self.tally[f"{where}.{error.code}"] += 1
-        self.last_refusals[where] = error.message  # kept for people debugging a scenario

@@ -94,7 +94,7 @@ class InProcessPlatform:
         try:
             self._sandbox.save_rules(rules)
         except errors.KitError as error:
-            raise PlatformError(error.status, error.code, error.detail or error.message) from None
+            raise refusal(error) from None
 
     def now(self) -> datetime:
         return self._sandbox.clock.now()
@@ -119,7 +119,7 @@ class InProcessPlatform:
         try:
             result = beneficiary_app.act(sandbox, beneficiary_id, {"action": action, **fields})
         except errors.KitError as error:
-            raise PlatformError(error.status, error.code, error.detail or error.message) from None
+            raise refusal(error) from None
         return wire.act_json(result, sandbox.clock.now())
 
     def payment_url(self, pre_transaction_id: str) -> str:
@@ -156,8 +156,7 @@ class _SimWebhooks:
                             {"at": self.sandbox.clock.now(), "status": None, "error": "no server at this URL"})
             if is_success(status):
                 self.sandbox.record_webhook(delivery["id"], "delivered", attempts)
-                obj = body.get("transaction") or body.get("preTransaction") or {}
-                self.hub.put(Message("webhook", url.rsplit("/", 1)[-1], str(obj.get("id", "")), body))
+                self.hub.put(Message.webhook(url.rsplit("/", 1)[-1], body))
                 return
         self.sandbox.record_webhook(delivery["id"], "failed", attempts)
 
@@ -277,6 +276,11 @@ class _KitTransport:
 
 # --- the merchants' screens, through the services their pages call ------------------------------------------
 
+def refusal(error: errors.KitError, status: int | None = None, code: str | None = None) -> PlatformError:
+    """A Kit error as the platform reports it (with the sandbox's detail when it has one)."""
+    return PlatformError(status or error.status, code or error.code, error.detail or error.message)
+
+
 def form_error(problems: FormErrors) -> PlatformError:
     """A form refused: the Kit refusal behind a client field when there is one, else "FORM"."""
     codes = {message: kind.code for kind, message in merchant_payments.CLIENT_REFUSALS.items()}
@@ -309,7 +313,7 @@ class _Portal:
         except FormErrors as problems:
             raise form_error(problems) from None
         except errors.KitError as error:  # not one of this point's operations: the page says "introuvable"
-            raise PlatformError(404, "NOT_FOUND", error.detail or error.message) from None
+            raise refusal(error, status=404, code="NOT_FOUND") from None
 
     def cancel(self, ref: str, object: str) -> None:
         try:
@@ -318,7 +322,7 @@ class _Portal:
         except FormErrors as problems:
             raise form_error(problems) from None
         except errors.KitError as error:
-            raise PlatformError(404, "NOT_FOUND", error.detail or error.message) from None
+            raise refusal(error, status=404, code="NOT_FOUND") from None
 
 
 class _Pro:

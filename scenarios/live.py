@@ -34,7 +34,7 @@ from sandbox.domain.cashing import FormErrors
 from sandbox.domain.dates import parse_date
 
 from .in_process import form_error
-from .platform import Hub, Message, Observations, PlatformError, kit_client
+from .platform import Hub, Message, Observations, PlatformError, error_of, kit_client
 from .spec import ScenarioError
 
 TIMEOUT_S = 10.0  # any one HTTP call or Socket.IO handshake (real seconds)
@@ -82,7 +82,7 @@ class LivePlatform:
                       params: dict[str, Any] | None = None) -> Any:
         reply = self._control(method, path, body, params)
         if not reply.ok:
-            raise _kit_refusal(reply)
+            raise error_of(Reply(reply.status_code, {}, b"", _json(reply)))
         return reply.json()
 
     def _check_server(self, speed: float | None) -> float:
@@ -245,13 +245,6 @@ def _json(reply: requests.Response) -> Any:
         return None
 
 
-def _kit_refusal(reply: requests.Response) -> PlatformError:
-    body = _json(reply)
-    body = body if isinstance(body, dict) else {}
-    return PlatformError(reply.status_code, str(body.get("errorCode", reply.status_code)),
-                         str(body.get("errorMessage", "")))
-
-
 def _dated(row: dict[str, Any], key: str) -> dict[str, Any]:
     """A row of the control plane with its date read back (as the in-process store gives it)."""
     return {**row, key: parse_date(row[key])} if isinstance(row.get(key), str) else row
@@ -296,8 +289,7 @@ class _WebhookServer:
                     except ValueError:
                         body = None
                     if isinstance(body, dict):
-                        obj = body.get("transaction") or body.get("preTransaction") or {}
-                        inbox.put(Message("webhook", rest[-1], str(obj.get("id", "")), body))
+                        inbox.put(Message.webhook(rest[-1], body))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

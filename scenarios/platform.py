@@ -37,6 +37,12 @@ class Message:
     ref: str  # transaction or pre-transaction id
     data: dict[str, Any]
 
+    @classmethod
+    def webhook(cls, endpoint: str, body: dict[str, Any]) -> Message:
+        """A webhook call the integrator's server accepted at `endpoint` ("retour", "annulation")."""
+        obj = body.get("transaction") or body.get("preTransaction") or {}
+        return cls("webhook", endpoint, str(obj.get("id", "")), body)
+
 
 class Portal(Protocol):
     """The Espace dédié of one point d'accueil, as a logged-in merchant uses it."""

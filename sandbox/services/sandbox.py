@@ -148,6 +148,7 @@ class Sandbox:
     def start(self) -> None:
         """Start the deadline worker (wall clock only; a virtual clock moves by `advance`)."""
         if self.clock.mode == WALL and self.settings.run_scheduler and self._worker is None:
+            self.timer_listeners.append(self._deadline_set)
             self._worker = threading.Thread(target=self._run_scheduler, name="scheduler", daemon=True)
             self._worker.start()
 
@@ -205,10 +206,12 @@ class Sandbox:
         if earliest_timer is not None:
             for timer_listener in self.timer_listeners:
                 timer_listener(earliest_timer)
-        if self._worker is not None and earliest_timer is not None:
-            with self._wake:
-                if earliest_timer < self._next_wake:  # sooner than the worker planned to look
-                    self._wake.notify_all()
+
+    def _deadline_set(self, due: datetime) -> None:
+        """The wall-clock worker's timer listener: wake it for a deadline sooner than it planned to look."""
+        with self._wake:
+            if due < self._next_wake:
+                self._wake.notify_all()
 
     def record_webhook(self, delivery_id: int, state: str, attempts: list[dict[str, Any]]) -> None:
         with self.store.session() as s:
