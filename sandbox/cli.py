@@ -1,4 +1,4 @@
-"""The `ancv-sandbox` command: serve, fixtures, simulate, seal (and, later, scan)."""
+"""The `ancv-sandbox` command: serve, fixtures, simulate, scan, seal."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
 
     add_arguments(simulate)
 
+    scan = commands.add_parser("scan", help="read payment QR codes or CVCoId codes from a camera or a recording, "
+                                            "and pay or charge them")
+    from customer_sim.scanner.cli import add_arguments as add_scan_arguments
+
+    add_scan_arguments(scan)
+
     seal = commands.add_parser("seal", help="print an ANCV-Security header for the given fields")
     seal.add_argument("--key", required=True)
     seal.add_argument("--key-version", required=True)
@@ -55,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         from scenarios.cli import main as run_scenario
 
         return run_scenario(args)
+    if args.command == "scan":
+        from customer_sim.scanner.cli import main as run_scanner
+
+        return run_scanner(args)
     return _seal(args)
 
 

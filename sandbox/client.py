@@ -201,6 +201,22 @@ class KitClient:
                           seal.abort_fields(pre_transaction_id, body), body)
 
 
+class ControlError(RuntimeError):
+    """A control call the sandbox refused; `body` is its `{errorCode, errorMessage}` when it gave one."""
+
+    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
+        super().__init__(f"{method} /_sandbox{path}: {status} {body}")
+        self.status, self.body = status, body
+
+    @property
+    def code(self) -> str:
+        return str(self.body.get("errorCode", self.status)) if isinstance(self.body, dict) else str(self.status)
+
+    @property
+    def message(self) -> str:
+        return str(self.body.get("errorMessage", "")) if isinstance(self.body, dict) else str(self.body)
+
+
 class ControlClient:
     """The sandbox's `/_sandbox` controls."""
 
@@ -214,7 +230,7 @@ class ControlClient:
             headers["Content-Type"] = "application/json"
         reply = self.transport(method, "/_sandbox" + path, headers, body)
         if not reply.ok:
-            raise RuntimeError(f"{method} /_sandbox{path}: {reply.status} {reply.body}")
+            raise ControlError(method, path, reply.status, reply.body)
         return reply.body
 
     def health(self) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from typing import Protocol
 
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -71,3 +72,15 @@ def parse_cvco_id(payload: str) -> str | None:
         return None
     number = text[len(CVCO_ID_PREFIX):]
     return number if is_beneficiary_number(number) else None
+
+
+PAYMENT_URL = re.compile(r"^(?P<base>.+)/pre-transactions/(?P<id>[a-z0-9]{1,10})/qr-code/?$")
+
+
+def payment_request_id(text: str, kit_bases: Iterable[str]) -> str | None:
+    """The request a payment QR code names (`{Kit base URL}/pre-transactions/{id}/qr-code`, Kit §4.6.2),
+    if its base is one of `kit_bases` (a code of another platform is not ours to pay)."""
+    match = PAYMENT_URL.match(text.strip())
+    if match is None or match["base"] not in {base.rstrip("/") for base in kit_bases}:
+        return None
+    return match["id"]

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.qr import UnreadableImage, decode_image
-from ..domain import errors, payments
+from ..domain import errors, ids, payments
 from ..domain.beneficiaries import Allocation, Beneficiary
-from ..domain.ids import digits
+from ..domain.ids import CVCO_ID_PREFIX, digits
 from ..domain.operations import parse_euros
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import (
@@ -180,7 +180,6 @@ def act(sandbox: Sandbox, beneficiary_ref: str, body: Any) -> dict[str, Any]:
 
 LOGIN_REFUSED = "Identifiant ou mot de passe incorrect."
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # Kit §6.4.3: [xxxx]@[xxxxx].[xxx]
-CVCO_ID_PREFIX = "CVCoId="  # Kit §5.4: what the beneficiary's own QR code and barcode say
 
 # Kit §6.4.4: what the beneficiary reads when a payment cannot start
 REFUSALS = {
@@ -508,21 +507,11 @@ def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Tra
 
 def payment_request_id(sandbox: Sandbox, text: str, other_bases: tuple[str, ...] = ()) -> str | None:
     """The request a payment QR code of this sandbox names (`{Kit base URL}/pre-transactions/{id}/qr-code`)."""
-    text = text.strip()
-    for base in (sandbox.kit_base_url, *other_bases):
-        prefix = base.rstrip("/") + PAYMENT_URL_MARKER
-        if text.startswith(prefix):
-            match = PAYMENT_URL_TAIL.match(text[len(prefix):])
-            if match:
-                return match.group(1)
-    return None
-
-
-PAYMENT_URL_TAIL = re.compile(r"^([a-z0-9]{1,10})/qr-code/?$")
+    return ids.payment_request_id(text, (sandbox.kit_base_url, *other_bases))
 
 
 def _not_a_payment_code(texts: list[str]) -> AppRefusal:
-    if any(text.startswith(CVCO_ID_PREFIX) for text in texts):
+    if any(ids.parse_cvco_id(text) is not None for text in texts):
         return AppRefusal("Ce code est un identifiant de bénéficiaire (CVCoId), pas une demande de paiement.")
     return AppRefusal("Ce QR code n'est pas une demande de paiement Chèque-Vacances Connect de ce bac à sable.")
 

@@ -1,0 +1,183 @@
+"""`ancv-sandbox scan`: point a camera (or a recording) at codes and act on what it reads.
+
+    --as beneficiary --beneficiary ID [--pin CODE] [--amount EUR]   pays merchants' payment QR codes
+    --as merchant --shop SHOP_ID --amount EUR                       charges beneficiaries' CVCoId codes
+
+Exit status: 0 when every accepted read ended in a payment, 1 when one did not or nothing was
+read, 2 when the command, the source or the server cannot be used (the message says why),
+130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from sandbox.client import ControlClient, ControlError, HttpTransport, shop_client
+from sandbox.domain.operations import parse_euros
+
+from . import codes, decoders, sources
+from .actions import ChargeAsMerchant, Outcome, PayAsBeneficiary
+from .codes import IdentifierCode, PaymentCode, Refused
+from .scanner import Reading, Scanner
+
+DEFAULT_SERVER = "http://127.0.0.1:8421"
+DECODER_NAMES = ("combination", "pyzbar", "zxing-cpp", "opencv", "opencv-aruco")
+
+
+class UsageError(Exception):
+    """The command cannot run as asked; the message says why."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="role", choices=("beneficiary", "merchant"), required=True,
+                        help="beneficiary: pay payment QR codes; merchant: charge CVCoId codes")
+    parser.add_argument("--server", default=DEFAULT_SERVER, help=f"the sandbox (default {DEFAULT_SERVER})")
+    parser.add_argument("--public-url", help="the sandbox's --public-url, if its codes name another address")
+    parser.add_argument("--admin-token", help="the server's admin token, if it has one")
+    parser.add_argument("--beneficiary", help="beneficiary: the account that pays (11 digits)")
+    parser.add_argument("--pin", help="beneficiary: the 6-digit personal code (default: the account's, from the fixtures)")
+    parser.add_argument("--shop", help="merchant: the point of sale (shopId) that charges")
+    parser.add_argument("--amount", help="merchant: the amount to charge, in euros (e.g. 40 or 12,50); "
+                                         "beneficiary: pay less than asked (001 payments)")
+    parser.add_argument("--wait", type=float, default=330.0,
+                        help="merchant: seconds to wait for the beneficiary's answer (default 330)")
+    parser.add_argument("--source", default="camera:0",
+                        help="camera:N, a video file, an image pattern (frame-%%04d.png, *.png), a folder, "
+                             "or synthetic:… (default camera:0)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="replay a file at its frame rate, as a camera would (frames may be skipped)")
+    parser.add_argument("--decoder", choices=DECODER_NAMES, default="combination",
+                        help="which decoder reads the frames (default: pyzbar with fallbacks)")
+    parser.add_argument("--once", action="store_true", help="stop after the first accepted read")
+    parser.add_argument("--json", action="store_true", help="one JSON line per accepted read")
+    parser.add_argument("--preview", action="store_true",
+                        help="show what the camera sees, with the codes outlined (a window, or a browser page)")
+
+
+def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        act, wanted = _role(args)
+        source = sources.open_source(args.source)
+        decoder = _decoder(args.decoder)
+    except (UsageError, sources.SourceError) as error:
+        print(f"ancv-sandbox scan: {error}", file=err)
+        return 2
+    if args.realtime and not source.live:
+        source = sources.Paced(source)
+    accept = codes.Acceptor(codes.kit_bases(args.server, args.public_url), wanted)
+    preview = None
+    if args.preview:
+        from .preview import open_preview
+
+        preview = open_preview()
+        print(f"preview: {preview.description}", file=err)
+    scanner = Scanner(decoder, accept, on_frame=_shown_on(preview) if preview else None)
+    print(f"scanning {source.description} as {args.role}…", file=err)
+    outcomes: list[Outcome] = []
+    status = 0
+    try:
+        with sources.Capture(source) as capture:
+            for item in scanner.scan(capture.frames()):
+                if isinstance(item, Refused):
+                    print(f"ignored {item.text!r}: {item.reason}", file=err)
+                    continue
+                outcome = act(item.code)
+                outcomes.append(outcome)
+                _report(item, outcome, args.json, out)
+                if args.once:
+                    break
+            skipped = capture.skipped
+    except sources.SourceError as error:
+        print(f"ancv-sandbox scan: {error}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        status, skipped = 130, 0
+    finally:
+        if preview is not None:
+            preview.close()
+    _summary(scanner, skipped, err)
+    if status:
+        return status
+    return 0 if outcomes and all(o.ok for o in outcomes) else 1
+
+
+def _shown_on(preview: Any) -> Callable[[sources.Frame, list[decoders.Symbol]], None]:
+    return lambda frame, symbols: preview.show(frame.image, symbols)
+
+
+def _role(args: argparse.Namespace) -> tuple[Callable[[PaymentCode | IdentifierCode], Outcome], type[Any]]:
+    """What to do with a read, after checking the server and the account."""
+    transport = HttpTransport(args.server, timeout=30.0)
+    control = ControlClient(transport, args.admin_token)
+    try:
+        control.health()
+        fixtures = control.fixtures()
+    except ControlError as error:
+        hint = " (give its --admin-token)" if error.status == 401 else ""
+        raise UsageError(f"the sandbox at {args.server} refused the control plane: {error.message}{hint}") from error
+    except OSError as error:
+        raise UsageError(f"cannot reach the sandbox at {args.server} ({error.__class__.__name__}); "
+                         "is `ancv-sandbox serve` running?") from error
+    amount = _cents(args.amount) if args.amount is not None else None
+    if args.role == "beneficiary":
+        if not args.beneficiary:
+            raise UsageError("--as beneficiary needs --beneficiary ID")
+        pin = args.pin or next((b["pin"] for b in fixtures["beneficiaries"]
+                                if b["beneficiaryId"] == args.beneficiary), None)
+        if pin is None:
+            raise UsageError(f"beneficiary {args.beneficiary} is not among the sandbox's accounts; give its --pin")
+        return PayAsBeneficiary(control, args.beneficiary, pin, amount), PaymentCode
+    if not args.shop or amount is None:
+        raise UsageError("--as merchant needs --shop SHOP_ID and --amount EUR")
+    point_of_sale = next((p for p in fixtures["pointsOfSale"] if str(p["shopId"]) == args.shop), None)
+    if point_of_sale is None:
+        known = ", ".join(str(p["shopId"]) for p in fixtures["pointsOfSale"][:5])
+        raise UsageError(f"no point of sale {args.shop} in this sandbox (some that exist: {known})")
+    return ChargeAsMerchant(shop_client(transport, point_of_sale), amount, wait_s=args.wait), IdentifierCode
+
+
+def _cents(text: str) -> int:
+    try:
+        cents = parse_euros(text)
+    except ValueError:
+        raise UsageError(f"--amount {text!r}: an amount in euros, like 40 or 12,50") from None
+    if cents <= 0:
+        raise UsageError("--amount must be more than 0")
+    return cents
+
+
+def _decoder(name: str) -> decoders.Decoder:
+    try:
+        if name == "combination":
+            return decoders.scanner_decoder()
+        return decoders.single_decoders()[name]
+    except ImportError as error:  # pyzbar without Debian's libzbar0, most likely
+        raise UsageError(f"the {name} decoder cannot load here ({error}); "
+                         "on Debian: apt-get install libzbar0") from error
+
+
+def _report(reading: Reading, outcome: Outcome, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps({**reading.to_json(), "outcome": outcome.to_json()}, ensure_ascii=False), file=out, flush=True)
+        return
+    code = reading.code
+    what = (f"payment request {code.pre_transaction_id}" if isinstance(code, PaymentCode)
+            else f"beneficiary {code.beneficiary_id}")
+    mark = "✓" if outcome.ok else "✗"
+    transaction = f", transaction {outcome.transaction_id}" if outcome.transaction_id else ""
+    print(f"{mark} read {what} ({reading.symbol.decoder}, {reading.decode_ms:.0f} ms) → {outcome.message} "
+          f"[{outcome.state}{transaction}]", file=out, flush=True)
+
+
+def _summary(scanner: Scanner, skipped: int, err: TextIO) -> None:
+    tally = scanner.tally
+    times = sorted(tally.decode_ms)
+    median = f", median {times[len(times) // 2]:.1f} ms per frame" if times else ""
+    print(f"{tally.frames_decoded} frames decoded, {skipped} skipped, {tally.accepted} codes accepted, "
+          f"{len(tally.refused)} refused{median}", file=err)
+

@@ -1,0 +1,320 @@
+"""The scanner's parts without a camera: what is accepted, the decoders, the scan loop, sources, capture, preview."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from customer_sim.scanner import codes, decoders, preview, sources
+from customer_sim.scanner.codes import Acceptor, IdentifierCode, PaymentCode, Refused
+from customer_sim.scanner.decoders import Chain, OpenCVQR, Symbol, Zbar, ZXing, to_grey
+from customer_sim.scanner.scanner import Scanner
+from customer_sim.scanner.sources import Capture, Frame, SourceError
+from sandbox.adapters.qr import code128_png, qr_png
+
+SERVER = "http://127.0.0.1:8421"
+KIT = SERVER + "/acquisition/api/public/v1"
+PAYMENT_URL = f"{KIT}/pre-transactions/ab12cd34ef/qr-code"
+CVCO_ID = "CVCoId=10000000009"  # 1000000000 + its Luhn digit
+
+
+def grey_code(png: bytes) -> np.ndarray:
+    return np.array(Image.open(io.BytesIO(png)).convert("L"))
+
+
+def on_frame(code: np.ndarray, size: tuple[int, int] = (640, 480), at: tuple[int, int] = (60, 80)) -> np.ndarray:
+    """A BGR frame, mid-grey, with the code pasted at `at`."""
+    frame = np.full((size[1], size[0], 3), 110, np.uint8)
+    y, x = at
+    frame[y:y + code.shape[0], x:x + code.shape[1]] = code[..., None]
+    return frame
+
+
+# --- what is accepted ---------------------------------------------------------------------------
+
+def test_a_payment_url_of_this_sandbox_is_a_payment_code() -> None:
+    accept = Acceptor(codes.kit_bases(SERVER), PaymentCode)
+    assert accept(PAYMENT_URL) == PaymentCode(PAYMENT_URL, "ab12cd34ef")
+    assert accept(PAYMENT_URL + "/ \n") == PaymentCode(PAYMENT_URL + "/", "ab12cd34ef")
+
+
+def test_a_payment_url_under_the_public_url_is_accepted_when_given() -> None:
+    public = "http://192.168.1.20:8421/acquisition/api/public/v1/pre-transactions/ab12cd34ef/qr-code"
+    assert isinstance(Acceptor(codes.kit_bases(SERVER), PaymentCode)(public), Refused)
+    assert Acceptor(codes.kit_bases(SERVER, "http://192.168.1.20:8421/"), PaymentCode)(public) == \
+        PaymentCode(public, "ab12cd34ef")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("https://api.ancv.com/acquisition/api/public/v1/pre-transactions/ab12cd34ef/qr-code", "another platform"),
+    (f"{KIT}/pre-transactions/AB12/qr-code", "neither"),
+    (f"{KIT}/pre-transactions/ab12cd34ef", "neither"),
+    ("https://www.ancv.com/", "neither"),
+    ("CVCoId=10000000008", "Luhn"),
+    ("CVCoId=1000000000", "Luhn"),
+    (CVCO_ID, "scan it as a merchant"),
+])
+def test_what_a_beneficiary_may_not_pay_is_refused_with_its_reason(text: str, reason: str) -> None:
+    verdict = Acceptor(codes.kit_bases(SERVER), PaymentCode)(text)
+    assert isinstance(verdict, Refused) and reason in verdict.reason
+
+
+@pytest.mark.parametrize("prefix", ["CVCoId=", "cvcoid=", "CVCOID="])
+def test_a_cvco_id_prefix_is_read_whatever_its_case(prefix: str) -> None:
+    accept = Acceptor(codes.kit_bases(SERVER), IdentifierCode)
+    assert accept(prefix + "10000000009") == IdentifierCode("10000000009")
+    assert "scan it as a beneficiary" in accept(PAYMENT_URL).reason  # type: ignore[union-attr]
+
+
+# --- decoders ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("decoder", [Zbar(), ZXing(), OpenCVQR(), OpenCVQR(aruco=True)], ids=lambda d: d.name)
+def test_every_decoder_reads_the_payment_qr_code_on_a_frame(decoder: decoders.Decoder) -> None:
+    frame = on_frame(grey_code(qr_png(PAYMENT_URL)))
+    [symbol] = decoder.decode(to_grey(frame))
+    assert (symbol.text, symbol.symbology, symbol.decoder) == (PAYMENT_URL, "QRCODE", decoder.name)
+    xs = [x for x, _ in symbol.outline]
+    assert len(symbol.outline) >= 4 and 60 <= min(xs) + 30 and max(xs) <= 80 + 300 + 30  # around the code
+
+
+@pytest.mark.parametrize("decoder", [Zbar(), ZXing()], ids=lambda d: d.name)
+def test_pyzbar_and_zxing_read_the_cvco_id_code_128(decoder: decoders.Decoder) -> None:
+    barcode = cv2.resize(grey_code(code128_png(CVCO_ID)), None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+    [symbol] = decoder.decode(to_grey(on_frame(barcode, at=(100, 10))))
+    assert (symbol.text, symbol.symbology) == (CVCO_ID, "CODE128")
+
+
+def test_opencv_reads_no_code_128_so_it_is_a_qr_fallback_only() -> None:
+    barcode = grey_code(code128_png(CVCO_ID))
+    assert OpenCVQR().decode(to_grey(on_frame(barcode, at=(100, 10)))) == []
+
+
+def test_light_on_dark_codes_are_read_from_the_inverse_image() -> None:
+    inverted = 255 - on_frame(grey_code(qr_png(CVCO_ID, with_logo=False)))
+    assert Zbar(inverted=False).decode(to_grey(inverted)) == []
+    assert [s.text for s in Zbar().decode(to_grey(inverted))] == [CVCO_ID]
+    assert [s.text for s in ZXing().decode(to_grey(inverted))] == [CVCO_ID]
+
+
+def test_colour_frames_are_read_in_grey_not_by_their_first_channel() -> None:
+    """pyzbar reads channel 0 of a colour image: a code drawn in blue ink on white is invisible there."""
+    code = grey_code(qr_png(PAYMENT_URL, with_logo=False))
+    frame = np.full((480, 640, 3), 255, np.uint8)
+    ink = code[..., None] < 128
+    frame[80:380, 60:360] = np.where(ink, np.array([255, 60, 0], np.uint8), np.array([255, 255, 255], np.uint8))
+    from pyzbar.pyzbar import decode
+
+    assert decode(frame) == []  # the blue plane is white everywhere
+    assert [s.text for s in Zbar().decode(to_grey(frame))] == [PAYMENT_URL]
+
+
+class Fixed:
+    def __init__(self, name: str, found: list[Symbol]) -> None:
+        self.name, self.found, self.calls = name, found, 0
+
+    def decode(self, grey: np.ndarray) -> list[Symbol]:
+        self.calls += 1
+        return self.found
+
+
+def test_a_chain_stops_at_the_first_decoder_that_reads() -> None:
+    hit = Symbol("x", "QRCODE", (), "second")
+    first, second, third = Fixed("first", []), Fixed("second", [hit]), Fixed("third", [hit])
+    assert Chain([first, second, third]).decode(np.zeros((4, 4), np.uint8)) == [hit]
+    assert (first.calls, second.calls, third.calls) == (1, 1, 0)
+    assert Chain([first]).decode(np.zeros((4, 4), np.uint8)) == []
+
+
+# --- the scan loop -------------------------------------------------------------------------------
+
+def frames_at(*times: float) -> list[Frame]:
+    blank = np.zeros((8, 8), np.uint8)
+    return [Frame(blank, index, at, time.perf_counter()) for index, at in enumerate(times)]
+
+
+def test_a_code_held_in_view_is_read_once_and_again_after_it_was_gone() -> None:
+    payment = Symbol(PAYMENT_URL, "QRCODE", (), "fake")
+    decoder = Fixed("fake", [payment])
+    scanner = Scanner(decoder, Acceptor(codes.kit_bases(SERVER), PaymentCode), repeat_after_s=3.0)
+    # in view for 2 s at 10 fps, then (another glance) 5 s after the last sighting
+    times = [n / 10 for n in range(20)] + [6.9]
+    reads = list(scanner.scan(frames_at(*times)))
+    assert [r.frame.index for r in reads] == [0, 20]  # type: ignore[union-attr]
+    assert scanner.tally.repeats == 19 and scanner.tally.accepted == 2 and scanner.tally.frames_decoded == 21
+
+
+def test_a_refused_code_is_reported_once_while_in_view() -> None:
+    poster = Symbol("https://www.ancv.com/", "QRCODE", (), "fake")
+    scanner = Scanner(Fixed("fake", [poster]), Acceptor(codes.kit_bases(SERVER), PaymentCode))
+    reads = list(scanner.scan(frames_at(0, 0.1, 0.2)))
+    assert len(reads) == 1 and isinstance(reads[0], Refused) and len(scanner.tally.refused) == 1
+
+
+def test_each_reading_says_its_decoder_and_its_time_from_capture_to_decode() -> None:
+    frame = Frame(on_frame(grey_code(qr_png(PAYMENT_URL))), 7, 0.23, time.perf_counter())
+    [reading] = Scanner(Zbar(), Acceptor(codes.kit_bases(SERVER), PaymentCode)).scan([frame])
+    line = reading.to_json()  # type: ignore[union-attr]
+    assert line["payload"] == PAYMENT_URL and line["decoder"] == "pyzbar" and line["frame"] == 7
+    assert 0 < line["ms"] < 1000  # type: ignore[operator]
+
+
+# --- sources and capture -------------------------------------------------------------------------
+
+def write_images(folder: Path, names: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((48, 64, 3), n * 40, np.uint8))
+
+
+def read_all(source: sources.FrameSource) -> list[int]:
+    with Capture(source) as capture:
+        return [int(frame.image[0, 0, 0]) for frame in capture.frames()]
+
+
+def test_a_folder_is_read_in_name_order_skipping_other_files(tmp_path: Path) -> None:
+    write_images(tmp_path, ["b.png", "a.jpg", "c.bmp"])
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert read_all(sources.open_source(str(tmp_path))) == [40, 0, 80]
+
+
+def test_a_numbered_pattern_is_read_from_its_first_number_to_the_first_gap(tmp_path: Path) -> None:
+    write_images(tmp_path, ["f-001.png", "f-002.png", "f-003.png"])
+    write_images(tmp_path / "x", ["f-005.png"])
+    assert read_all(sources.open_source(str(tmp_path / "f-%03d.png"))) == [0, 40, 80]
+    assert read_all(sources.open_source(str(tmp_path / "f-*.png"))) == [0, 40, 80]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("missing.avi", "no such video file"),
+    ("frames-%04d.png", "no images found"),
+    ("*.nothing", "no images found"),
+    ("camera:front", "named by its index"),
+    ("synthetic:colour=red", "unknown option"),
+    ("synthetic:family=clean", "say what to show"),
+])
+def test_a_source_that_cannot_be_used_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               spec: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceError, match=message):
+        sources.open_source(spec)
+
+
+def test_a_file_that_is_not_a_video_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "clip.avi").write_bytes(b"not a video at all")
+    with pytest.raises(SourceError, match="cannot read .* as a video"):
+        sources.open_source(str(tmp_path / "clip.avi"))
+
+
+def test_an_image_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"broken")
+    with pytest.raises(SourceError, match="a.png"):
+        read_all(sources.open_source(str(tmp_path)))
+
+
+@pytest.mark.skipif(Path("/dev/video0").exists(), reason="this machine has a camera")
+def test_no_camera_gives_a_clean_error_not_a_crash() -> None:
+    with pytest.raises(SourceError, match="no camera opens at index 0"):
+        sources.open_source("camera:0")
+
+
+class Camera:
+    """A live source making a frame every millisecond, numbered in its first pixel."""
+
+    live, fps, description = True, 1000.0, "fake camera"
+
+    def __init__(self, count: int) -> None:
+        self.count, self.made = count, 0
+
+    def read(self) -> np.ndarray | None:
+        if self.made >= self.count:
+            return None
+        time.sleep(0.001)
+        self.made += 1
+        return np.full((2, 2), self.made % 256, np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_slow_reader_of_a_live_source_gets_the_newest_frame_and_skips_the_rest() -> None:
+    camera = Camera(300)
+    taken: list[tuple[int, int]] = []
+    with Capture(camera) as capture:
+        for frame in capture.frames():
+            taken.append((frame.index, camera.made))
+            time.sleep(0.02)  # a decoder twenty times slower than the camera
+    assert capture.skipped > 200 and capture.read == 300
+    assert len(taken) + capture.skipped == 300
+    assert all(a < b for (a, _), (b, _) in zip(taken, taken[1:], strict=False))
+    # never behind by more than what the camera made while the last frame was being decoded
+    assert all(made - index <= 40 for index, made in taken[:-1])
+
+
+def test_a_file_is_read_frame_by_frame_in_the_callers_thread(tmp_path: Path) -> None:
+    write_images(tmp_path, [f"{n}.png" for n in range(5)])
+    before = threading.active_count()
+    with Capture(sources.open_source(str(tmp_path))) as capture:
+        indexes = [f.index for f in capture.frames()]
+        assert threading.active_count() == before
+    assert indexes == [0, 1, 2, 3, 4] and capture.skipped == 0
+
+
+def test_a_paced_file_is_delivered_at_its_frame_rate() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    class Still:
+        live, fps, description = False, 25.0, "stills"
+
+        def read(self) -> np.ndarray:
+            return np.zeros((2, 2), np.uint8)
+
+        def close(self) -> None:
+            pass
+
+    paced = sources.Paced(Still(), clock=lambda: now[0], sleep=sleep)
+    for _ in range(4):
+        paced.read()
+    assert paced.live and slept == [0.04, 0.04, 0.04]
+
+
+# --- preview -------------------------------------------------------------------------------------
+
+def test_the_preview_outlines_each_code_read() -> None:
+    frame = on_frame(grey_code(qr_png(PAYMENT_URL)))
+    [symbol] = Zbar().decode(to_grey(frame))
+    drawn = preview.annotate(frame, [symbol])
+    green = (drawn[..., 1] > 150) & (drawn[..., 0] < 100) & (drawn[..., 2] < 100)
+    assert green.sum() > 500 and not np.array_equal(drawn, frame)
+    assert preview.annotate(frame, []).tobytes() == frame.tobytes()
+
+
+def test_without_a_gui_the_preview_is_a_page_streaming_the_frames() -> None:
+    assert not preview.has_window_support()  # the headless OpenCV wheel: no window, ever
+    shown = preview.open_preview()
+    try:
+        assert isinstance(shown, preview.BrowserPreview)
+        assert requests.get(shown.url + "frame.jpg", timeout=5).status_code == 404  # nothing yet
+        shown.show(on_frame(grey_code(qr_png(PAYMENT_URL))), [])
+        page = requests.get(shown.url, timeout=5)
+        jpeg = requests.get(shown.url + "frame.jpg", timeout=5)
+        assert "Aperçu du scanner" in page.text and jpeg.headers["Content-Type"] == "image/jpeg"
+        image = cv2.imdecode(np.frombuffer(jpeg.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert image.shape == (480, 640) and [s.text for s in Zbar().decode(image)] == [PAYMENT_URL]
+        with requests.get(shown.url + "stream", stream=True, timeout=5) as stream:
+            assert stream.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+            assert next(stream.iter_content(64)).startswith(b"--frame")
+    finally:
+        shown.close()
