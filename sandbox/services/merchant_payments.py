@@ -4,13 +4,15 @@ ENCAISSER wizard), and the operations they see. Same entities and rules as the K
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.store import StoreSession
 from ..domain import errors, operations, payments
 from ..domain.cashing import EMAIL, QR, Choice, Demand, FormErrors
 from ..domain.dates import paris_day
+from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import NORMAL, TSPD_ADJUSTABLE, Transaction
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 __all__ = ["FormErrors", "request_immediate_payment", "show_qr_code", "send_request", "remember_email",
-           "operations_of", "operation", "request_operation", "validate_pre_booking", "cancel_operation", "filter_operations"]
+           "operations_of", "operation", "request_operation", "Ticket", "payment_ticket", "validate_pre_booking",
+           "cancel_operation", "filter_operations"]
 
 
 # Kit refusals at /payer, as the merchant reads them next to the client's field (Kit §6.4.4).
@@ -148,13 +151,36 @@ def operation(sandbox: Sandbox, shop_ids: list[int], ref: str) -> Operation | No
         return _operation_of_request(s, pre) if pre is not None and pre.shop_id in shop_ids else None
 
 
+def _their_request(session: StoreSession, shop_ids: list[int], pre_transaction_id: str) -> PreTransaction:
+    pre = session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
+    if pre is None or pre.shop_id not in shop_ids:
+        raise errors.PreTransactionNotFound(pre_transaction_id)
+    return pre
+
+
 def request_operation(sandbox: Sandbox, shop_ids: list[int], pre_transaction_id: str) -> Operation:
     """One payment request of these points d'accueil (others' look absent)."""
     with sandbox.store.session() as s:
-        pre = s.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
-        if pre is None or pre.shop_id not in shop_ids:
+        return _operation_of_request(s, _their_request(s, shop_ids, pre_transaction_id))
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The ticket de caisse printed with a payment QR code (Kit §6.5.1, case 1)."""
+
+    point: PointOfSale
+    operation: Operation  # its payment_deadline is the request's expiry
+    printed: datetime  # the sandbox's clock when the till prints it
+
+
+def payment_ticket(sandbox: Sandbox, shop_ids: list[int], pre_transaction_id: str) -> Ticket:
+    """The ticket de caisse of one payment request of these points d'accueil (others' look absent)."""
+    with sandbox.store.session() as s:
+        pre = _their_request(s, shop_ids, pre_transaction_id)
+        point = s.point_of_sale(pre.shop_id)
+        if point is None:
             raise errors.PreTransactionNotFound(pre_transaction_id)
-        return _operation_of_request(s, pre)
+        return Ticket(point, _operation_of_request(s, pre), sandbox.clock.now())
 
 
 def _their_transaction(session: StoreSession, shop_ids: list[int], transaction_id: str) -> Transaction:

@@ -259,6 +259,14 @@ def identifier(beneficiary: Beneficiary) -> str:
     return render_template("app/identifier.html", code=beneficiary_app.identifier_code(beneficiary.beneficiary_id))
 
 
+@bp.get("/identifiant/carte")
+@logged_in
+def identifier_card(beneficiary: Beneficiary) -> str:
+    """A card-sized page to print with the `CVCoId` QR code and Code 128."""
+    return render_template("app/card.html", code=beneficiary_app.identifier_code(beneficiary.beneficiary_id),
+                           back=url_for("app.identifier"))
+
+
 @bp.get("/identifiant/qr.png")
 @logged_in
 def identifier_qr(beneficiary: Beneficiary) -> Response:

@@ -427,6 +427,19 @@ def cash_qr(account: MerchantAccount, pre_id: str) -> Any:
     return Response(current_sandbox().qr_png(pre_id), mimetype="image/png")
 
 
+@bp.get("/encaisser/qr/<pre_id>/ticket")
+@logged_in
+def cash_ticket(account: MerchantAccount, pre_id: str) -> Any:
+    """"Imprimer le ticket": the payment QR code on a till receipt (Kit §6.5.1)."""
+    current = _current_shop(account)
+    try:
+        ticket = merchant_payments.payment_ticket(current_sandbox(), [current.shop_id] if current else [], pre_id)
+    except errors.PreTransactionNotFound:
+        return _no_such_operation()
+    return render_template("shared/ticket.html", ticket=ticket, back=url_for("portal.cash_confirm"),
+                           qr_src=url_for("portal.cash_qr", pre_id=pre_id), **_money())
+
+
 @bp.get("/encaisser/paiement/<ref>")
 @logged_in
 def cash_detail(account: MerchantAccount, ref: str) -> Any:

@@ -95,14 +95,30 @@ def _operation(account: MerchantAccount, pre_id: str) -> Any:
         return None
 
 
+def _no_such_request() -> Any:
+    return render_template("pro/operations.html", operations=[]), 404
+
+
 @bp.get("/paiement/<pre_id>")
 @logged_in
 def payment(account: MerchantAccount, pre_id: str) -> Any:
     """Récapitulatif de paiement with the QR code while the client has not paid."""
     operation = _operation(account, pre_id)
     if operation is None:
-        return render_template("pro/operations.html", operations=[]), 404
+        return _no_such_request()
     return render_template("pro/payment.html", operation=operation)
+
+
+@bp.get("/paiement/<pre_id>/ticket")
+@logged_in
+def ticket(account: MerchantAccount, pre_id: str) -> Any:
+    """"Imprimer le ticket": the payment QR code on a till receipt (Kit §6.5.1)."""
+    try:
+        found = merchant_payments.payment_ticket(current_sandbox(), account.shop_ids, pre_id)
+    except errors.PreTransactionNotFound:
+        return _no_such_request()
+    return render_template("shared/ticket.html", ticket=found, back=url_for("pro.payment", pre_id=pre_id),
+                           qr_src=url_for("pro.qr_code", pre_id=pre_id))
 
 
 @bp.get("/paiement/<pre_id>/statut")
