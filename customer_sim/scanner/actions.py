@@ -39,9 +39,9 @@ class Outcome:
 
 
 def _paid(tx: dict[str, Any]) -> int | None:
-    authorizations = (tx.get("payer") or {}).get("authorizations") or []
+    authorizations = [a for payer in tx.get("payers", []) for a in payer.get("authorizations", [])]
     if authorizations:
-        return int(authorizations[0]["amount"]["total"])
+        return sum(int(a["amount"]["total"]) for a in authorizations)
     return int(tx["order"]["amount"]["total"]) if "order" in tx else None
 
 
@@ -89,18 +89,18 @@ class ChargeAsMerchant:
         created = self.kit.create_transaction(order_id, "1", self.amount)
         if not created.ok:
             return _refused(created)
-        tx_id = created["id"]
+        tx_id = created["transaction"]["id"]
         payer = self.kit.set_payer(tx_id, code.beneficiary_id)
         if not payer.ok:
             return _refused(payer, tx_id)
         deadline = self._clock() + self.wait_s
-        tx = payer.body
+        tx = payer["transaction"]
         while tx["state"] in WAITING_STATES and self._clock() < deadline:
             self._sleep(POLL_S)
             reply = self.kit.get_transaction(tx_id)
             if not reply.ok:
                 return _refused(reply, tx_id)
-            tx = reply.body
+            tx = reply["transaction"]
         if tx["state"] in WAITING_STATES:
             return Outcome(False, tx["state"], f"no answer from the beneficiary within {self.wait_s:g} s",
                            tx_id, amount=self.amount)
