@@ -140,6 +140,20 @@ def test_a_video_reads_back_frame_for_frame(tmp_path):
     assert zbar_reads(read[0]) == zbar_reads(frames[0]) != []
 
 
+def test_a_webcam_like_mjpg_video_is_close_to_its_frames_and_still_reads(tmp_path):
+    frames = [s.frame for s in samples(seed=1, per_family=3, families=("clean",), sizes=((640, 480),))]
+    path = write_video(frames, tmp_path / "webcam.avi", codec="MJPG")
+    capture = cv2.VideoCapture(str(path))
+    read = [frame for ok, frame in iter(capture.read, (False, None)) if ok]
+    capture.release()
+    assert len(read) == len(frames)
+    errors = [np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(read, frames, strict=True)]
+    assert 0 < max(errors) < 6  # lossy, but high quality
+    assert zbar_reads(read[0]) == zbar_reads(frames[0]) != []
+    with pytest.raises(ValueError, match="codec"):
+        write_video(frames, tmp_path / "x.avi", codec="H264")
+
+
 def test_write_video_refuses_what_it_cannot_write(tmp_path, identifier_qr):
     with pytest.raises(ValueError, match="no frames"):
         write_video([], tmp_path / "empty.mkv")
