@@ -93,3 +93,22 @@ def test_simulation_bench_prints_both_rates_and_their_ratio() -> None:
     assert busy["payments"] > 0 and busy["simpy_events"] > busy["payments"]
     assert busy["lifecycles_per_s"] > 0 and busy["bare_lifecycles_per_s"] > busy["lifecycles_per_s"]
     assert 0 < busy["ratio"] < 1  # bare SimPy is always the faster
+
+
+def test_the_scanner_bench_prints_every_family_size_and_decoder_and_the_real_time_figures() -> None:
+    """bench/scanner.py, one frame per family and size and a one-second replay (about 15 s)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "scanner.py"), "--per-family", "1", "--seconds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for name in ("pyzbar", "zxing-cpp", "opencv", "opencv-aruco", "combination"):
+        assert re.search(rf"^\s+\[\d\] {re.escape(name)}$", out, re.M), out
+    rows = re.findall(r"^(\w+)\s+(\d+x\d+)\s+((?:\s*\d+% +[\d.]+ +[\d.]+ ms){6})\s+(yes|NO)$", out, re.M)
+    assert len(rows) == 24 and {size for _, size, _, _ in rows} == {"640x480", "1280x720"}, out
+    assert re.search(r"^target: combination reads .*: (MET|NOT MET)$", out, re.M), out
+    live = re.search(rf"frames captured (\d+) in {NUMBER} s = {NUMBER} fps; decoded (\d+) \({NUMBER} fps\); "
+                     r"skipped (\d+)", out)
+    assert live, out
+    captured, decoded, skipped = int(live.group(1)), int(live.group(4)), int(live.group(6))
+    assert captured > 0 and decoded + skipped == captured, out
+    assert re.search(r"^target: keeps 30 fps at 1280x720: (MET|NOT MET)$", out, re.M), out
