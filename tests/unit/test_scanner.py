@@ -76,8 +76,11 @@ def test_a_cvco_id_prefix_is_read_whatever_its_case(prefix: str) -> None:
 
 # --- decoders ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("decoder", [Zbar(), ZXing(), OpenCVQR(), OpenCVQR(aruco=True)], ids=lambda d: d.name)
-def test_every_decoder_reads_the_payment_qr_code_on_a_frame(decoder: decoders.Decoder) -> None:
+# Decoders are made inside the tests: a zxing-cpp object alive at interpreter exit makes its
+# bindings (nanobind) print leak warnings.
+@pytest.mark.parametrize("name", ["pyzbar", "zxing-cpp", "opencv", "opencv-aruco"])
+def test_every_decoder_reads_the_payment_qr_code_on_a_frame(name: str) -> None:
+    decoder = decoders.single_decoders()[name]
     frame = on_frame(grey_code(qr_png(PAYMENT_URL)))
     [symbol] = decoder.decode(to_grey(frame))
     assert (symbol.text, symbol.symbology, symbol.decoder) == (PAYMENT_URL, "QRCODE", decoder.name)
@@ -85,8 +88,9 @@ def test_every_decoder_reads_the_payment_qr_code_on_a_frame(decoder: decoders.De
     assert len(symbol.outline) >= 4 and 60 <= min(xs) + 30 and max(xs) <= 80 + 300 + 30  # around the code
 
 
-@pytest.mark.parametrize("decoder", [Zbar(), ZXing()], ids=lambda d: d.name)
-def test_pyzbar_and_zxing_read_the_cvco_id_code_128(decoder: decoders.Decoder) -> None:
+@pytest.mark.parametrize("name", ["pyzbar", "zxing-cpp"])
+def test_pyzbar_and_zxing_read_the_cvco_id_code_128(name: str) -> None:
+    decoder = decoders.single_decoders()[name]
     barcode = cv2.resize(grey_code(code128_png(CVCO_ID)), None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
     [symbol] = decoder.decode(to_grey(on_frame(barcode, at=(100, 10))))
     assert (symbol.text, symbol.symbology) == (CVCO_ID, "CODE128")
