@@ -50,49 +50,41 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-class CameraSource:
+class _OpenCVSource:
+    """Frames from a cv2.VideoCapture (a device or a file)."""
+
+    def __init__(self, capture: cv2.VideoCapture, description: str, *, live: bool, unopened: str) -> None:
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(unopened)
+        self._capture, self.description, self.live = capture, description, live
+        self.fps = capture.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
+
+    def read(self) -> Image | None:
+        ok, frame = self._capture.read()
+        return frame if ok else None
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class CameraSource(_OpenCVSource):
     """A webcam through cv2.VideoCapture(index)."""
 
-    live = True
-
     def __init__(self, index: int, capture: Callable[[int], cv2.VideoCapture] = cv2.VideoCapture) -> None:
-        self.description = f"camera {index}"
-        self._capture = _open_quietly(lambda: capture(index))
-        if not self._capture.isOpened():
-            self._capture.release()
-            raise SourceError(f"no camera opens at index {index} (is one plugged in, and free? "
-                              "on Linux, check /dev/video*); use --source FILE to scan a recording")
-        self.fps = self._capture.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
-
-    def read(self) -> Image | None:
-        ok, frame = self._capture.read()
-        return frame if ok else None
-
-    def close(self) -> None:
-        self._capture.release()
+        super().__init__(_open_quietly(lambda: capture(index)), f"camera {index}", live=True,
+                         unopened=f"no camera opens at index {index} (is one plugged in, and free? "
+                                  "on Linux, check /dev/video*); use --source FILE to scan a recording")
 
 
-class VideoSource:
+class VideoSource(_OpenCVSource):
     """A video file, frame by frame."""
 
-    live = False
-
     def __init__(self, path: Path) -> None:
-        self.description = f"video {path}"
         if not path.is_file():
             raise SourceError(f"no such video file: {path}")
-        self._capture = _open_quietly(lambda: cv2.VideoCapture(str(path)))
-        if not self._capture.isOpened():
-            self._capture.release()
-            raise SourceError(f"cannot read {path} as a video (OpenCV opens AVI, MKV, MP4…)")
-        self.fps = self._capture.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
-
-    def read(self) -> Image | None:
-        ok, frame = self._capture.read()
-        return frame if ok else None
-
-    def close(self) -> None:
-        self._capture.release()
+        super().__init__(_open_quietly(lambda: cv2.VideoCapture(str(path))), f"video {path}", live=False,
+                         unopened=f"cannot read {path} as a video (OpenCV opens AVI, MKV, MP4…)")
 
 
 class ImageFiles:

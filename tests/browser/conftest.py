@@ -49,3 +49,15 @@ def log_in_portal(chromium, base, shop):
     with page.expect_navigation():
         page.click("button[type=submit]")
     return context, page
+
+
+def log_in_pro(chromium, base, shop):
+    """A phone-sized browser logged in to the App' Chèque-Vacances Pro as this point d'accueil."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{base}/pro/connexion")
+    page.fill("#login", shop["login"])
+    page.fill("#password", shop["password"])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return context, page

@@ -4,7 +4,7 @@ The beneficiary's card prints alone on one bank-card-sized sheet."""
 
 import re
 
-from tests.browser.conftest import log_in_portal, screenshot
+from tests.browser.conftest import log_in_portal, log_in_pro, screenshot
 
 MM_PX = 96 / 25.4  # CSS pixels per millimetre
 PDF_POINTS_PER_MM = 72 / 25.4
@@ -53,11 +53,7 @@ def test_the_ticket_prints_alone_at_till_roll_width_with_its_qr_code(chromium, l
     assert abs(sizes[0][1] - ticket["height"] / MM_PX) < 5, sizes
     context.close()
 
-    phone = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR").new_page()
-    phone.goto(f"{base}/pro/connexion")
-    phone.fill("#login", shop["login"])
-    phone.fill("#password", shop["password"])
-    submit(phone)
+    _, phone = log_in_pro(chromium, base, shop)
     phone.fill("#amount", "20")
     phone.fill("#order_id", "REF-PRO")
     submit(phone)

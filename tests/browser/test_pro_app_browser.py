@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in_pro, screenshot
 
 
 def test_the_payment_page_turns_validated_while_the_client_pays(chromium, live_server):
@@ -10,13 +10,7 @@ def test_the_payment_page_turns_validated_while_the_client_pays(chromium, live_s
     world = control.fixtures()
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE")
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(f"{base}/pro/connexion")
-    page.fill("#login", shop["login"])
-    page.fill("#password", shop["password"])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    context, page = log_in_pro(chromium, base, shop)
     page.fill("#amount", "20")
     page.fill("#order_id", "REF253")
     with page.expect_navigation():

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from customer_sim.scanner import synthetic
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in_pro, screenshot
 
 
 def test_a_camera_pointed_at_the_pro_app_pays_and_the_page_turns_validated(chromium, live_server, tmp_path):
@@ -21,13 +21,7 @@ def test_a_camera_pointed_at_the_pro_app_pays_and_the_page_turns_validated(chrom
     world = control.fixtures()
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE")
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual" and b["balance"] >= 2000)
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(f"{base}/pro/connexion")
-    page.fill("#login", shop["login"])
-    page.fill("#password", shop["password"])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    context, page = log_in_pro(chromium, base, shop)
     page.fill("#amount", "20")
     page.fill("#order_id", "CAMERA-1")
     with page.expect_navigation():
