@@ -23,7 +23,7 @@ FAMILIES = ("transactions", "transaction_endings", "pre_transactions", "webhooks
 FIGURES = ("visits", "visits_without_idle_customer", "payments", "emails", "amount_requested_cents",
            "amount_authorized_cents", "amount_validated_cents", "partial_payments", "remainder_other_means_cents",
            "bookings_cancelled", "bookings_cancelled_late", "confirmations_too_late", "polls", "webhooks_heard",
-           "events")
+           "events", "transfers", "amount_reimbursed_cents", "amount_fees_cents")
 
 
 def check_names(expectations: Iterable[Expectation]) -> None:
@@ -82,6 +82,9 @@ def summarize(events: list[dict[str, Any]], emails: list[dict[str, Any]], webhoo
         "emails": len(emails),
         "webhooks": dict(sorted(Counter(w["state"] for w in webhooks).items())),
         "events": len(events),
+        "transfers": sum(1 for e in events if e["type"] == "TransferPaid"),
+        "amount_reimbursed_cents": sum(e["data"].get("net", 0) for e in events if e["type"] == "TransferPaid"),
+        "amount_fees_cents": sum(e["data"].get("fee", 0) for e in events if e["type"] == "TransferPaid"),
     }
     for family in FAMILIES:
         if family not in summary:

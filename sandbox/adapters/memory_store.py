@@ -31,6 +31,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..domain.accounts import MerchantAccount
+from ..domain.back_office import Transfer
 from ..domain.beneficiaries import Beneficiary
 from ..domain.events import Event
 from ..domain.merchants import PointOfSale, ServiceProvider
@@ -195,9 +196,12 @@ class MemoryStore:
         self.service_providers = _Table(("key_version",))
         self.accounts = _Table()
         self.beneficiaries = _Table(("email",))
-        self.transactions = _Table(("order_key",), ("beneficiary_id", "state"), ("beneficiary_id",), ("shop_id",))
+        self.transactions = _Table(("order_key",), ("beneficiary_id", "state"), ("beneficiary_id",), ("shop_id",),
+                                   ("state",))
         self.pre_transactions = _Table(("order_key",), ("shop_id",), ("contact_beneficiary_id", "state"))
         self.webhooks = _Table()
+        self.transfers = _Table(("shop_id",))
+        self.journals = _Table()
         self.meta = _Table()
         self.timers: dict[tuple[str, str], int] = {}  # (kind, ref) -> due in microseconds
         self.timer_heap: list[tuple[int, str, str]] = []  # (due, kind, ref); stale entries are skipped
@@ -369,6 +373,11 @@ class MemorySession(StoreSession):
             counts[row.columns["state"]] = counts.get(row.columns["state"], 0) + 1
         return dict(sorted(counts.items()))
 
+    def transactions_in_state(self, state: str) -> list[Transaction]:
+        """Every transaction in `state`, by id."""
+        rows = self._store.transactions.where(("state",), state)
+        return sorted((Transaction.from_dict(_copy(row.data)) for row in rows), key=lambda tx: tx.transaction_id)
+
     # --- pre-transactions ----------------------------------------------------------------------
     def save_pre_transaction(self, pre: PreTransaction) -> None:
         table = self._store.pre_transactions
@@ -494,6 +503,41 @@ class MemorySession(StoreSession):
     def emails(self) -> list[dict[str, Any]]:
         return [{"to": to, "subject": subject, "text": text, "html": html, "at": at}
                 for at, to, subject, text, html in self._store.emails]
+
+    # --- the back office: transfers and journals ------------------------------------------------------
+    def save_transfer(self, transfer: Transfer) -> None:
+        self._put(self._store.transfers, transfer.transfer_id, _plain(transfer.to_dict()),
+                  {"shop_id": transfer.shop_id, "paid_us": to_us(transfer.paid_at)})
+
+    def transfers(self, shop_ids: list[int] | None = None) -> list[Transfer]:
+        """Transfers, latest first."""
+        table = self._store.transfers
+        if shop_ids is None:
+            rows = list(table.rows.values())
+        else:
+            rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
+        rows.sort(key=lambda row: (-row.columns["paid_us"], row.data["transfer_id"]))
+        return [Transfer.from_dict(_copy(row.data)) for row in rows]
+
+    def save_journal(self, name: str, recipient: str, created: datetime, data: dict[str, Any]) -> None:
+        self._put(self._store.journals, name, _plain(data), {"recipient": recipient, "created_us": to_us(created)})
+
+    def journal(self, name: str) -> dict[str, Any] | None:
+        row = self._store.journals.rows.get(name)
+        return _copy(row.data) if row else None
+
+    def journals(self) -> list[dict[str, Any]]:
+        """Every journal kept, oldest first."""
+        rows = sorted(self._store.journals.rows.items(), key=lambda item: (item[1].columns["created_us"], item[0]))
+        return [_copy(row.data) for _, row in rows]
+
+    def delete_journals_before(self, moment: datetime) -> int:
+        table, limit = self._store.journals, to_us(moment)
+        old = [name for name, row in table.rows.items() if row.columns["created_us"] < limit]
+        for name in old:
+            self._undo.append((table.restore, name, table.rows[name]))
+            table.restore(name, None)
+        return len(old)
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from ..domain.accounts import MerchantAccount
+from ..domain.back_office import Transfer
 from ..domain.beneficiaries import Beneficiary
 from ..domain.dates import paris_day
 from ..domain.events import Event
@@ -126,6 +127,20 @@ emails = Table(
 accounts = Table(
     "accounts", metadata,
     Column("login", String(12), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+transfers = Table(
+    "transfers", metadata,
+    Column("transfer_id", String(64), primary_key=True),
+    Column("shop_id", BigInteger, index=True),
+    Column("paid_us", BigInteger, index=True, nullable=False),
+    Column("data", Text, nullable=False),
+)
+journals = Table(
+    "journals", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("recipient", String(32), index=True, nullable=False),
+    Column("created_us", BigInteger, index=True, nullable=False),
     Column("data", Text, nullable=False),
 )
 meta = Table(
@@ -274,7 +289,7 @@ class _Statements:
         keys = {"points_of_sale": ("shop_id",), "service_providers": ("service_provider_id",),
                 "beneficiaries": ("beneficiary_id",), "transactions": ("transaction_id",),
                 "pre_transactions": ("pre_transaction_id",), "timers": ("kind", "ref"), "meta": ("key",),
-                "accounts": ("login",),
+                "accounts": ("login",), "transfers": ("transfer_id",), "journals": ("name",),
                 "webhooks": ("delivery_id",)}
         self.keys = keys
         for name, columns in keys.items():
@@ -284,7 +299,8 @@ class _Statements:
                                (service_providers, ("service_provider_id",)), (service_providers, ("key_version",)),
                                (beneficiaries, ("beneficiary_id",)), (beneficiaries, ("email",)),
                                (transactions, ("transaction_id",)), (transactions, ("order_key",)),
-                               (transactions, ("beneficiary_id", "state")),
+                               (transactions, ("beneficiary_id", "state")), (transactions, ("state",)),
+                               (journals, ("name",)),
                                (pre_transactions, ("pre_transaction_id",)), (pre_transactions, ("order_key",)),
                                (accounts, ("login",))]:
             self.data_by[(table.name, *columns)] = select(table.c.data).where(*_keyed(table, *columns))
@@ -493,6 +509,11 @@ class StoreSession:
     def count_transactions(self) -> dict[str, int]:
         return {state: count for state, count in self._run(STATEMENTS.count_transactions).fetchall()}
 
+    def transactions_in_state(self, state: str) -> list[Transaction]:
+        """Every transaction in `state`, by id."""
+        found = [Transaction.from_dict(d) for d in self._all(transactions, state=state)]
+        return sorted(found, key=lambda tx: tx.transaction_id)
+
     # --- pre-transactions ----------------------------------------------------------------------
     def save_pre_transaction(self, pre: PreTransaction) -> None:
         self._upsert(pre_transactions, {"pre_transaction_id": pre.pre_transaction_id}, {
@@ -581,6 +602,33 @@ class StoreSession:
     def emails(self) -> list[dict[str, Any]]:
         return [{"to": to, "subject": subject, "text": text, "html": html, "at": from_us(at_us)}
                 for to, subject, text, html, at_us in self._run(STATEMENTS.emails).fetchall()]
+
+    # --- the back office: transfers and journals ------------------------------------------------------
+    def save_transfer(self, transfer: Transfer) -> None:
+        self._upsert(transfers, {"transfer_id": transfer.transfer_id}, {
+            "shop_id": transfer.shop_id, "paid_us": to_us(transfer.paid_at), "data": dumps(transfer.to_dict())})
+
+    def transfers(self, shop_ids: list[int] | None = None) -> list[Transfer]:
+        """Transfers, latest first."""
+        query = select(transfers.c.data).order_by(transfers.c.paid_us.desc(), transfers.c.transfer_id)
+        if shop_ids is not None:
+            query = query.where(transfers.c.shop_id.in_(shop_ids))
+        return [Transfer.from_dict(d) for d in self._column(query, cache=False)]
+
+    def save_journal(self, name: str, recipient: str, created: datetime, data: dict[str, Any]) -> None:
+        self._upsert(journals, {"name": name}, {"recipient": recipient, "created_us": to_us(created),
+                                                "data": dumps(data)})
+
+    def journal(self, name: str) -> dict[str, Any] | None:
+        return self._data(journals, name=name)  # type: ignore[no-any-return]
+
+    def journals(self) -> list[dict[str, Any]]:
+        """Every journal kept, oldest first."""
+        query = select(journals.c.data).order_by(journals.c.created_us, journals.c.name)
+        return self._column(query, cache=False)
+
+    def delete_journals_before(self, moment: datetime) -> int:
+        return int(self._run(delete(journals).where(journals.c.created_us < to_us(moment)), cache=False).rowcount)
 
     # --- meta -----------------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:

@@ -36,6 +36,7 @@ CANCELLATION_WINDOW = timedelta(hours=4)  # Kit §4.5.5
 
 FINAL_STATES = frozenset({PAID, REJECTED, ABORTED, CANCELLED, EXPIRED})
 AWAITING_BENEFICIARY = frozenset({IN_ADJUSTMENT, AUTHORIZATION_REQUEST})
+ACQUISITION_FAULTS = (DELAYED, NO_SLIP_FOUND, CONFLICTED)
 
 MOVES: dict[str, frozenset[str]] = {
     INITIALIZED: frozenset({PROCESSING, EXPIRED, CANCELLED}),
@@ -259,6 +260,30 @@ class Transaction(RecordsEvents):
             raise errors.OperationTransactionNotAllowed(f"a {self.state} transaction cannot be cancelled now")
         self.cancellation = Cancellation(effective_date=now, reason=reason, label=label, by_deadline=by_deadline)
         self._move(CANCELLED, None, now, reason=reason)
+
+    # --- the back office (Kit §5.2, §6.6) ------------------------------------------------
+    def acquirable(self, now: datetime) -> bool:
+        """Ready for an acquisition run: validated and past its cancellation window, or held back by the last run."""
+        if self.state == VALIDATED:
+            assert self.validation_date is not None
+            return now > self.validation_date + CANCELLATION_WINDOW
+        return self.state in (DELAYED, NO_SLIP_FOUND)
+
+    def consign(self, slip_number: str, now: datetime) -> None:
+        """Handed to ANCV on the slip (bordereau) `slip_number`."""
+        self.slip_number = slip_number
+        self._move(CONSIGNED, None, now, slipNumber=slip_number)
+
+    def hold_back(self, state: str, now: datetime) -> None:
+        """An acquisition fault: DELAYED or NO_SLIP_FOUND (tried again next run), or CONFLICTED."""
+        if state not in ACQUISITION_FAULTS:
+            raise ValueError(f"not an acquisition fault: {state}")
+        self._move(state, None, now)
+
+    def pay(self, refund: Refund, now: datetime) -> None:
+        """The merchant's bank transfer is ordered (Kit §6.2.2.12)."""
+        self.refunds = [refund]
+        self._move(PAID, None, now, total=refund.total, net=refund.net, fee=refund.fee)
 
     # --- deadlines ---------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:

@@ -19,6 +19,7 @@ from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
 from ..domain.ids import luhn_check_digit
 from ..domain.merchants import INACTIVE, PointOfSale, ServiceProvider
+from . import back_office
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -272,6 +273,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
             s.set_meta("clock_now", sandbox.clock.now())
     assert seed is not None
     load(sandbox, seed)
+    back_office.schedule(sandbox)
     return seed
 
 

@@ -12,7 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..adapters.webhooks import WebhookSender
 from ..domain import errors
 from ..domain.dates import format_date, parse_date
 from ..domain.events import Event
+from . import back_office
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,21 @@ log = logging.getLogger(__name__)
 KIT_BASE_PATH = "/acquisition/api/public/v1"
 MAX_SLEEP_S = 5.0  # the wall-clock worker looks at least this often
 MAX_SETTING = 1_000_000  # no rule needs more (seconds, cents or attempts)
+
+
+CHOICES = {"acquisitionFault": ("", "DELAYED", "NO_SLIP_FOUND", "CONFLICTED")}
+HOURS = ("acquisitionHour", "journalHour")
+MAX_DAYS = 1000
+
+
+def _days(name: str, value: Any) -> list[str]:
+    """A list of ISO dates (`2026-05-25`), sorted, each once."""
+    if not isinstance(value, list) or len(value) > MAX_DAYS or not all(isinstance(v, str) for v in value):
+        raise errors.BadRequest(f"{name} must be a list of dates like 2026-05-25")
+    try:
+        return sorted({date.fromisoformat(v).isoformat() for v in value})
+    except ValueError:
+        raise errors.BadRequest(f"{name} must be a list of dates like 2026-05-25") from None
 
 
 @dataclass
@@ -46,15 +62,33 @@ class Rules:
     proposeBalanceWhenShort: bool = True  # SR: tspd 001 with a short balance, the app proposes the balance
     wrongPinsBeforeBlock: int = 3  # SR: wrong personal codes in a row that block the device
     proRequestMinutes: int = 10  # SR: how long an App Pro QR code stays payable
+    acquisitionHour: int = 4  # SR: the nightly acquisition run and reimbursements, Paris time
+    journalHour: int = 6  # SR: the nightly journals (Kit §5.2), Paris time
+    acquisitionFault: str = ""  # fault: "DELAYED", "NO_SLIP_FOUND" or "CONFLICTED" instead of CONSIGNED
+    closedDays: list[str] = field(default_factory=list)  # ISO dates closed besides holidays and weekends
+    openDays: list[str] = field(default_factory=list)  # ISO dates open despite the calendar
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply every change, or none when one of them is wrong."""
         known = {f.name for f in fields(self)}
-        checked = {}
+        checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in known:
                 raise errors.BadRequest(f"unknown setting {name!r}; known: {', '.join(sorted(known))}")
             current = getattr(self, name)
+            if name in CHOICES:
+                if value not in CHOICES[name]:
+                    raise errors.BadRequest(f"{name} must be one of {', '.join(map(repr, CHOICES[name]))}")
+                checked[name] = value
+                continue
+            if isinstance(current, list):
+                checked[name] = _days(name, value)
+                continue
+            if name in HOURS:
+                if isinstance(value, bool) or not isinstance(value, int) or value not in range(24):
+                    raise errors.BadRequest(f"{name} is an hour, 0 to 23")
+                checked[name] = value
+                continue
             if isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise errors.BadRequest(f"{name} must be true or false")
@@ -83,6 +117,7 @@ class Settings:
     smtp_relay: str | None = None  # HOST:PORT: every email of the outbox is also sent there
     smtp_timeout_s: float = 5.0
     draw_codes: bool = True  # in-process simulations skip drawing QR codes (tens of ms each; agents use the URL)
+    journal_dir: str | None = None  # the SFTP spaces' folder: journals are also written there as files
 
 
 class Sandbox:
@@ -144,6 +179,7 @@ class Sandbox:
             self.rng.seed(f"{seed}:{generation}")
         for delivery in pending:  # delivered at least once, even across a crash
             self.sender.submit(delivery)
+        back_office.schedule(self)
 
     def start(self) -> None:
         """Start the deadline worker (wall clock only; a virtual clock moves by `advance`)."""
@@ -229,6 +265,7 @@ class Sandbox:
         with self.uow() as uow:
             uow.session.set_meta("rules", asdict(self.rules))
             uow.record("SettingsChanged", "settings", **changes)
+        back_office.schedule(self)  # the hours or the calendar may have changed
         return self.rules
 
     # --- randomness --------------------------------------------------------------------------

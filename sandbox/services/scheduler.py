@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..adapters.clock import VIRTUAL, VirtualClock
 from ..domain import errors, payments
-from . import behaviours, reminders
+from . import back_office, behaviours, reminders
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -51,6 +51,8 @@ def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
         behaviours.answer(uow, kind, ref)
     elif kind in reminders.TIMER_KINDS:
         reminders.remind(uow, kind, ref)
+    elif kind in back_office.TIMER_KINDS:
+        back_office.handle(uow, kind)
     # Whatever happened, this instant is dealt with: never fire the same timer twice.
     due = uow.session.timer(kind, ref)
     if due is not None and due <= now:
