@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -29,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--admin-token", help="token for /_sandbox (required when not bound to loopback)")
     serve.add_argument("--smtp", metavar="HOST:PORT", type=_smtp_address,
                        help="also send every email of the outbox to this SMTP server (e.g. Mailpit on 127.0.0.1:1025)")
+    serve.add_argument("--sftp-port", type=int, default=8422,
+                       help="port of the SFTP space with the daily journals (default %(default)s; 0: any free port)")
+    serve.add_argument("--sftp-dir", help="folder of the SFTP spaces and journals (default: DB.sftp beside a "
+                                          "database file, else a temporary folder)")
+    serve.add_argument("--no-sftp", action="store_true", help="do not run the SFTP space (journals stay in "
+                                                              "/_sandbox/journals)")
     serve.add_argument("--server", choices=("gevent", "threading"), default="gevent",
                        help="server stack (default gevent: WSGI server with WebSocket for Socket.IO)")
 
@@ -126,21 +133,44 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings(db=args.db, clock=args.clock, speed=args.speed, seed=args.seed, public_url=public_url,
                             admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None,
-                            smtp_relay=args.smtp)
+                            smtp_relay=args.smtp, journal_dir=_sftp_dir(args))
         sandbox = Sandbox(settings)
     except ValueError as exc:
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
         return 2
     app = create_app(sandbox=sandbox, async_mode=args.server)
     sandbox.start()
+    try:
+        if not args.no_sftp:
+            from .services.sftp_space import start_server
+
+            start_server(sandbox, Path(settings.journal_dir or "."), args.host, args.sftp_port)
+    except OSError as exc:
+        print(f"ancv-sandbox: the SFTP space cannot listen on port {args.sftp_port} ({exc}); "
+              "choose another with --sftp-port, or --no-sftp", file=sys.stderr)
+        sandbox.stop()
+        return 2
     _print_banner(sandbox, fixtures.as_json(sandbox), args, token)
     try:
         server.run(app, args.host, args.port, args.server)
     except KeyboardInterrupt:
         pass
     finally:
+        if sandbox.sftp is not None:
+            sandbox.sftp.stop()
         sandbox.stop()
     return 0
+
+
+def _sftp_dir(args: argparse.Namespace) -> str:
+    """Where journals and SFTP spaces live: asked for, beside a database file, or a temporary folder."""
+    if args.sftp_dir:
+        return str(args.sftp_dir)
+    if args.db and args.db not in (":memory:", "memory") and "://" not in args.db:
+        return f"{args.db}.sftp"
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="ancv-sandbox-sftp-")
 
 
 def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace, token: str | None) -> None:
@@ -156,6 +186,9 @@ def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace,
         lines.append(f"  Admin token    {token}   (Authorization: Bearer …)")
     if sandbox.relay is not None:
         lines.append(f"  SMTP relay     {sandbox.relay.address}   (every email of {base}/_sandbox/emails)")
+    if sandbox.sftp is not None:
+        lines.append(f"  SFTP space     sftp -P {sandbox.sftp.port} SHOP_OR_PROVIDER_ID@{args.host}   "
+                     f"(passwords: {base}/_sandbox/sftp; host key {sandbox.sftp.host_key_fingerprint})")
     lines.append("Service providers:")
     for sp in world["serviceProviders"]:
         lines.append(f"  {sp['serviceProviderId']}  {sp['name']}  key {sp['keyVersion']}={sp['key']}")

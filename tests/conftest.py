@@ -182,7 +182,7 @@ def serving(folder: Path, *options: str, db: str | None = None) -> Iterator[tupl
     `folder/serve.log` (a file, not a pipe nobody reads: a chatty server never blocks) and the
     process's `log` attribute is that open file."""
     port = free_port()
-    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port),
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--sftp-port", "0",
                "--db", db or str(folder / "serve.sqlite3"), *options]
     started = time.monotonic()
     log = open(folder / "serve.log", "w+")

@@ -393,6 +393,15 @@ def _public_data(account: Account) -> set[bytes]:
     return keys
 
 
+def check_public_key(line: str) -> bool:
+    """True when `line` is an OpenSSH public key asyncssh can use."""
+    try:
+        asyncssh.import_public_key(line.strip())
+    except (asyncssh.KeyImportError, ValueError):
+        return False
+    return True
+
+
 def load_host_key(path: Path) -> asyncssh.SSHKey:
     """The Ed25519 host key kept at `path`, made (owner-only) the first time."""
     path = Path(path)

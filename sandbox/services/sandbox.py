@@ -142,6 +142,7 @@ class Sandbox:
         self._next_wake = datetime.max.replace(tzinfo=UTC)  # when the worker will look again (sandbox time)
         self._stopping = False
         self._worker: threading.Thread | None = None
+        self.sftp: Any = None  # the SFTP space's server, when `serve` runs one
         self._boot()
 
     # --- set-up -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request, session
 
 from ..domain import errors, wire
-from ..services import beneficiary_app, fixtures, scheduler
+from ..services import beneficiary_app, fixtures, scheduler, sftp_space
 from ..services.beneficiary_app import find_beneficiary
 from .context import current_sandbox
 from .jsonin import digits, parse_json
@@ -167,3 +167,30 @@ def events() -> Response:
     after = digits(request.args.get("after", "0"), "after (a sequence number)")
     with current_sandbox().store.session() as s:
         return json_response(s.events(after=after))
+
+
+@bp.get("/journals")
+def journals() -> Response:
+    """The daily journals (DLO, BRJ) the back office wrote, oldest first, without their content."""
+    return json_response(sftp_space.journals_json(current_sandbox()))
+
+
+@bp.get("/journals/<name>")
+def journal(name: str) -> Response:
+    """One journal, as the CSV file on the SFTP space."""
+    text = sftp_space.journal_text(current_sandbox(), name)
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/sftp")
+def sftp() -> Response:
+    """The SFTP space: where it listens, and every account with its password and keys."""
+    sandbox = current_sandbox()
+    return json_response(sftp_space.as_json(sandbox, sandbox.sftp))
+
+
+@bp.put("/sftp/accounts/<username>/keys")
+def sftp_keys(username: str) -> Response:
+    """Replace the public keys an SFTP account may log in with (`{"publicKeys": [...]}`)."""
+    account = sftp_space.set_keys(current_sandbox(), username, _json_body())
+    return json_response({"username": account.username, "publicKeys": list(account.public_keys)})

@@ -80,7 +80,8 @@ CONTROL_CALLS = {
     ("get", "/events"),
     # sandbox additions
     ("post", "/beneficiaries/{beneficiaryId}/unblock"), ("get", "/settings"), ("patch", "/settings"),
-    ("post", "/population"),
+    ("post", "/population"), ("get", "/journals"), ("get", "/journals/{name}"), ("get", "/sftp"),
+    ("put", "/sftp/accounts/{username}/keys"),
 }
 
 
