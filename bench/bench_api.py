@@ -89,7 +89,7 @@ def free_port() -> int:
 
 
 def server_command(server: str, port: int, db: str) -> list[str]:
-    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--clock", "wall"]
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--clock", "wall", "--no-sftp"]
     script = Path(sys.executable).with_name("ancv-sandbox")
     head = [str(script)] if script.exists() else [sys.executable, "-m", "sandbox.cli"]
     return [*head, *args, "--server", server]
