@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.qr import UnreadableImage, decode_image
@@ -35,7 +35,7 @@ from ..domain.transactions import (
     Transaction,
 )
 from . import behaviours
-from .emails import euros, french_date
+from .emails import euros, french_date, french_day
 
 if TYPE_CHECKING:
     from ..adapters.store import StoreSession
@@ -217,6 +217,9 @@ REQUEST_ENDINGS = {
     "EXPIRED": "La demande de paiement du commerçant a expiré.",
     "USED": "Cette demande de paiement est réglée.",
 }
+CREDITED_BACK = "{amount} recrédités le {day}"  # a cancelled payment's amount back on the balance
+NOT_VALIDATED_IN_TIME = "Le commerçant n'a pas validé la pré-réservation avant la date limite."
+RECENT_CREDITS = timedelta(days=7)  # Mon solde recalls the credits of a cancelled payment this long
 DEVICE_BLOCKED = ("Votre code personnel a été saisi {count} fois de suite de manière erronée : votre appareil "
                   "est bloqué. Contactez l'ANCV pour le débloquer.")
 PAYMENT_STATUS = {  # Historique
@@ -288,6 +291,7 @@ class Home:
     payment: Transaction | None  # the payment waiting for this beneficiary's answer
     payment_merchant: str
     requests: list[Incoming]
+    credits: list[PastPayment]  # payments cancelled lately, whose amount came back on the balance
 
     @property
     def blocked(self) -> bool:
@@ -316,9 +320,11 @@ def home(sandbox: Sandbox, beneficiary_id: str) -> Home:
         beneficiary = find_beneficiary(uow, beneficiary_id)
         requests = [Incoming(pre, _merchant(uow.session, pre.shop_id))
                     for pre in uow.session.pre_transactions_sent_to(beneficiary_id) if pre.expiration_date > uow.now]
+        credits = [p for p in _past_payments(uow.session, beneficiary_id)
+                   if p.credited and p.transaction.update_date > uow.now - RECENT_CREDITS]
         return Home(beneficiary, uow.now, beneficiary.available(uow.now), beneficiary.held(),
                     sorted(beneficiary.allocations, key=lambda a: a.valid_until), tx,
-                    _merchant(uow.session, tx.shop_id) if tx else "", requests)
+                    _merchant(uow.session, tx.shop_id) if tx else "", requests, credits)
 
 
 @dataclass(frozen=True)
@@ -372,7 +378,7 @@ def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficia
             reason = f" Motif : {pre.abort.label}" if pre.abort.label else ""
             return Outcome(False, "Demande annulée", REQUEST_ENDINGS["ABORTED_MERCHANT"] + reason)
         if tx.authorization is not None:
-            return Outcome(False, "Paiement annulé", f"{ENDINGS['CANCELLED']} Les {euros(tx.authorization.amount)} "
+            return Outcome(False, "Paiement annulé", f"{_cancelled_by(tx)} Les {euros(tx.authorization.amount)} "
                            "payés ont été recrédités sur votre compte.")
         return Outcome(False, "Paiement annulé", ENDINGS["CANCELLED"])
     if tx.state == ABORTED and pre is not None and pre.abort is not None and pre.abort.reason == "ABORTED_BENEFICIARY":
@@ -541,23 +547,48 @@ def scan_image(sandbox: Sandbox, beneficiary_id: str, data: bytes, other_bases: 
     raise _not_a_payment_code(texts)
 
 
+def _cancelled_by(tx: Transaction) -> str:
+    """Who ended a cancelled payment: the merchant, or the validation deadline of a pre-booking."""
+    if tx.cancellation is not None and tx.cancellation.by_deadline:
+        return NOT_VALIDATED_IN_TIME
+    return ENDINGS["CANCELLED"]
+
+
 @dataclass(frozen=True)
 class PastPayment:
     transaction: Transaction
     merchant: str
     status: str  # in French
-    amount: int  # paid when it was, else asked
+    amount: int  # paid when it was, credited back when cancelled after paying, else asked
+    credited: int = 0  # what the cancellation gave back to the balance
+    credit_note: str = ""  # "Annulé – 40,00 € recrédités le 02/06/2026"
+    reason: str = ""  # why it was cancelled, when it was
+
+    @classmethod
+    def of(cls, tx: Transaction, merchant: str) -> PastPayment:
+        status = PAYMENT_STATUS.get(tx.state, tx.state)
+        if tx.state != CANCELLED:
+            return cls(tx, merchant, status, tx.authorized_amount if tx.authorization
+                       else (tx.payer.amount if tx.payer else tx.amount))
+        if tx.authorization is None:  # cancelled before the beneficiary paid: nothing to give back
+            return cls(tx, merchant, status, tx.payer.amount if tx.payer else tx.amount, reason=ENDINGS["CANCELLED"])
+        credited = tx.authorization.amount  # the debit, or the hold of a pre-booking, that payments.cancel gave back
+        when = tx.cancellation.effective_date if tx.cancellation else tx.update_date
+        note = f"{status} – " + CREDITED_BACK.format(amount=euros(credited), day=french_day(when))
+        return cls(tx, merchant, status, credited, credited, note, _cancelled_by(tx))
+
+
+def _past_payments(session: StoreSession, beneficiary_id: str) -> list[PastPayment]:
+    found = session.transactions_of_beneficiary(beneficiary_id)
+    merchants = {shop_id: _merchant(session, shop_id) for shop_id in {tx.shop_id for tx in found}}
+    return [PastPayment.of(tx, merchants[tx.shop_id])
+            for tx in sorted(found, key=lambda t: (t.update_date, t.transaction_id), reverse=True)]
 
 
 def history(sandbox: Sandbox, beneficiary_id: str) -> list[PastPayment]:
-    """Historique: every payment of this beneficiary, latest first."""
+    """Historique: every payment of this beneficiary, latest first; a cancelled one says what came back."""
     with sandbox.store.session() as s:
-        found = s.transactions_of_beneficiary(beneficiary_id)
-        merchants = {shop_id: _merchant(s, shop_id) for shop_id in {tx.shop_id for tx in found}}
-    return [PastPayment(tx, merchants[tx.shop_id], PAYMENT_STATUS.get(tx.state, tx.state),
-                        tx.authorized_amount if tx.authorization and tx.state != CANCELLED
-                        else (tx.payer.amount if tx.payer else tx.amount))
-            for tx in sorted(found, key=lambda t: (t.update_date, t.transaction_id), reverse=True)]
+        return _past_payments(s, beneficiary_id)
 
 
 def identifier_code(beneficiary_id: str) -> str:

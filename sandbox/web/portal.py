@@ -27,7 +27,7 @@ from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors
 from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
-from ..services import merchant_accounts, merchant_payments
+from ..services import merchant_accounts, merchant_payments, reimbursements
 from ..services.emails import euros, french_date, french_day
 from . import csrf, exports
 from .context import current_sandbox, log_in_session, log_out_session, merchant_account, merchant_required
@@ -450,13 +450,55 @@ def cash_detail(account: MerchantAccount, ref: str) -> Any:
     return _wizard("portal/wizard_detail.html", 4, None, operation=found[1], ref=ref)
 
 
-@bp.get("/remboursements")
+# --- Mes remboursements: the bank transfers of the back office (SPEC §7–8) ------------------------------
+
+def _refunds_page(template: str, status: int = 200, **context: Any) -> Any:
+    return render_template(template, euros=euros, french_date=french_date, calendar_day=_calendar_day,
+                           none_yet=reimbursements.NONE_YET, how_it_works=reimbursements.HOW_IT_WORKS,
+                           **context), status
+
+
+def _calendar_day(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+@bp.get("/remboursements", endpoint="reimbursements")
 @logged_in
-def reimbursements(account: MerchantAccount) -> str:
-    """Mes remboursements: empty until the back office pays merchants."""
-    return render_template("portal/page.html", heading="Mes remboursements", empty=True, paragraphs=[
-        "Aucun remboursement pour le moment.",
-        "Les transactions validées d'une même journée sont remboursées en un virement 5 jours ouvrés après."])
+def reimbursements_list(account: MerchantAccount) -> Any:
+    """Mes remboursements: the point d'accueil's bank transfers, the latest first."""
+    current = _current_shop(account)
+    if current is None:
+        return redirect(url_for("portal.choose_point"))
+    found = reimbursements.reimbursements_of(current_sandbox(), [current.shop_id])
+    return _refunds_page("portal/reimbursements.html", current=current, transfers=found)
+
+
+@bp.get("/remboursements/export.<fmt>")
+@logged_in
+def reimbursements_export(account: MerchantAccount, fmt: str) -> Any:
+    """Exporter: one line per reimbursed transaction, as .xlsx or .csv."""
+    current = _current_shop(account)
+    if current is None or fmt not in ("xlsx", "csv"):
+        return redirect(url_for("portal.reimbursements"))
+    found = reimbursements.reimbursed_transactions(current_sandbox(), [current.shop_id])
+    name = f"remboursements-{current.shop_id}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = exports.refunds_csv(found), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.refunds_xlsx(found), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/remboursements/<transfer_id>")
+@logged_in
+def reimbursement(account: MerchantAccount, transfer_id: str) -> Any:
+    """One bank transfer and the transactions it pays."""
+    current = _current_shop(account)
+    found = reimbursements.reimbursement(current_sandbox(), [current.shop_id], transfer_id) if current else None
+    if found is None:
+        return render_template("portal/page.html", heading="Remboursement introuvable", paragraphs=[
+            "Ce remboursement n'existe pas pour ce point d'accueil."]), 404
+    return _refunds_page("portal/reimbursement.html", current=current, transfer=found)
 
 
 @bp.get("/faq")

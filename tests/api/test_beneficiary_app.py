@@ -459,6 +459,56 @@ def test_history_lists_past_payments_with_french_statuses(world, ben, phone):
     assert merchant_name(world) in page and re.search(r"\d\d/\d\d/20\d\d \d\dh\d\d", page)
 
 
+def balance_shown(phone):
+    return re.search(r'<p class="big-amount" id="balance">([^<]+)</p>', phone.page("/accueil")).group(1)
+
+
+def history_line(phone, order):
+    """The history entry of the payment with this basket, as the beneficiary reads it."""
+    page = phone.page("/historique")
+    entry = next(e for e in page.split('<a class="op history-item"')[1:] if f"N° de panier {order}" in e)
+    return re.sub(r"[ \n]+", " ", re.sub(r"<[^>]+>", " ", entry.split("</a>", 1)[0])).strip()
+
+
+def test_a_payment_the_merchant_cancels_within_four_hours_is_credited_back(world, ben, phone):
+    before = balance_shown(phone)
+    tx_id = ask(world, ben, amount=4000, order="ANNUL-1", tspd_mode="002")
+    phone.post(f"/paiement/{tx_id}/code", pin=ben["pin"])
+    assert balance_shown(phone) == f"460,00{NBSP}€"
+    world.advance(3600)
+    assert world.kit().cancel(tx_id, "OTHER", "Séjour annulé").ok
+    assert balance_shown(phone) == before
+    line = history_line(phone, "ANNUL-1")
+    assert f"Annulé – 40,00{NBSP}€ recrédités le 02/06/2026" in line and f"+40,00{NBSP}€" in line
+    assert "Le commerçant a annulé ce paiement." in line
+    notice = (f"Annulé – 40,00{NBSP}€ recrédités le 02/06/2026 ({merchant_name(world)}, N° de panier ANNUL-1). "
+              "Le commerçant a annulé ce paiement.")
+    assert notice in phone.page("/accueil")  # Mon solde says why the balance went up
+    world.advance(8 * 86_400)
+    assert "recrédités" not in phone.page("/accueil") and "recrédités" in history_line(phone, "ANNUL-1")
+
+
+def test_a_pre_booking_the_merchant_does_not_validate_in_time_is_credited_back(world, ben, phone):
+    tx_id = ask(world, ben, amount=2500, order="RESA-9", tspd_mode="002", capture_mode="DEFERRED",
+                capture_date=world.later(days=3))
+    phone.post(f"/paiement/{tx_id}/code", pin=ben["pin"])
+    assert balance_shown(phone) == f"475,00{NBSP}€"  # held for the merchant
+    world.advance(3 * 86_400 + 60)
+    assert state(world, tx_id) == ("CANCELLED", None)
+    assert balance_shown(phone) == f"500,00{NBSP}€"
+    line = history_line(phone, "RESA-9")
+    assert f"Annulé – 25,00{NBSP}€ recrédités le 05/06/2026" in line
+    assert "n'a pas validé la pré-réservation avant la date limite" in line
+    assert "avant la date limite" in phone.page(f"/paiement/{tx_id}")
+
+
+def test_a_payment_cancelled_before_the_beneficiary_paid_credits_nothing(world, ben, phone):
+    tx_id = ask(world, ben, amount=4000, order="ANNUL-2")
+    world.kit().cancel(tx_id, "CUSTOMER_ABORT")
+    line = history_line(phone, "ANNUL-2")
+    assert "Annulé" in line and "recrédités" not in line and f"40,00{NBSP}€" in line
+
+
 def test_mon_identifiant_shows_the_cvcoid_as_qr_code_and_code_128(world, ben, phone):
     expected = f"CVCoId={ben['beneficiaryId']}"
     page = phone.page("/identifiant")
