@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -166,6 +167,15 @@ def receiver() -> Any:
     r = Receiver()
     yield r
     r.close()
+
+
+def run_async(coroutine: Any) -> Any:
+    """`asyncio.run` on a thread of its own: Playwright's sync API keeps a loop running in the
+    main thread for the whole session once a browser test ran, and asyncio.run refuses to nest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

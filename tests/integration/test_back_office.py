@@ -9,7 +9,6 @@ a stock SFTP client (asyncssh) downloads them from the SFTP space.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from sandbox.domain.back_office import fee
 from sandbox.domain.calendar import WorkingDays
 from sandbox.domain.dates import PARIS, paris_day
 from sandbox.services import sftp_space
-from tests.conftest import World, make_settings
+from tests.conftest import World, make_settings, run_async
 
 TUESDAY_5 = datetime(2026, 5, 5, 10, 0, tzinfo=PARIS)
 
@@ -243,7 +242,7 @@ def test_a_stock_sftp_client_downloads_the_journals(office: World, tmp_path: Pat
             await sftp.get(f"/upload/operations_journal/{name}", str(tmp_path / name))
             return folders, (tmp_path / name).read_bytes()
 
-    folders, content = asyncio.run(download())
+    folders, content = run_async(download())
     assert [f for f in folders if not f.startswith(".")] == [
         "operations_journal", "refunds_journal", "specific_operations_journal", "specific_refunds_journal"]
     assert content.decode() == journals_of(world)[name]
@@ -254,7 +253,7 @@ def test_a_stock_sftp_client_downloads_the_journals(office: World, tmp_path: Pat
             pass
 
     with pytest.raises(asyncssh.PermissionDenied):
-        asyncio.run(wrong_password())
+        run_async(wrong_password())
 
 
 def test_journals_older_than_six_months_are_purged(office: World) -> None:

@@ -16,6 +16,7 @@ import asyncssh
 import pytest
 
 from sandbox.adapters.sftp import AUTOMATIC_FOLDERS, Account, SftpServer, prepare_space, purge
+from tests.conftest import run_async
 
 MERCHANT = "1000123"  # a serviceProviderId, as text
 NEIGHBOUR = "2000456"
@@ -29,7 +30,7 @@ SECONDS_WITH_THE_HUB_HELD = 5
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    return run_async(coroutine)
 
 
 class Space:
