@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     fixtures.add_argument("--seed", type=int, default=42)
 
     simulate = commands.add_parser("simulate", help="run a scenario of simulated merchants and customers")
-    from scenarios.cli import add_arguments
+    from scenarios.options import add_arguments
 
     add_arguments(simulate)
 
     scan = commands.add_parser("scan", help="read payment QR codes or CVCoId codes from a camera or a recording, "
                                             "and pay or charge them")
-    from customer_sim.scanner.cli import add_arguments as add_scan_arguments
+    from customer_sim.scanner.options import add_arguments as add_scan_arguments
 
     add_scan_arguments(scan)
 

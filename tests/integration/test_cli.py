@@ -36,3 +36,14 @@ def test_the_readme_curl_example_matches_the_default_seed(capsys):
     world = json.loads(capsys.readouterr().out)
     assert {"shopId": int(shop), "keyVersion": version, "key": key}.items() <= next(
         p for p in world["pointsOfSale"] if p["shopId"] == int(shop)).items()
+
+
+def test_serve_patches_for_gevent_before_anything_loads_ssl() -> None:
+    """The whole command line is built before `serve` patches the standard library: its options must not load ssl."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from scenarios.options import add_arguments; "
+             "from customer_sim.scanner.options import add_arguments; print('ssl' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
