@@ -112,3 +112,18 @@ def test_the_scanner_bench_prints_every_family_size_and_decoder_and_the_real_tim
     captured, decoded, skipped = int(live.group(1)), int(live.group(4)), int(live.group(6))
     assert captured > 0 and decoded + skipped == captured, out
     assert re.search(r"^target: keeps 30 fps at 1280x720: (MET|NOT MET)$", out, re.M), out
+
+
+@pytest.mark.slow
+def test_the_figures_page_holds_every_benchmark_the_machine_and_the_date(tmp_path: Path) -> None:
+    """bench/figures.py --quick: each benchmark's section with its command and its own output (about 30 s)."""
+    out = tmp_path / "figures.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "figures.py"), "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert re.search(r"^- CPU: .+, \d+ logical CPUs; memory [\d.]+ GiB$", text, re.M), text
+    assert re.search(r"run by `.venv/bin/python bench/figures.py` on \d{4}-\d{2}-\d{2}", text), text
+    for script in ("bench_api.py", "kit_cost.py", "store_cost.py", "simulation.py", "scanner.py"):
+        assert re.search(rf"^`\.venv/bin/python bench/{script}[^`]*` — \d+ s$", text, re.M), script
+    assert text.count("```") == 10 and "**Failed**" not in text
