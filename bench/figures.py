@@ -39,6 +39,8 @@ class Benchmark:
 BENCHMARKS = (
     Benchmark("bench_api", "Kit API over HTTP: throughput and latency (bench/bench_api.py)",
               ("bench/bench_api.py",), ("bench/bench_api.py", "--clients", "2", "--seconds", "1", "--warmup", "0.5")),
+    Benchmark("live_updates", "Merchant pages' live updates under load (bench/live_updates.py)",
+              ("bench/live_updates.py",), ("bench/live_updates.py", "--pages", "5", "--payers", "2", "--seconds", "1")),
     Benchmark("kit_cost", "What one Kit call costs the sandbox itself (bench/kit_cost.py)",
               ("bench/kit_cost.py",), ("bench/kit_cost.py", "--lifecycles", "50", "--health", "200")),
     Benchmark("store_cost", "The store's cost per payment lifecycle (bench/store_cost.py)",

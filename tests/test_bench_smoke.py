@@ -124,6 +124,16 @@ def test_the_figures_page_holds_every_benchmark_the_machine_and_the_date(tmp_pat
     text = out.read_text()
     assert re.search(r"^- CPU: .+, \d+ logical CPUs; memory [\d.]+ GiB$", text, re.M), text
     assert re.search(r"run by `.venv/bin/python bench/figures.py` on \d{4}-\d{2}-\d{2}", text), text
-    for script in ("bench_api.py", "kit_cost.py", "store_cost.py", "simulation.py", "scanner.py"):
+    for script in ("bench_api.py", "live_updates.py", "kit_cost.py", "store_cost.py", "simulation.py", "scanner.py"):
         assert re.search(rf"^`\.venv/bin/python bench/{script}[^`]*` — \d+ s$", text, re.M), script
-    assert text.count("```") == 10 and "**Failed**" not in text
+    assert text.count("```") == 12 and "**Failed**" not in text
+
+
+@pytest.mark.slow
+def test_the_live_updates_bench_times_every_push_and_counts_the_missing_ones() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "live_updates.py"), "--pages", "5", "--payers", "2",
+                           "--seconds", "2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["payments"] > 0 and figures["errors"] == 0 and figures["missing_pushes"] == 0
+    assert 0 < figures["push_p50_ms"] <= figures["push_p99_ms"] <= figures["push_max_ms"]
