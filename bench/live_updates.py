@@ -87,10 +87,11 @@ def run(pages: int, payers: int, seconds: float) -> dict[str, Any]:
             nonlocal missing, errors
             transport = HttpTransport(base, timeout=10)
             act = ControlClient(transport)
-            n = worker
+            mine = list(range(worker, pages, payers))  # each beneficiary pays from one thread: never two at once
+            n = 0
             while time.perf_counter() < stop_at:
-                index = n % pages
-                n += payers
+                index = mine[n % len(mine)]
+                n += 1
                 kit, page, person = shop_client(transport, shops[index]), opened[index], people[index]
                 started = time.perf_counter()
                 created = kit.create_transaction(f"LIVE-{worker}-{n}", "1", 1000)
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="how long they pay (default %(default)s)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if not 1 <= args.payers <= args.pages:
+        parser.error("--payers must be between 1 and --pages")
     result = run(args.pages, args.payers, args.seconds)
     print(json.dumps(result, indent=2) if args.json else describe(result))
     return 0
