@@ -1,6 +1,7 @@
 """Clocks: the only place that reads the real time.
 
-- `WallClock`: real time, optionally sped up (`speed` sandbox seconds per real second).
+- `WallClock`: real time, optionally sped up (`speed` sandbox seconds per real second); its
+  anchor is saved, so a restart carries it on instead of starting it again from the real time.
 - `VirtualClock`: time moves only when told (`advance`), so runs are deterministic.
 - `SimClock`: a simulation's time (scenarios drive the services in-process with SimPy).
 """
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 WALL, VIRTUAL, SIM = "wall", "virtual", "sim"
 
@@ -24,6 +26,23 @@ class WallClock:
         self.speed = speed
         self._origin_real = time.time()
         self._origin = start or datetime.now(UTC)
+
+    @classmethod
+    def resume(cls, anchor: dict[str, Any] | None, speed: float = 1.0) -> WallClock:
+        """Carry on the clock an `anchor` saved, from where it is now, at `speed`.
+
+        A sped-up clock runs ahead of the real time: started again from the real time after a
+        restart, the sandbox's time would go back behind what it already recorded."""
+        if not anchor:
+            return cls(speed)
+        clock = cls(speed)
+        elapsed = (clock._origin_real - anchor["real"]) * anchor["speed"]
+        clock._origin = anchor["now"] + timedelta(seconds=elapsed)
+        return clock
+
+    def anchor(self) -> dict[str, Any]:
+        """What `resume` needs: one instant in real time and in sandbox time, and the speed."""
+        return {"real": self._origin_real, "now": self._origin, "speed": self.speed}
 
     def now(self) -> datetime:
         elapsed = (time.time() - self._origin_real) * self.speed

@@ -269,8 +269,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
     with sandbox.store.session() as s:
         s.set_meta("generation", 0)
         s.set_meta("secret_key", sandbox.secret_key)
-        if sandbox.clock.mode == "virtual":
-            s.set_meta("clock_now", sandbox.clock.now())
+        sandbox.save_clock(s)
     assert seed is not None
     load(sandbox, seed)
     back_office.schedule(sandbox)

@@ -154,7 +154,15 @@ class Sandbox:
             return VirtualClock(start)
         if self.settings.clock != WALL:
             raise ValueError(f"unknown clock {self.settings.clock!r}")
-        return WallClock(self.settings.speed)
+        with self.store.session() as s:
+            return WallClock.resume(s.get_meta("wall_clock"), self.settings.speed)
+
+    def save_clock(self, session: Any) -> None:
+        """Keep the clock in the store, so a restart resumes it where it is (never behind)."""
+        if isinstance(self.clock, VirtualClock):
+            session.set_meta("clock_now", self.clock.now())
+        elif isinstance(self.clock, WallClock):
+            session.set_meta("wall_clock", self.clock.anchor())
 
     def _boot(self) -> None:
         from . import fixtures
@@ -167,6 +175,7 @@ class Sandbox:
             pending = s.webhooks(state="pending")
             self.secret_key = s.get_meta("secret_key") or secrets.token_hex(32)  # signs people's sessions
             s.set_meta("secret_key", self.secret_key)
+            self.save_clock(s)
         if saved_rules:
             self.rules.update(saved_rules)
         if seed is None:
