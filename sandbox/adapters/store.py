@@ -8,6 +8,7 @@ on SQLite a writer takes the lock at BEGIN (IMMEDIATE), so two requests never ov
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -190,8 +191,10 @@ def order_key(shop_id: int, service_provider_id: int | None, when: datetime, ord
     """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule.
 
     The key holder is part of it, so a duplicate never hands one holder another's object;
-    JSON keeps the parts apart whatever characters the ids hold."""
-    return json.dumps([shop_id, service_provider_id, paris_day(when).isoformat(), order_id, payment_id])
+    JSON keeps the parts apart whatever characters the ids hold, and its digest keeps the key
+    within its column (escaped, 64 + 40 characters of ids can take 600: PostgreSQL refuses them)."""
+    parts = json.dumps([shop_id, service_provider_id, paris_day(when).isoformat(), order_id, payment_id])
+    return hashlib.sha256(parts.encode()).hexdigest()
 
 
 # --- the store ----------------------------------------------------------------------------

@@ -152,6 +152,19 @@ def test_duplicate_keys_keep_ids_with_separators_apart(world):
     assert (first.status, second.status) == (201, 201)
 
 
+def test_the_longest_ids_in_any_characters_are_kept_and_found_again(world):
+    """64 + 40 characters escaped in JSON took up to 600 characters: PostgreSQL refused the key (500)."""
+    kit = world.kit()
+    order_id, payment_id = "\u00e9\u0017" * 32, "\U0001f600" * 40
+    first = kit.create_transaction(order_id, payment_id, 100)
+    again = kit.create_transaction(order_id, payment_id, 100)
+    assert (first.status, again.status) == (201, 200)
+    assert again["transaction"]["id"] == first["transaction"]["id"]
+    pre = kit.create_pre_transaction(order_id, 100, world.later(hours=1), pre_payment_id=payment_id)
+    assert pre.status == 201
+    assert kit.create_pre_transaction(order_id, 100, world.later(hours=1), pre_payment_id=payment_id).status == 200
+
+
 def test_a_transaction_from_a_payment_request_is_not_a_duplicate_of_a_new_order(world):
     kit, ben = world.kit(), world.beneficiary()
     pre = kit.create_pre_transaction("cart-7", 3000, world.later(hours=1))["preTransaction"]
