@@ -223,6 +223,11 @@ class MemoryStore:
             finally:
                 self._in_session = False
 
+    @contextmanager
+    def starting(self) -> Iterator[bool]:
+        """One process owns the data: always alone."""
+        yield True
+
     def drop_all(self) -> None:
         """Empty every table; event and webhook numbers go on from where they were."""
         with self.session():

@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,6 +48,8 @@ from ..domain.transactions import PROCESSING, Transaction
 
 metadata = MetaData()
 WRITER_LOCK_KEY = 8421  # PostgreSQL advisory lock that serialises the sandbox's transactions
+STARTING_LOCK_KEY = 8423  # held while a server process creates the tables or starts (one at a time)
+RUNNING_LOCK_KEY = 8424  # held, shared, by every server process running on the database
 
 points_of_sale = Table(
     "points_of_sale", metadata,
@@ -227,7 +229,11 @@ class Store:
         # in-memory database shares one connection between threads).
         self.lock = threading.RLock() if self.is_sqlite else None
         self._raw: Any = None
-        metadata.create_all(self.engine)
+        self._presence: Any = None  # PostgreSQL: the connection that holds RUNNING_LOCK_KEY
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":  # two processes starting at once on an empty database
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({STARTING_LOCK_KEY})")
+            metadata.create_all(conn)
         self.compiled = CompiledStatements(self.engine.dialect)
 
     def _configure_sqlite(self) -> None:
@@ -261,6 +267,39 @@ class Store:
                 raise
             raw.commit()
 
+    @contextmanager
+    def starting(self) -> Iterator[bool]:
+        """Start a server process: one at a time on a PostgreSQL database; yields True when no
+        other process runs on it. From then until `close` this one counts as running.
+
+        SQLite: one server process per file, always alone."""
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        connection: Any = self.engine.raw_connection()
+        driver: Any = connection.driver_connection
+        connection.detach()  # out of the pool: closing it closes it for real, its locks with it
+        driver.rollback()
+        driver.autocommit = True  # session locks, never a transaction left open
+        cursor = driver.cursor()
+
+        def query(sql: str) -> Any:
+            cursor.execute(sql)
+            return cursor.fetchone()[0]
+
+        try:
+            query(f"SELECT pg_advisory_lock({STARTING_LOCK_KEY})")
+            alone = bool(query(f"SELECT pg_try_advisory_lock({RUNNING_LOCK_KEY})"))
+            if alone:
+                query(f"SELECT pg_advisory_unlock({RUNNING_LOCK_KEY})")
+            yield alone
+            query(f"SELECT pg_advisory_lock_shared({RUNNING_LOCK_KEY})")
+            query(f"SELECT pg_advisory_unlock({STARTING_LOCK_KEY})")
+            self._presence, connection = connection, None
+        finally:
+            if connection is not None:
+                connection.close()
+
     def _sqlite_connection(self) -> Any:
         if self._raw is None:
             self._raw = self.engine.raw_connection()
@@ -275,6 +314,11 @@ class Store:
         if self._raw is not None:
             self._raw.close()
             self._raw = None
+        if self._presence is not None:
+            with suppress(Exception):  # said now: the server would notice the closed connection a moment later
+                self._presence.cursor().execute(f"SELECT pg_advisory_unlock_shared({RUNNING_LOCK_KEY})")
+            self._presence.close()
+            self._presence = None
         self.engine.dispose()
 
 

@@ -129,11 +129,11 @@ class Sandbox:
         self.store = store or make_store(settings.db)
         self.rules = settings.rules
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
-        self.clock: Clock = clock or self._make_clock()
+        self.clock: Clock  # made by _boot, once no other server process is starting on the database
         self.timer_listeners: list[Callable[[datetime], None]] = []  # told of each commit's earliest new deadline
         self.rng = random.Random()
-        self.sender = WebhookSender(self.record_webhook, self.clock.now, strict=lambda: self.rules.strictWebhooks,
-                                    timeout_s=settings.webhook_timeout_s)
+        self.sender = WebhookSender(self.record_webhook, lambda: self.clock.now(),
+                                    strict=lambda: self.rules.strictWebhooks, timeout_s=settings.webhook_timeout_s)
         self.relay = (SmtpRelay(settings.smtp_relay, self._record_relay_failure, timeout_s=settings.smtp_timeout_s)
                       if settings.smtp_relay else None)
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
@@ -143,7 +143,7 @@ class Sandbox:
         self._stopping = False
         self._worker: threading.Thread | None = None
         self.sftp: Any = None  # the SFTP space's server, when `serve` runs one
-        self._boot()
+        self._boot(clock)
 
     # --- set-up -------------------------------------------------------------------------
     def _make_clock(self) -> Clock:
@@ -164,7 +164,14 @@ class Sandbox:
         elif isinstance(self.clock, WallClock):
             session.set_meta("wall_clock", self.clock.anchor())
 
-    def _boot(self) -> None:
+    def _boot(self, clock: Clock | None) -> None:
+        # Server processes sharing a database start one at a time: the first one loads the fixtures,
+        # the others carry on its clock.
+        with self.store.starting() as alone:
+            self.clock = clock or self._make_clock()
+            self._start_up(resend_pending=alone)
+
+    def _start_up(self, resend_pending: bool) -> None:
         from . import fixtures
 
         with self.store.session() as s:
@@ -187,8 +194,10 @@ class Sandbox:
                     s.set_meta("seed", self.settings.seed)
         else:  # a restart: same world, fresh but reproducible random stream
             self.rng.seed(f"{seed}:{generation}")
-        for delivery in pending:  # delivered at least once, even across a crash
-            self.sender.submit(delivery)
+        if resend_pending:  # delivered at least once, even across a crash
+            for delivery in pending:
+                self.sender.submit(delivery)
+        # else another server process runs on this database: the pending deliveries are in its queue.
         back_office.schedule(self)
 
     def start(self) -> None:

@@ -76,7 +76,11 @@ def fire_due(sandbox: Sandbox, until: datetime | None = None) -> int:
                 sandbox.clock.set(due)
         try:
             with sandbox.uow() as uow:
-                handle_timer(uow, kind, ref)
+                # Read again inside the unit of work: another server process on the same database
+                # may have fired (or moved) this deadline since it was read.
+                still_due = uow.session.timer(kind, ref)
+                if still_due is not None and still_due <= uow.now:
+                    handle_timer(uow, kind, ref)
                 if virtual:
                     uow.session.set_meta("clock_now", sandbox.clock.now())
         except Exception as error:  # one broken deadline must not hold back all the others
