@@ -98,6 +98,7 @@ timers = Table(
     Column("ref", String(64), primary_key=True),
     Column("due_us", BigInteger, index=True, nullable=False),
 )
+MAX_SEQ = 2**31 - 1  # events.seq is an INTEGER: 32 bits on PostgreSQL
 events = Table(
     "events", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
@@ -419,6 +420,19 @@ class CompiledStatements:
         cursor.executemany(sql, [self._args(statement, row)[1] for row in rows])
 
 
+class _NoRows:
+    """The result of a lookup that cannot match."""
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list[Any]:
+        return []
+
+
+_NO_ROWS = _NoRows()
+
+
 class StoreSession:
     """Reads and writes inside one database transaction."""
 
@@ -440,6 +454,8 @@ class StoreSession:
             self._run(STATEMENTS.insert[table.name], {**key, **values})
 
     def _rows(self, table: Table, key: dict[str, Any]) -> Any:
+        if any(isinstance(value, str) and "\x00" in value for value in key.values()):
+            return _NO_ROWS  # no key holds NUL, and PostgreSQL refuses it in text instead of finding nothing
         statement = STATEMENTS.data_by[(table.name, *key)]
         return self._run(statement, {f"k_{name}": value for name, value in key.items()})
 
@@ -620,6 +636,8 @@ class StoreSession:
                 {"at_us": to_us(e.at), "name": e.name, "ref": e.ref, "data": dumps(e.data)} for e in new_events])
 
     def events(self, after: int = 0) -> list[dict[str, Any]]:
+        if after > MAX_SEQ:  # after every event; PostgreSQL refuses to compare its integer column to it
+            return []
         rows = self._run(STATEMENTS.events_after, {"k_after": after}).fetchall()
         return [{"seq": seq, "at": from_us(at_us), "type": name, "ref": ref, "data": loads(data)}
                 for seq, at_us, name, ref, data in rows]
