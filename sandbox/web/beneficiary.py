@@ -90,6 +90,9 @@ def _kit_error(error: errors.KitError) -> Any:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> Any:
+    if request.endpoint != "app.scan":  # only the scan form sends an image
+        return render_template("app/message.html", title="Requête trop volumineuse",
+                               message="Ce formulaire est trop volumineux."), 413
     message = f"Cette image est trop lourde (au plus {MAX_IMAGE_BYTES // (1024 * 1024)} Mo)."
     return render_template("app/message.html", title="Image refusée", message=message), 413
 
