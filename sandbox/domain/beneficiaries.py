@@ -1,4 +1,4 @@
-"""Beneficiaries: their allocations of Chèques-Vacances Connect, devices and personal code.
+"""Beneficiaries: their allocations of Chèques-Vacances Connect, devices, personal code and app login.
 
 Available balance = allocations still valid − what they already paid − holds of payments
 awaiting validation (deferred capture). Every money move is keyed by the transaction it
@@ -7,8 +7,9 @@ belongs to, so a cancellation re-credits exactly what was taken.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors
@@ -19,6 +20,11 @@ BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "ab
 DEVICE_ACTIVE = "ACTIVE"
 DEVICE_BLOCKED = "BLOCKED"
 WRONG_PINS_BEFORE_BLOCK = 3  # SR: three wrong codes in a row block the device
+# The app's login: the 3rd wrong password in a row locks it for a while (as the Espace dédié's 3rd locks
+# the merchant's account; the app has no "Mot de passe oublié", so the lock lifts by itself)
+WRONG_PASSWORDS_BEFORE_LOCK = 3
+LOGIN_LOCK = timedelta(minutes=15)
+LOGGED_IN, WRONG_PASSWORD, LOGIN_LOCKED = "logged in", "wrong password", "locked"
 
 
 @dataclass
@@ -57,6 +63,8 @@ class Beneficiary(RecordsEvents):
     holds: dict[str, int] = field(default_factory=dict)  # transaction id -> cents held
     debits: dict[str, list[list[Any]]] = field(default_factory=dict)  # transaction id -> [[allocation id, cents]]
     wrong_pin_streak: int = 0
+    wrong_passwords: int = 0  # in a row, at the app's login
+    login_locked_until: datetime | None = None
 
     # --- reading -------------------------------------------------------------------
     def has_active_device(self) -> bool:
@@ -87,10 +95,32 @@ class Beneficiary(RecordsEvents):
         return False
 
     def unblock_devices(self, now: datetime) -> None:
+        """Devices active again, and the app's login unlocked (the control plane's `unblock`)."""
         self.wrong_pin_streak = 0
         for device in self.devices:
             device.status = DEVICE_ACTIVE
+        self.wrong_passwords, self.login_locked_until = 0, None
         self._record("BeneficiaryDeviceUnblocked", self.beneficiary_id, now)
+
+    # --- the app's login ---------------------------------------------------------------
+    def login_locked(self, now: datetime) -> bool:
+        return self.login_locked_until is not None and now < self.login_locked_until
+
+    def log_in(self, password: str, now: datetime) -> str:
+        """LOGGED_IN, WRONG_PASSWORD, or LOGIN_LOCKED: while locked even the right password is refused,
+        and the WRONG_PASSWORDS_BEFORE_LOCK-th wrong one in a row locks the login for LOGIN_LOCK."""
+        if self.login_locked(now):
+            return LOGIN_LOCKED
+        if hmac.compare_digest(password.encode(), self.password.encode()):
+            self.wrong_passwords, self.login_locked_until = 0, None
+            return LOGGED_IN
+        self.wrong_passwords += 1
+        if self.wrong_passwords >= WRONG_PASSWORDS_BEFORE_LOCK:
+            self.wrong_passwords, self.login_locked_until = 0, now + LOGIN_LOCK
+            self._record("BeneficiaryLoginLocked", self.beneficiary_id, now, until=self.login_locked_until)
+            return LOGIN_LOCKED
+        self._record("BeneficiaryLoginRefused", self.beneficiary_id, now, wrongPasswords=self.wrong_passwords)
+        return WRONG_PASSWORD
 
     def set_behaviour(self, behaviour: str, now: datetime) -> None:
         if behaviour not in BEHAVIOURS:

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..adapters.qr import UnreadableImage, decode_image
 from ..domain import errors, ids, payments
-from ..domain.beneficiaries import Allocation, Beneficiary
+from ..domain.beneficiaries import (
+    LOGGED_IN,
+    LOGIN_LOCK,
+    LOGIN_LOCKED,
+    WRONG_PASSWORDS_BEFORE_LOCK,
+    Allocation,
+    Beneficiary,
+)
 from ..domain.ids import CVCO_ID_PREFIX, digits
 from ..domain.operations import parse_euros
 from ..domain.pre_transactions import PreTransaction
@@ -179,6 +186,8 @@ def act(sandbox: Sandbox, beneficiary_ref: str, body: Any) -> dict[str, Any]:
 # these functions only read what the app shows and say in French (Kit §6.4.4) why it cannot.
 
 LOGIN_REFUSED = "Identifiant ou mot de passe incorrect."
+LOGIN_LOCKED_MESSAGE = (f"Votre compte est bloqué après {WRONG_PASSWORDS_BEFORE_LOCK} mots de passe erronés. "
+                        f"Réessayez dans {LOGIN_LOCK.seconds // 60} minutes.")
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # Kit §6.4.3: [xxxx]@[xxxxx].[xxx]
 
 # Kit §6.4.4: what the beneficiary reads when a payment cannot start
@@ -253,15 +262,24 @@ def _in_french() -> Iterator[None]:
 
 
 def log_in(sandbox: Sandbox, ref: str, password: str) -> Beneficiary:
-    """By 11-digit identifier or email; one refusal whatever is wrong, so nobody learns who has an account."""
+    """By 11-digit identifier or email; one refusal whatever is wrong, so nobody learns who has an account,
+    until the 3rd wrong password in a row locks the account's login for a while (as in the Espace dédié)."""
     text = ref.strip() if isinstance(ref, str) else ""
     if not ((text.isascii() and text.isdigit() and len(text) == 11) or EMAIL_SHAPE.match(text)):
         raise AppRefusal("Saisissez votre identifiant à 11 chiffres ou votre adresse e-mail.", 400)
-    with sandbox.store.session() as s:
-        beneficiary = s.beneficiary(text) if text.isdigit() else s.beneficiary_by_email(text)
-    expected = beneficiary.password if beneficiary is not None else secrets.token_hex(16)
     given = password if isinstance(password, str) else ""
-    if not hmac.compare_digest(given.encode(), expected.encode()) or beneficiary is None:
+    with sandbox.uow() as uow:
+        beneficiary = uow.session.beneficiary(text) if text.isdigit() else uow.session.beneficiary_by_email(text)
+        if beneficiary is None:
+            hmac.compare_digest(given.encode(), secrets.token_hex(16).encode())  # as long as a wrong password
+            raise AppRefusal(LOGIN_REFUSED, 401)
+        unchanged = beneficiary.wrong_passwords == 0 and beneficiary.login_locked_until is None
+        outcome = beneficiary.log_in(given, uow.now)
+        if not (outcome == LOGGED_IN and unchanged):  # a plain login writes nothing
+            uow.save(beneficiary)
+    if outcome == LOGIN_LOCKED:
+        raise AppRefusal(LOGIN_LOCKED_MESSAGE, 401)
+    if outcome != LOGGED_IN:
         raise AppRefusal(LOGIN_REFUSED, 401)
     return beneficiary
 

@@ -127,7 +127,7 @@ def set_behaviour(beneficiary_id: str) -> Response:
 
 @bp.post("/beneficiaries/<beneficiary_id>/unblock")
 def unblock(beneficiary_id: str) -> Response:
-    """Re-activate devices blocked after three wrong personal codes."""
+    """Re-activate devices blocked after three wrong personal codes, and unlock the app's login."""
     with current_sandbox().uow() as uow:
         beneficiary = find_beneficiary(uow, beneficiary_id)
         beneficiary.unblock_devices(uow.now)
