@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                                                               "/_sandbox/journals)")
     serve.add_argument("--server", choices=("gevent", "threading"), default="gevent",
                        help="server stack (default gevent: WSGI server with WebSocket for Socket.IO)")
+    serve.add_argument("--message-queue", metavar="URL",
+                       help="share live pushes with the other server processes on the same database through "
+                            "this queue, e.g. redis://127.0.0.1:6379/0 (pip install -e '.[scaleout]')")
 
     fixtures = commands.add_parser("fixtures", help="print the demo credentials as JSON")
     fixtures.add_argument("--db", help="read them from this database (default: generate from the seed)")
@@ -123,6 +126,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .web import create_app, server
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.message_queue:
+        problem = _message_queue_problem(args)
+        if problem:
+            print(f"ancv-sandbox: {problem}", file=sys.stderr)
+            return 2
     token = args.admin_token
     if args.host not in LOOPBACK and not token:
         token = secrets.token_urlsafe(24)
@@ -138,7 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
         return 2
-    app = create_app(sandbox=sandbox, async_mode=args.server)
+    app = create_app(sandbox=sandbox, async_mode=args.server, message_queue=args.message_queue)
     sandbox.start()
     try:
         if not args.no_sftp:
@@ -160,6 +168,23 @@ def _serve(args: argparse.Namespace) -> int:
             sandbox.sftp.stop()
         sandbox.stop()
     return 0
+
+
+def _message_queue_problem(args: argparse.Namespace) -> str | None:
+    """Why `--message-queue` cannot work as asked, if it cannot: checked before anything starts."""
+    if args.clock != "wall":
+        return "--message-queue: server processes sharing a database share its time, which needs --clock wall"
+    if not args.message_queue.startswith(("redis://", "rediss://")):
+        return None  # Flask-SocketIO's other queues (Kafka, ZeroMQ, Kombu) report their own problems
+    try:
+        import redis
+    except ImportError:
+        return "--message-queue redis://… needs the redis package: pip install -e '.[scaleout]'"
+    try:
+        redis.Redis.from_url(args.message_queue, socket_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        return f"--message-queue: cannot reach {args.message_queue} ({exc})"
+    return None
 
 
 def _sftp_dir(args: argparse.Namespace) -> str:

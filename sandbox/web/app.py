@@ -22,7 +22,9 @@ JSON_PREFIXES = (kit_api.bp.url_prefix or "", control.bp.url_prefix or "", "/ope
 
 
 def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = None,
-               async_mode: str = "threading") -> Flask:
+               async_mode: str = "threading", message_queue: str | None = None) -> Flask:
+    """`message_queue` (e.g. `redis://127.0.0.1:6379/0`): several server processes share their
+    Socket.IO pushes through it, so a page hears every event whichever process handled it."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     sandbox = sandbox or Sandbox(settings or Settings())
@@ -32,8 +34,9 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
-    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(sandbox.settings.public_url))
-    live.register(socketio, sandbox)
+    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(sandbox.settings.public_url),
+                        message_queue=message_queue)
+    live.register(socketio, sandbox, shared=message_queue is not None)
 
     @app.get("/favicon.ico")
     def favicon() -> Response:

@@ -38,7 +38,9 @@ def rooms_of_session(sandbox: Sandbox) -> dict[str, list[str]]:
     return {"shop": sorted(set(shops)), "beneficiary": [f"beneficiary:{beneficiary}"] if beneficiary else []}
 
 
-def register(socketio: SocketIO, sandbox: Sandbox) -> None:
+def register(socketio: SocketIO, sandbox: Sandbox, *, shared: bool = False) -> None:
+    """`shared`: the pushes go through a message queue to every server process, whose pages this
+    process cannot see; otherwise events nobody here listens to are not even serialised."""
     admins: set[str] = set()  # Socket.IO sids that proved the admin token at connect
 
     def is_admin(auth: Any) -> bool:
@@ -89,7 +91,7 @@ def register(socketio: SocketIO, sandbox: Sandbox) -> None:
                         rooms.add(f"beneficiary:{getattr(entity, attr)}")
         occupied = socketio.server.manager.rooms.get("/", {})
         for event in events:
-            targets = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if occupied.get(room)]
+            targets = [room for room in ("timeline", *rooms_of.get(event.ref, ())) if shared or occupied.get(room)]
             if targets:
                 payload = plain({"type": event.name, "ref": event.ref, "at": event.at, "data": event.data})
                 socketio.emit("event", payload, to=targets)

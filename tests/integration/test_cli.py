@@ -1,6 +1,7 @@
 """The `ancv-sandbox` command's offline parts: fixtures and seal."""
 
 import json
+from importlib.util import find_spec
 
 from sandbox.cli import main
 
@@ -16,6 +17,16 @@ def test_fixtures_prints_the_demo_world_as_json(capsys):
 def test_fixtures_refuses_a_missing_database(capsys, tmp_path):
     assert main(["fixtures", "--db", str(tmp_path / "none.sqlite3")]) == 2
     assert "no database" in capsys.readouterr().err
+
+
+def test_serve_with_a_message_queue_refuses_a_virtual_clock_and_an_unreachable_queue(capsys):
+    """Checked before anything starts (threading stack: nothing is patched for gevent here)."""
+    serve = ["serve", "--server", "threading", "--db", ":memory:", "--no-sftp"]
+    assert main([*serve, "--clock", "virtual", "--message-queue", "redis://127.0.0.1:1/0"]) == 2
+    assert "needs --clock wall" in capsys.readouterr().err
+    assert main([*serve, "--message-queue", "redis://127.0.0.1:1/0"]) == 2
+    expected = "cannot reach redis://127.0.0.1:1/0" if find_spec("redis") else "pip install -e '.[scaleout]'"
+    assert expected in capsys.readouterr().err
 
 
 def test_seal_prints_the_kit_test_vector_header(capsys):
