@@ -1,6 +1,7 @@
 """ANCV's nights: acquisition runs, reimbursements, the daily journals, their purge.
 
-Two deadlines stand for the back office, each at a set hour (Paris time) of every working day:
+Two deadlines stand for the back office, each at a set hour (Paris time) of every working day,
+once a day:
 
 - the **acquisition run** (`acquisitionHour`, default 4 h): validated transactions past their
   4-hour cancellation window, and those a fault held back last time, are consigned on a slip
@@ -75,15 +76,23 @@ def schedule(sandbox: Sandbox) -> None:
 
 
 def handle(uow: UnitOfWork, kind: str) -> None:
-    """A nightly deadline came: run if today is a working day, then set the next one."""
+    """A nightly deadline came: run if today is a working day not run yet, then set the next one.
+
+    Once a day: when the hour is moved later after today's run, the deadline comes again today and
+    is skipped; a second run would pay a day's late payments in a transfer of the same number as
+    the morning's (`VIR-{shopId}-{day}-{today}`), which would replace it.
+    """
     sandbox, days = uow.sandbox, working_days(uow.sandbox)
-    if days.is_working_day(paris_day(uow.now)):
+    today = paris_day(uow.now).isoformat()
+    ran_on = f"{kind}_day"  # meta: the Paris day this run last ran
+    if days.is_working_day(paris_day(uow.now)) and uow.session.get_meta(ran_on) != today:
         if kind == ACQUISITION_RUN:
             acquire(uow)
             reimburse(uow, days)
         else:
             write_journals(uow)
             purge(uow)
+        uow.session.set_meta(ran_on, today)
     uow.session.set_timer(kind, NIGHTLY, next_run(uow.now, _hour(sandbox, kind), days))
 
 

@@ -223,6 +223,33 @@ def test_closed_and_open_days_move_the_runs(office: World) -> None:
         assert reply.status == 400 and reply.body["errorCode"] == "BAD_REQUEST"
 
 
+def test_moving_the_acquisition_hour_after_the_day_s_run_does_not_run_it_twice(office: World) -> None:
+    """A second run the same day paid Tuesday's late payment in a transfer with the same number as
+    the morning's, which replaced it in Mes remboursements (tests/stateful: every PAID transaction
+    is in exactly one transfer)."""
+    world = office
+    world.control.settings(acquisitionHour=2)
+    early = world.paid_transaction(amount=1000)  # Tuesday 5, 10:00
+    advance_to(world, paris(5, 23))
+    late = world.paid_transaction(amount=2000)  # its cancellation window ends after Wednesday's 2:00 run
+    advance_to(world, paris(6, 2, 30))
+    assert (api_view(world, early["id"])["state"], api_view(world, late["id"])["state"]) == ("CONSIGNED", "VALIDATED")
+    world.control.settings(acquisitionFault="DELAYED")
+    advance_to(world, paris(13, 3))  # Wednesday 13, Tuesday's payment day: the early one is paid, the late held
+    assert (api_view(world, early["id"])["state"], api_view(world, late["id"])["state"]) == ("PAID", "DELAYED")
+    world.control.settings(acquisitionFault="", acquisitionHour=4)
+    advance_to(world, paris(13, 5))
+    assert api_view(world, late["id"])["state"] == "DELAYED"  # today's run is done: next one Friday 15 (14 closed)
+    advance_to(world, paris(15, 5))
+    assert api_view(world, late["id"])["state"] == "PAID"
+    with world.sandbox.store.session() as s:
+        transfers = {t.transfer_id: (t.transaction_ids, t.total) for t in s.transfers()}
+    shop = world.shop()["shopId"]
+    assert transfers == {f"VIR-{shop}-20260505-20260513": ([early["id"]], 1000),
+                         f"VIR-{shop}-20260505-20260515": ([late["id"]], 2000)}
+    assert [e["ref"] for e in world.events("TransferPaid")] == list(reversed(transfers))
+
+
 def test_a_stock_sftp_client_downloads_the_journals(office: World, tmp_path: Path) -> None:
     world = office
     world.paid_transaction(amount=4000)
