@@ -39,25 +39,27 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def log_in_portal(chromium, base, shop):
-    """A desktop browser logged in to the Espace dédié as this point d'accueil."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _log_in(chromium, url, shop, viewport):
+    """A browser of this size logged in on the login page at `url` as this point d'accueil."""
+    context = chromium.new_context(viewport=viewport, locale="fr-FR")
     page = context.new_page()
-    page.goto(f"{base}/espace-ptl/connexion")
+    page.goto(url)
     page.fill("#login", shop["login"])
     page.fill("#password", shop["password"])
     with page.expect_navigation():
         page.click("button[type=submit]")
     return context, page
+
+
+def log_in_portal(chromium, base, shop):
+    """A desktop browser logged in to the Espace dédié as this point d'accueil."""
+    return _log_in(chromium, f"{base}/espace-ptl/connexion", shop, DESKTOP)
 
 
 def log_in_pro(chromium, base, shop):
     """A phone-sized browser logged in to the App' Chèque-Vacances Pro as this point d'accueil."""
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(f"{base}/pro/connexion")
-    page.fill("#login", shop["login"])
-    page.fill("#password", shop["password"])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return context, page
+    return _log_in(chromium, f"{base}/pro/connexion", shop, PHONE)
