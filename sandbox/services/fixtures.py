@@ -8,7 +8,7 @@ every behaviour with a balance that makes it meaningful (SPEC §9).
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -264,9 +264,9 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
         seed = seed if seed is not None else s.get_meta("seed", sandbox.settings.seed)
     sandbox.sender.wait_idle(timeout=2)
     sandbox.store.drop_all()
-    sandbox.rules.update(asdict(sandbox.initial_rules))
     sandbox.rng.seed(f"{seed}:0")
     with sandbox.store.session() as s:
+        sandbox.load_rules(s)  # none saved: the initial ones
         s.set_meta("generation", 0)
         s.set_meta("secret_key", sandbox.secret_key)
         sandbox.save_clock(s)

@@ -178,13 +178,11 @@ class Sandbox:
             seed = s.get_meta("seed")
             generation = s.get_meta("generation", -1) + 1
             s.set_meta("generation", generation)
-            saved_rules = s.get_meta("rules")
+            self.load_rules(s)
             pending = s.webhooks(state="pending")
             self.secret_key = s.get_meta("secret_key") or secrets.token_hex(32)  # signs people's sessions
             s.set_meta("secret_key", self.secret_key)
             self.save_clock(s)
-        if saved_rules:
-            self.rules.update(saved_rules)
         if seed is None:
             self.rng.seed(f"{self.settings.seed}:0")
             if self.settings.load_fixtures:
@@ -279,12 +277,24 @@ class Sandbox:
             uow.record("EmailRelayFailed", "smtp", to=email["to"], subject=email["subject"],
                        writtenAt=format_date(email["at"]), relay=self.relay.address, error=error)
 
+    def load_rules(self, session: Any) -> None:
+        """The rules as saved (each unit of work starts with them): another server process on this
+        database may have changed them, or a reset put them back to this process's initial ones."""
+        saved = session.get_meta("rules") or asdict(self.initial_rules)
+        if saved != asdict(self.rules):
+            self.rules.update(saved)
+
     def save_rules(self, changes: dict[str, Any]) -> Rules:
-        self.rules.update(changes)
         with self.uow() as uow:
+            self.rules.update(changes)
             uow.session.set_meta("rules", asdict(self.rules))
             uow.record("SettingsChanged", "settings", **changes)
         back_office.schedule(self)  # the hours or the calendar may have changed
+        return self.rules
+
+    def current_rules(self) -> Rules:
+        with self.store.session() as s:
+            self.load_rules(s)
         return self.rules
 
     # --- randomness --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class UnitOfWork:
         self._context = self.sandbox.store.session()
         self.session: StoreSession = self._context.__enter__()
         self.now: datetime = self._now or self.sandbox.clock.now()
+        self.sandbox.load_rules(self.session)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:

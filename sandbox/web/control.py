@@ -138,7 +138,7 @@ def unblock(beneficiary_id: str) -> Response:
 @bp.get("/settings")
 def get_settings() -> Response:
     """The sandbox rules in force."""
-    return json_response(asdict(current_sandbox().rules))
+    return json_response(asdict(current_sandbox().current_rules()))
 
 
 @bp.patch("/settings")

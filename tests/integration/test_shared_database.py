@@ -2,7 +2,7 @@
 
 Covers: ARCHITECTURE "Scale beyond one machine" — each process runs its own scheduler, so a
 deadline one process read may be fired by the other before it acts (it must not fire again);
-processes starting at once on an empty database load the fixtures once; a process starting
+rules changed or reset through one are in force in the other; processes starting at once on an empty database load the fixtures once; a process starting
 beside a running one leaves that one's pending webhook deliveries alone (they are in its queue),
 while a process starting alone sends them (nobody else will). The last two need PostgreSQL
 (ANCV_SANDBOX_TEST_DB): SQLite serves one server process per file.
@@ -96,6 +96,27 @@ def test_two_processes_starting_at_once_on_an_empty_database_load_the_fixtures_o
     finally:
         one.stop()
         other.stop()
+
+
+def test_rules_changed_or_reset_through_one_process_are_in_force_in_the_other(first, shared_db):
+    second = World(make_settings(db=shared_db))
+    try:
+        assert second.kit().create_transaction("BEFORE", "1", 1500).status == 201
+        first.control.settings(minimumAmountCents=2000, thinkTimeSeconds=7)
+
+        assert second.control.settings()["minimumAmountCents"] == 2000
+        refused = second.kit().create_transaction("SMALL", "1", 1500)
+        assert (refused.status, refused.body["errorCode"]) == (412, "INVALID_TRANSACTION_AMOUNT")
+        second.control.settings(thinkTimeSeconds=9)  # a change through the other keeps the first one's
+        assert first.control.settings()["minimumAmountCents"] == 2000
+        assert first.control.settings()["thinkTimeSeconds"] == 9
+
+        first.control.reset()
+        assert second.control.settings() == first.control.settings()
+        assert second.control.settings()["minimumAmountCents"] == 1
+        assert second.kit().create_transaction("AFTER", "1", 1500).status == 201
+    finally:
+        second.sandbox.stop()
 
 
 @needs_postgresql
