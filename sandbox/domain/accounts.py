@@ -16,6 +16,7 @@ from typing import Any
 
 from .events import RecordsEvents
 from .records import to_plain
+from .sessions import close_session, is_open, open_session
 
 ADMINISTRATOR, POINT = "administrator", "point"
 MAX_WRONG_PASSWORDS = 3
@@ -68,13 +69,15 @@ class MerchantAccount(RecordsEvents):
     reset_token: str | None = None
     reset_expires: datetime | None = None
     remembered_email: str | None = field(default=None)  # "Se souvenir de cet e-mail"
+    sessions: list[str] = field(default_factory=list)  # grants of the browser sessions logged in (domain/sessions)
 
-    def log_in(self, password: str, now: datetime) -> None:
-        """Accept the right password; count wrong ones and lock at the third."""
+    def log_in(self, password: str, now: datetime, grant: str) -> None:
+        """Accept the right password, opening a session under `grant`; count wrong ones and lock at the third."""
         if self.locked:
             raise AccountLocked()
         if hmac.compare_digest(password.encode(), self.password.encode()):
             self.wrong_passwords = 0
+            open_session(self.sessions, grant)
             self._record("MerchantLoggedIn", self.login, now)
             return
         self.wrong_passwords += 1
@@ -98,7 +101,15 @@ class MerchantAccount(RecordsEvents):
             raise WeakPassword()
         self.password, self.reset_token, self.reset_expires = new_password, None, None
         self.locked, self.wrong_passwords = False, 0
+        self.sessions.clear()  # whoever knew the old password is logged out
         self._record("MerchantPasswordReset", self.login, now)
+
+    def log_out(self, grant: str) -> None:
+        close_session(self.sessions, grant)
+
+    def logged_in(self, grant: Any) -> bool:
+        """Whether the browser session holding `grant` may act for this account now."""
+        return not self.locked and is_open(self.sessions, grant)
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)

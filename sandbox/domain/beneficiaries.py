@@ -15,6 +15,7 @@ from typing import Any
 from . import errors
 from .events import RecordsEvents
 from .records import to_plain
+from .sessions import close_session, is_open, open_session
 
 BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device", "low_balance")
 DEVICE_ACTIVE = "ACTIVE"
@@ -65,6 +66,7 @@ class Beneficiary(RecordsEvents):
     wrong_pin_streak: int = 0
     wrong_passwords: int = 0  # in a row, at the app's login
     login_locked_until: datetime | None = None
+    sessions: list[str] = field(default_factory=list)  # grants of the app's sessions logged in (domain/sessions)
 
     # --- reading -------------------------------------------------------------------
     def has_active_device(self) -> bool:
@@ -106,13 +108,15 @@ class Beneficiary(RecordsEvents):
     def login_locked(self, now: datetime) -> bool:
         return self.login_locked_until is not None and now < self.login_locked_until
 
-    def log_in(self, password: str, now: datetime) -> str:
-        """LOGGED_IN, WRONG_PASSWORD, or LOGIN_LOCKED: while locked even the right password is refused,
-        and the WRONG_PASSWORDS_BEFORE_LOCK-th wrong one in a row locks the login for LOGIN_LOCK."""
+    def log_in(self, password: str, now: datetime, grant: str) -> str:
+        """LOGGED_IN (a session opened under `grant`), WRONG_PASSWORD, or LOGIN_LOCKED: while locked even
+        the right password is refused, and the WRONG_PASSWORDS_BEFORE_LOCK-th wrong one in a row locks
+        the login for LOGIN_LOCK."""
         if self.login_locked(now):
             return LOGIN_LOCKED
         if hmac.compare_digest(password.encode(), self.password.encode()):
             self.wrong_passwords, self.login_locked_until = 0, None
+            open_session(self.sessions, grant)
             return LOGGED_IN
         self.wrong_passwords += 1
         if self.wrong_passwords >= WRONG_PASSWORDS_BEFORE_LOCK:
@@ -121,6 +125,12 @@ class Beneficiary(RecordsEvents):
             return LOGIN_LOCKED
         self._record("BeneficiaryLoginRefused", self.beneficiary_id, now, wrongPasswords=self.wrong_passwords)
         return WRONG_PASSWORD
+
+    def log_out(self, grant: str) -> None:
+        close_session(self.sessions, grant)
+
+    def logged_in(self, grant: Any) -> bool:
+        return is_open(self.sessions, grant)
 
     def set_behaviour(self, behaviour: str, now: datetime) -> None:
         if behaviour not in BEHAVIOURS:

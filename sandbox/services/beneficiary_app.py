@@ -261,10 +261,12 @@ def _in_french() -> Iterator[None]:
         raise refusal_of(error) from error
 
 
-def log_in(sandbox: Sandbox, ref: str, password: str) -> Beneficiary:
+def log_in(sandbox: Sandbox, ref: str, password: str) -> tuple[Beneficiary, str]:
     """By 11-digit identifier or email; one refusal whatever is wrong, so nobody learns who has an account,
-    until the 3rd wrong password in a row locks the account's login for a while (as in the Espace dédié)."""
+    until the 3rd wrong password in a row locks the account's login for a while (as in the Espace dédié).
+    With the beneficiary, the grant of the session this login opens."""
     text = ref.strip() if isinstance(ref, str) else ""
+    grant = secrets.token_urlsafe(24)  # never from the seeded generator
     if not ((text.isascii() and text.isdigit() and len(text) == 11) or EMAIL_SHAPE.match(text)):
         raise AppRefusal("Saisissez votre identifiant à 11 chiffres ou votre adresse e-mail.", 400)
     given = password if isinstance(password, str) else ""
@@ -273,20 +275,28 @@ def log_in(sandbox: Sandbox, ref: str, password: str) -> Beneficiary:
         if beneficiary is None:
             hmac.compare_digest(given.encode(), secrets.token_hex(16).encode())  # as long as a wrong password
             raise AppRefusal(LOGIN_REFUSED, 401)
-        unchanged = beneficiary.wrong_passwords == 0 and beneficiary.login_locked_until is None
-        outcome = beneficiary.log_in(given, uow.now)
-        if not (outcome == LOGGED_IN and unchanged):  # a plain login writes nothing
-            uow.save(beneficiary)
+        outcome = beneficiary.log_in(given, uow.now, grant)
+        uow.save(beneficiary)
     if outcome == LOGIN_LOCKED:
         raise AppRefusal(LOGIN_LOCKED_MESSAGE, 401)
     if outcome != LOGGED_IN:
         raise AppRefusal(LOGIN_REFUSED, 401)
-    return beneficiary
+    return beneficiary, grant
 
 
-def beneficiary_of(sandbox: Sandbox, beneficiary_id: str) -> Beneficiary | None:
+def log_out(sandbox: Sandbox, beneficiary_id: str, grant: str) -> None:
+    """Close the app's session: a copy of its cookie logs nobody in any more."""
+    with sandbox.uow() as uow:
+        if (beneficiary := uow.session.beneficiary(beneficiary_id)) is not None:
+            beneficiary.log_out(grant)
+            uow.save(beneficiary)
+
+
+def logged_in_beneficiary(sandbox: Sandbox, beneficiary_id: str, grant: str) -> Beneficiary | None:
+    """The beneficiary an app session holding `grant` acts for: None once logged out (or after a reset)."""
     with sandbox.store.session() as s:
-        return s.beneficiary(beneficiary_id)
+        beneficiary = s.beneficiary(beneficiary_id)
+    return beneficiary if beneficiary is not None and beneficiary.logged_in(grant) else None
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,31 @@ if TYPE_CHECKING:
 RESET_PATH = "/espace-ptl/mot-de-passe/"
 
 
-def log_in(sandbox: Sandbox, login: str, password: str) -> MerchantAccount:
-    """The account, or a French refusal; a wrong password is remembered even though refused."""
+def log_in(sandbox: Sandbox, login: str, password: str) -> tuple[MerchantAccount, str]:
+    """The account and the grant of the session this login opens, or a French refusal; a wrong password
+    is remembered even though refused."""
     refusal: AccountRefusal | None = None
+    grant = secrets.token_urlsafe(24)  # never from the seeded generator
     with sandbox.uow() as uow:
         account = uow.session.account(login.strip()) if login_kind(login.strip()) else None
         if account is None:
             raise WrongCredentials()
         try:
-            account.log_in(password, uow.now)
+            account.log_in(password, uow.now, grant)
         except AccountRefusal as error:
             refusal = error
         uow.save(account)
     if refusal is not None:
         raise refusal
-    return account
+    return account, grant
+
+
+def log_out(sandbox: Sandbox, login: str, grant: str) -> None:
+    """Close the session: a copy of its cookie logs nobody in any more."""
+    with sandbox.uow() as uow:
+        if (account := uow.session.account(login)) is not None:
+            account.log_out(grant)
+            uow.save(account)
 
 
 def request_reset(sandbox: Sandbox, login: str) -> None:
@@ -57,6 +67,12 @@ def reset_password(sandbox: Sandbox, token: str, new_password: str) -> MerchantA
 def account(sandbox: Sandbox, login: str) -> MerchantAccount | None:
     with sandbox.store.session() as s:
         return s.account(login)
+
+
+def logged_in_account(sandbox: Sandbox, login: str, grant: str) -> MerchantAccount | None:
+    """The account a browser session holding `grant` acts for: None once logged out, or locked."""
+    found = account(sandbox, login)
+    return found if found is not None and found.logged_in(grant) else None
 
 
 def points_of(sandbox: Sandbox, account: MerchantAccount) -> list[PointOfSale]:

@@ -25,7 +25,7 @@ from ..services.beneficiary_app import AppRefusal
 from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
 from . import csrf, live
-from .context import current_sandbox, log_in_session, log_out_session
+from .context import current_sandbox, log_in_session, log_out_session, session_holder
 
 bp = Blueprint("app", __name__, url_prefix="/app")
 
@@ -67,9 +67,9 @@ def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ref = session.get(live.BENEFICIARY_SESSION)
-        beneficiary = beneficiary_app.beneficiary_of(current_sandbox(), ref) if isinstance(ref, str) else None
-        if beneficiary is None:  # never logged in, logged out, or the sandbox was reset
+        holder = session_holder(live.BENEFICIARY_SESSION)
+        beneficiary = beneficiary_app.logged_in_beneficiary(current_sandbox(), *holder) if holder else None
+        if beneficiary is None:  # never logged in, logged out (here or elsewhere), or the sandbox was reset
             session.pop(live.BENEFICIARY_SESSION, None)
             return redirect(url_for("app.login"))
         g.beneficiary = beneficiary
@@ -117,16 +117,18 @@ def login() -> Any:
         return render_template("app/login.html")
     ref = request.form.get("login", "").strip()
     try:
-        beneficiary = beneficiary_app.log_in(current_sandbox(), ref, request.form.get("password", ""))
+        beneficiary, grant = beneficiary_app.log_in(current_sandbox(), ref, request.form.get("password", ""))
     except AppRefusal as refusal:
         return render_template("app/login.html", error=refusal.message, login=ref), refusal.status
-    log_in_session((live.BENEFICIARY_SESSION,), **{live.BENEFICIARY_SESSION: beneficiary.beneficiary_id})
+    log_in_session((live.BENEFICIARY_SESSION,), live.BENEFICIARY_SESSION, beneficiary.beneficiary_id, grant)
     return redirect(url_for("app.home"))
 
 
-@bp.get("/deconnexion")
+@bp.post("/deconnexion")
 def logout() -> Any:
-    """Log out."""
+    """Log out (a form with the CSRF token): the session is closed, then forgotten by this browser."""
+    if holder := session_holder(live.BENEFICIARY_SESSION):
+        beneficiary_app.log_out(current_sandbox(), *holder)
     log_out_session((live.BENEFICIARY_SESSION,))
     return redirect(url_for("app.login"))
 

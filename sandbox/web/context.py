@@ -20,10 +20,20 @@ def current_sandbox() -> Sandbox:
     return current_app.extensions["ancv_sandbox"]  # type: ignore[no-any-return]
 
 
+def session_holder(session_key: str) -> tuple[str, str] | None:
+    """Who this browser session logged in under `session_key`, and the grant of that login
+    (domain/sessions), as `log_in_session` wrote them; None for anything else."""
+    value = session.get(session_key)
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value):
+        return value[0], value[1]
+    return None
+
+
 def merchant_account(session_key: str) -> MerchantAccount | None:
-    """The merchant this browser session logged in (each surface keeps its own session key)."""
-    login = session.get(session_key)
-    return merchant_accounts.account(current_sandbox(), login) if login else None
+    """The merchant this browser session logged in (each surface keeps its own session key), while
+    that login's session is open and the account unlocked."""
+    holder = session_holder(session_key)
+    return merchant_accounts.logged_in_account(current_sandbox(), *holder) if holder else None
 
 
 def merchant_required(session_key: str, login_endpoint: str,
@@ -35,7 +45,7 @@ def merchant_required(session_key: str, login_endpoint: str,
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             account = merchant_account(session_key)
-            if account is None or account.locked or not admits(account):
+            if account is None or not admits(account):
                 session.pop(session_key, None)
                 return redirect(url_for(login_endpoint))
             return view(account, *args, **kwargs)
@@ -43,15 +53,23 @@ def merchant_required(session_key: str, login_endpoint: str,
     return decorate
 
 
-def log_in_session(surface_keys: tuple[str, ...], **values: Any) -> None:
-    """A login on one surface: that surface's keys start afresh and the CSRF token changes, while the
-    other surfaces of the same browser (the Espace dédié, the App' Pro, the App', the dashboard) stay
-    logged in, so one browser can play the merchant and the client of a demo."""
+def log_in_session(surface_keys: tuple[str, ...], session_key: str, holder: str, grant: str, **values: Any) -> None:
+    """A login on one surface: that surface's keys start afresh, `session_key` holds who logged in and
+    the grant of their session, and the CSRF token changes, while the other surfaces of the same
+    browser (the Espace dédié, the App' Pro, the App', the dashboard) stay logged in, so one browser
+    can play the merchant and the client of a demo."""
     log_out_session(surface_keys)
     session.pop(csrf.FIELD, None)
-    session.update(values)
+    session.update({session_key: [holder, grant], **values})
 
 
 def log_out_session(surface_keys: tuple[str, ...]) -> None:
     for key in surface_keys:
         session.pop(key, None)
+
+
+def log_out_merchant(surface_keys: tuple[str, ...], session_key: str) -> None:
+    """Déconnexion on a merchant surface: the login's session is closed, then forgotten by this browser."""
+    if holder := session_holder(session_key):
+        merchant_accounts.log_out(current_sandbox(), *holder)
+    log_out_session(surface_keys)

@@ -17,8 +17,9 @@ from flask import request, session
 from flask_socketio import SocketIO, join_room
 
 from ..domain.events import Event
-from ..services import merchant_accounts
+from ..services import beneficiary_app, merchant_accounts
 from ..services.sandbox import Sandbox
+from .context import session_holder
 from .control import ADMIN_SESSION
 from .jsonout import plain
 
@@ -30,12 +31,14 @@ def rooms_of_session(sandbox: Sandbox) -> dict[str, list[str]]:
     """The rooms this browser session may join, by the name a page asks for."""
     shops: list[str] = []
     for key in MERCHANT_SESSIONS:
-        login = session.get(key)
-        account = merchant_accounts.account(sandbox, login) if login else None
-        if account is not None and not account.locked:
+        holder = session_holder(key)
+        account = merchant_accounts.logged_in_account(sandbox, *holder) if holder else None
+        if account is not None:
             shops += [f"shop:{shop_id}" for shop_id in account.shop_ids]
-    beneficiary = session.get(BENEFICIARY_SESSION)
-    return {"shop": sorted(set(shops)), "beneficiary": [f"beneficiary:{beneficiary}"] if beneficiary else []}
+    holder = session_holder(BENEFICIARY_SESSION)
+    beneficiary = beneficiary_app.logged_in_beneficiary(sandbox, *holder) if holder else None
+    return {"shop": sorted(set(shops)),
+            "beneficiary": [f"beneficiary:{beneficiary.beneficiary_id}"] if beneficiary else []}
 
 
 def register(socketio: SocketIO, sandbox: Sandbox, *, shared: bool = False) -> None:

@@ -30,7 +30,7 @@ from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments, reimbursements
 from ..services.emails import euros, french_date, french_day
 from . import csrf, exports
-from .context import current_sandbox, log_in_session, log_out_session, merchant_account, merchant_required
+from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
 bp = Blueprint("portal", __name__, url_prefix="/espace-ptl")
 bp.before_request(csrf.protect)
@@ -72,19 +72,19 @@ def login() -> Any:
         return render_template("portal/login.html", notice=notices[0] if notices else None)
     login_text = request.form.get("login", "").strip()
     try:
-        account = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
+        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
     except AccountRefusal as refusal:
         return render_template("portal/login.html", error=str(refusal), login=login_text), 401
-    log_in_session(SURFACE, **{ACCOUNT: account.login})
+    log_in_session(SURFACE, ACCOUNT, account.login, grant)
     if len(account.shop_ids) == 1:
         session[SHOP] = account.shop_ids[0]
     return redirect(url_for("portal.home"))
 
 
-@bp.get("/deconnexion")
+@bp.post("/deconnexion")
 def logout() -> Any:
-    """Déconnexion."""
-    log_out_session(SURFACE)
+    """Déconnexion (a form with the CSRF token: another site cannot log the merchant out)."""
+    log_out_merchant(SURFACE, ACCOUNT)
     return redirect(url_for("portal.login"))
 
 

@@ -21,7 +21,7 @@ from ..domain.operations import WAITING
 from ..services import merchant_accounts, merchant_payments
 from ..services.emails import euros, french_date
 from . import csrf
-from .context import current_sandbox, log_in_session, log_out_session, merchant_account, merchant_required
+from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
 bp = Blueprint("pro", __name__, url_prefix="/pro")
 bp.before_request(csrf.protect)
@@ -57,20 +57,20 @@ def login() -> Any:
         return render_template("pro/login.html")
     login_text = request.form.get("login", "").strip()
     try:
-        account = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
+        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
     except AccountRefusal as refusal:
         return render_template("pro/login.html", error=str(refusal), login=login_text), 401
     if len(account.shop_ids) != 1:
         return render_template("pro/login.html", login=login_text, error=(
             "Connectez-vous avec l'identifiant à 12 chiffres du point d'accueil qui encaisse.")), 401
-    log_in_session((ACCOUNT,), **{ACCOUNT: account.login})
+    log_in_session((ACCOUNT,), ACCOUNT, account.login, grant)
     return redirect(url_for("pro.new_payment"))
 
 
-@bp.get("/deconnexion")
+@bp.post("/deconnexion")
 def logout() -> Any:
-    """Log out."""
-    log_out_session((ACCOUNT,))
+    """Log out (a form with the CSRF token)."""
+    log_out_merchant((ACCOUNT,), ACCOUNT)
     return redirect(url_for("pro.login"))
 
 

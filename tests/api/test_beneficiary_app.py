@@ -130,7 +130,7 @@ def test_logging_in_starts_a_fresh_session_and_logging_out_ends_it(world, ben):
     assert phone.log_in(other["email"], other["password"]).status_code == 302
     assert phone.token() != before  # a new CSRF token with the new login
     assert other["beneficiaryId"] in phone.page("/identifiant") and ben["beneficiaryId"] not in phone.page("/identifiant")
-    assert phone.get("/deconnexion").status_code == 302
+    assert phone.post("/deconnexion").status_code == 302
     assert phone.get("/accueil").status_code == 302
 
 
@@ -144,7 +144,7 @@ def test_one_browser_plays_merchant_and_client_at_once(world, ben):
     assert phone.log_in(ben["email"], ben["password"]).status_code == 302
     assert merchant.get("/encaissement").status_code == 200
     assert phone.get("/accueil").status_code == 200
-    assert merchant.get("/deconnexion").status_code == 302
+    assert merchant.post("/deconnexion").status_code == 302
     assert phone.get("/accueil").status_code == 200 and merchant.get("/encaissement").status_code == 302
 
 

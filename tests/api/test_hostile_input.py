@@ -29,6 +29,8 @@ from werkzeug.test import TestResponse
 
 from sandbox.client import KIT_PATH
 from sandbox.domain import seal
+from sandbox.domain.sessions import MAX_OPEN_SESSIONS
+from sandbox.services import merchant_accounts
 from tests.conftest import run_async
 from tests.integration.test_sftp import JOURNAL, MERCHANT, NEIGHBOUR, PASSWORD, Space
 from tests.people import CSRF, Merchant, step1
@@ -805,6 +807,75 @@ def test_logging_in_as_someone_else_leaves_nothing_of_the_previous_login(world: 
     assert second_id in body and first_id not in body
     if surface == "/espace-ptl":  # the first merchant's ENCAISSER draft is gone
         assert client.get("/espace-ptl/encaisser/demande").headers["Location"].endswith("/espace-ptl/encaisser")
+
+
+SURFACES = {  # where each surface logs in, a page that needs the login, where it logs out
+    "/espace-ptl": ("/connexion", "/mon-compte", "/deconnexion"),
+    "/pro": ("/connexion", "/profil", "/deconnexion"),
+    "/app": ("/connexion", "/identifiant", "/deconnexion"),
+}
+
+
+def _log_in(world: Any, client: Any, surface: str, person: dict[str, Any]) -> None:
+    login = person["beneficiaryId"] if surface == "/app" else person["login"]
+    token = token_of(client, surface + "/connexion")
+    reply = client.post(surface + "/connexion", data={"csrf_token": token, "login": login,
+                                                      "password": person["password"]})
+    assert reply.status_code == 302, page(reply)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_a_copy_of_the_session_cookie_is_worth_nothing_after_logging_out(world: Any, surface: str) -> None:
+    """Logging out closes the session where the sandbox keeps it, not only in this browser: a copy of the
+    cookie taken before (a shared computer, a proxy's log) logs nobody in afterwards, while the same
+    person's other sessions (another browser) stay open. Logging out is a form with the CSRF token."""
+    person = world.beneficiary("manual") if surface == "/app" else world.shop()
+    _, needs_login, logout = SURFACES[surface]
+    browser, elsewhere = world.app.test_client(), world.app.test_client()
+    _log_in(world, browser, surface, person)
+    _log_in(world, elsewhere, surface, person)
+    copied = browser.get_cookie(SESSION_COOKIE).value
+    token = token_of(browser, surface + "/connexion")
+    assert browser.get(surface + logout).status_code == 405  # no logging out by a link another site shows
+    assert browser.post(surface + logout, data={}).status_code == 400  # nor by a form without the token
+
+    assert browser.post(surface + logout, data={"csrf_token": token}).status_code == 302
+
+    thief = world.app.test_client()
+    thief.set_cookie(SESSION_COOKIE, copied)
+    assert thief.get(surface + needs_login).status_code == 302
+    assert browser.get(surface + needs_login).status_code == 302
+    assert elsewhere.get(surface + needs_login).status_code == 200
+    joined = world.app.extensions["socketio"].test_client(world.app, flask_test_client=thief).emit(
+        "join", {"rooms": ["shop", "beneficiary"]}, callback=True)
+    assert joined == {"joined": []}  # nor does it hear the pushes of the person's pages
+
+
+def test_a_new_password_closes_every_session_of_the_account(world: Any) -> None:
+    """Whoever knew the old password (and logged in with it) is out once the merchant sets a new one."""
+    shop = world.shop()
+    old_session = world.app.test_client()
+    _log_in(world, old_session, "/espace-ptl", shop)
+    _log_in(world, old_session, "/pro", shop)
+    merchant_accounts.request_reset(world.sandbox, shop["login"])  # "Mot de passe oublié ?"
+    with world.sandbox.store.session() as s:
+        reset_token = s.account(shop["login"]).reset_token
+    assert reset_token
+    merchant_accounts.reset_password(world.sandbox, reset_token, "Nouveau-2026")
+    assert old_session.get("/espace-ptl/mon-compte").status_code == 302
+    assert old_session.get("/pro/profil").status_code == 302
+    _log_in(world, old_session, "/espace-ptl", {**shop, "password": "Nouveau-2026"})
+    assert old_session.get("/espace-ptl/mon-compte").status_code == 200
+
+
+def test_a_person_keeps_a_bounded_number_of_sessions_open(world: Any) -> None:
+    """Each login opens a session; beyond MAX_OPEN_SESSIONS the oldest one is closed (the record stays small)."""
+    ben = world.beneficiary("manual")
+    browsers = [world.app.test_client() for _ in range(MAX_OPEN_SESSIONS + 1)]
+    for browser in browsers:
+        _log_in(world, browser, "/app", ben)
+    assert browsers[0].get("/app/identifiant").status_code == 302
+    assert all(b.get("/app/identifiant").status_code == 200 for b in browsers[1:])
 
 
 def test_a_cookie_from_another_sandbox_or_forged_is_ignored(world: Any) -> None:

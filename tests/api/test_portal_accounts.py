@@ -18,8 +18,8 @@ class Browser:
         return self.client.get("/espace-ptl" + path)
 
     def post(self, path, **form):
-        page = self.get(path).get_data(as_text=True)
-        token = CSRF.search(page)
+        token = CSRF.search(self.get(path).get_data(as_text=True)) or CSRF.search(self.get("/connexion").get_data(
+            as_text=True))  # the session's token, from the form itself or any page
         return self.client.post("/espace-ptl" + path, data={"csrf_token": token.group(1) if token else "", **form})
 
     def log_in(self, login, password):
@@ -109,7 +109,9 @@ def test_pages_need_a_session_and_logout_ends_it(world, browser):
     shop = world.shop()
     browser.log_in(shop["login"], shop["password"])
     assert browser.get("/mon-compte").status_code == 200
-    browser.get("/deconnexion")
+    assert browser.get("/deconnexion").status_code == 405  # a link another site could make the browser follow
+    assert browser.get("/mon-compte").status_code == 200
+    assert browser.post("/deconnexion").status_code == 302
     assert browser.get("/mon-compte").status_code == 302
 
 

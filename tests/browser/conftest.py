@@ -51,7 +51,7 @@ def _log_in(chromium, url, shop, viewport):
     page.fill("#login", shop["login"])
     page.fill("#password", shop["password"])
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     return context, page
 
 

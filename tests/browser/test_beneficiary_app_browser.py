@@ -25,7 +25,7 @@ def log_in(chromium, base, client, login):
     page.fill("#login", login)
     page.fill("#password", client["password"])
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     assert page.url.endswith("/app/accueil")
     return context, page
 

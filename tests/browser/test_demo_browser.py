@@ -37,7 +37,7 @@ def test_merchant_shows_a_qr_code_the_client_pays_part_and_the_merchant_page_fol
     phone.fill("#login", client["email"])
     phone.fill("#password", client["password"])
     with phone.expect_navigation():
-        phone.click("button[type=submit]")
+        phone.click("main button[type=submit]")
     phone.goto(f"{base}/app/scanner")
     phone.set_input_files("#image", str(photo))
     with phone.expect_navigation():

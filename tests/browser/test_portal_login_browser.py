@@ -5,7 +5,7 @@ import re
 from tests.browser.conftest import screenshot
 
 
-def go(page, selector="button[type=submit]"):
+def go(page, selector="main button[type=submit]"):
     """Click and wait for the page it leads to (a form post or a link)."""
     with page.expect_navigation():
         page.click(selector)

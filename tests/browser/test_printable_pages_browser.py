@@ -10,7 +10,7 @@ MM_PX = 96 / 25.4  # CSS pixels per millimetre
 PDF_POINTS_PER_MM = 72 / 25.4
 
 
-def submit(page, button="button[type=submit]"):
+def submit(page, button="main button[type=submit]"):
     with page.expect_navigation():
         page.click(button)
 

@@ -14,7 +14,7 @@ def test_the_payment_page_turns_validated_while_the_client_pays(chromium, live_s
     page.fill("#amount", "20")
     page.fill("#order_id", "REF253")
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     assert page.is_visible("img.qr") and "En attente de paiement" in page.inner_text("#status")
     screenshot(page, "pro-qr-code")
 

@@ -25,7 +25,7 @@ def test_a_camera_pointed_at_the_pro_app_pays_and_the_page_turns_validated(chrom
     page.fill("#amount", "20")
     page.fill("#order_id", "CAMERA-1")
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     pre_id = re.search(r"/paiement/(\w+)", page.url).group(1)
 
     shown = cv2.imdecode(np.frombuffer(page.locator("img.qr").screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
