@@ -69,8 +69,8 @@ def next_run(after: datetime, hour: int, days: WorkingDays) -> datetime:
 
 def schedule(sandbox: Sandbox) -> None:
     """Set both nightly deadlines from now (at start-up, after a reset or a change of rules)."""
-    days = working_days(sandbox)
-    with sandbox.uow() as uow:
+    with sandbox.uow() as uow:  # the rules as saved: read them inside
+        days = working_days(sandbox)
         for kind in TIMER_KINDS:
             uow.session.set_timer(kind, NIGHTLY, next_run(uow.now, _hour(sandbox, kind), days))
 

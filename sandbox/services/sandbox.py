@@ -11,7 +11,7 @@ import random
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -138,6 +138,7 @@ class Sandbox:
                       if settings.smtp_relay else None)
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
         self.initial_rules = Rules(**asdict(self.rules))  # what a reset goes back to
+        self._rules_loaded: Any = None  # the saved rules `self.rules` holds (None: none saved)
         self._wake = threading.Condition()
         self._next_wake = datetime.max.replace(tzinfo=UTC)  # when the worker will look again (sandbox time)
         self._stopping = False
@@ -280,17 +281,21 @@ class Sandbox:
     def load_rules(self, session: Any) -> None:
         """The rules as saved (each unit of work starts with them): another server process on this
         database may have changed them, or a reset put them back to this process's initial ones."""
-        saved = session.get_meta("rules") or asdict(self.initial_rules)
-        if saved != asdict(self.rules):
-            self.rules.update(saved)
+        saved = session.get_meta("rules")
+        if saved != self._rules_loaded:
+            self.rules.update(saved or asdict(self.initial_rules))
+            self._rules_loaded = saved
 
     def save_rules(self, changes: dict[str, Any]) -> Rules:
+        """Save the rules with `changes` (all valid, or none saved); every unit of work from then on,
+        in this process or another, starts with them."""
         with self.uow() as uow:
-            self.rules.update(changes)
-            uow.session.set_meta("rules", asdict(self.rules))
+            rules = replace(self.rules)
+            rules.update(changes)
+            uow.session.set_meta("rules", asdict(rules))
             uow.record("SettingsChanged", "settings", **changes)
         back_office.schedule(self)  # the hours or the calendar may have changed
-        return self.rules
+        return self.current_rules()
 
     def current_rules(self) -> Rules:
         with self.store.session() as s:
