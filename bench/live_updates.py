@@ -36,6 +36,7 @@ from sandbox.client import ControlClient, HttpTransport, shop_client  # noqa: E4
 from tests.conftest import serving  # noqa: E402
 
 TARGET_P99_MS = 100.0
+TARGET_PAGES = 100  # the target is set for this many open pages
 PUSH_WAIT_S = 5.0
 
 
@@ -151,8 +152,10 @@ def describe(r: dict[str, Any]) -> str:
         f"authorization sent → page updated: p50 {r['push_p50_ms']:.1f} ms, p99 {r['push_p99_ms']:.1f} ms, "
         f"max {r['push_max_ms']:.1f} ms (after the answer: p50 {r['answer_to_push_p50_ms']:.1f} ms, "
         f"p99 {r['answer_to_push_p99_ms']:.1f} ms); pushes missing {r['missing_pushes']}",
-        f"target: p99 under {TARGET_P99_MS:.0f} ms at 100 pages, none missing: "
-        + (("MET" if r["target_met"] else "NOT MET") if r["pages"] >= 100 else f"not measured (only {r['pages']} pages)"),
+        f"target: p99 under {TARGET_P99_MS:.0f} ms at {TARGET_PAGES} pages, none missing: "
+        + (("MET" if r["target_met"] else "NOT MET") if r["pages"] == TARGET_PAGES
+           else f"not judged at {r['pages']} pages (p99 {'under' if r['push_p99_ms'] < TARGET_P99_MS else 'over'} "
+                f"{TARGET_P99_MS:.0f} ms, {r['missing_pushes']} missing)"),
         f"machine {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}; "
         "server, pages and payers on this one machine",
     ])
