@@ -53,14 +53,14 @@ def merchant_required(session_key: str, login_endpoint: str,
     return decorate
 
 
-def log_in_session(surface_keys: tuple[str, ...], session_key: str, holder: str, grant: str, **values: Any) -> None:
+def log_in_session(surface_keys: tuple[str, ...], session_key: str, holder: str, grant: str) -> None:
     """A login on one surface: that surface's keys start afresh, `session_key` holds who logged in and
     the grant of their session, and the CSRF token changes, while the other surfaces of the same
     browser (the Espace dédié, the App' Pro, the App', the dashboard) stay logged in, so one browser
     can play the merchant and the client of a demo."""
     log_out_session(surface_keys)
     session.pop(csrf.FIELD, None)
-    session.update({session_key: [holder, grant], **values})
+    session[session_key] = [holder, grant]
 
 
 def log_out_session(surface_keys: tuple[str, ...]) -> None:
