@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -128,9 +128,10 @@ def world() -> Any:
 
 
 class Receiver:
-    """An HTTP server on loopback that records webhooks; `statuses` scripts its answers."""
+    """An HTTP server on loopback that records webhooks (path, body, when they arrived); `statuses`
+    scripts its answers, or `answer(path, body)` chooses each one (called outside the lock: it may wait)."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: Callable[[str, Any], int] | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         self.lock = threading.Lock()
@@ -143,6 +144,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append({"path": self.path, "body": body, "t": time.monotonic()})
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if answer is not None:
+                    status = answer(self.path, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -156,6 +159,10 @@ class Receiver:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def received(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.requests)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from sandbox.domain import transactions as states
 from sandbox.domain.dates import format_date, parse_date
 from sandbox.services import fixtures
 from sandbox.services.sandbox import Sandbox
-from tests.conftest import make_settings, serving
+from tests.conftest import Receiver, make_settings, serving
 
 SPEED = 50  # sandbox seconds per real second: a payment's 300 s expiry is 6 s
 OPTIONS = ("--clock", "wall", "--speed", str(SPEED), "--think-time", "3", "--no-sftp")
@@ -88,51 +88,19 @@ def canonical(body: Any) -> str:
 
 # --- the webhook receiver -------------------------------------------------------------------------
 
-class Receiver:
-    """Records every POST (path, body, when); slow, and the first POST of some deliveries fails."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self._bodies_seen: set[str] = set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"null")
-                time.sleep(RECEIVER_DELAY_S)
-                with receiver.lock:
-                    receiver.posts.append({"path": self.path, "body": body, "t": time.monotonic()})
-                    key = self.path + canonical(body)
-                    first = key not in receiver._bodies_seen
-                    receiver._bodies_seen.add(key)
-                    status = 503 if first and len(receiver._bodies_seen) % FAIL_FIRST_OF_EVERY == 0 else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def received(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return list(self.posts)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def slow_and_failing_first(path: str, body: Any, seen: set[str], lock: threading.Lock) -> int:
+    """A slow receiver whose first POST of every FAIL_FIRST_OF_EVERY-th delivery gets a 503."""
+    time.sleep(RECEIVER_DELAY_S)
+    with lock:
+        key = path + canonical(body)
+        first = key not in seen
+        seen.add(key)
+        return 503 if first and len(seen) % FAIL_FIRST_OF_EVERY == 0 else 200
 
 
 @pytest.fixture
 def hooks() -> Iterator[Receiver]:
-    receiver = Receiver()
+    receiver = Receiver(partial(slow_and_failing_first, seen=set(), lock=threading.Lock()))
     yield receiver
     receiver.close()
 
