@@ -140,7 +140,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"null")
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request (a killed server): nothing was delivered
+                    return
+                body = json.loads(raw or b"null")
                 with receiver.lock:
                     receiver.requests.append({"path": self.path, "body": body, "t": time.monotonic()})
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
