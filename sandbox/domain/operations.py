@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .pre_transactions import PreTransaction
 from .transactions import DEFERRED, TSPD_FIXED, Transaction
@@ -45,6 +46,7 @@ class Operation:
     payment_deadline: datetime | None = None  # a payment request's expiry (parcours B, D)
     validation_deadline: datetime | None = None  # a pre-booking's capture date, once paid (C, D)
     validation_days: int | None = None  # a delayed pre-booking's validation delay, before payment (D)
+    customer_ref: str | None = None  # "Référence client": the Kit's applicationContext.customerId
 
     @property
     def left_to_pay(self) -> int | None:
@@ -60,7 +62,12 @@ def of_transaction(tx: Transaction) -> Operation:
     """A transaction made directly (parcours A by identifier, or C)."""
     return Operation(tx.order_id, PRE_BOOKING if tx.capture_mode == DEFERRED else IMMEDIATE,
                      TRANSACTION_STATUS[tx.state], tx.amount, _received(tx), tx.creation_date, tx.update_date,
-                     tx.transaction_id, None, tx.label, client=_client(tx), validation_deadline=tx.capture_date)
+                     tx.transaction_id, None, tx.label, client=_client(tx), validation_deadline=tx.capture_date,
+                     customer_ref=_customer_ref(tx.application_context))
+
+
+def _customer_ref(context: dict[str, Any] | None) -> str | None:
+    return (context or {}).get("customerId")
 
 
 def _client(tx: Transaction) -> str | None:
@@ -81,7 +88,8 @@ def of_request(pre: PreTransaction, paid_by: Transaction | None) -> Operation:
     return Operation(pre.order_id, kind, status, pre.amount, received, pre.creation_date, updated,
                      paid_by.transaction_id if paid_by else None, pre.pre_transaction_id, pre.label,
                      client=pre.contact, payment_deadline=pre.expiration_date,
-                     validation_deadline=paid_by.capture_date if paid_by else None, validation_days=pre.capture_term)
+                     validation_deadline=paid_by.capture_date if paid_by else None, validation_days=pre.capture_term,
+                     customer_ref=_customer_ref(pre.application_context))
 
 
 EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
