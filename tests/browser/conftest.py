@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ ARTIFACTS = Path(os.environ.get("ANCV_SANDBOX_ARTIFACTS", Path(__file__).resolve
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def _browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `./dev test` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
@@ -22,6 +23,44 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield browser
         browser.close()
+
+
+class WatchedBrowser:
+    """The session's Chromium, whose every page reports uncaught exceptions and console errors:
+    a test fails on any of them, even when what it asserts looks right (a broken inline handler
+    can leave a page that seems to work)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.errors: list[str] = []
+        self._contexts: list[Any] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.on("page", self._watch)
+        self._contexts.append(context)
+        return context
+
+    def _watch(self, page: Any) -> None:
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror on {page.url}: {error}"))
+        page.on("console", lambda message: message.type == "error" and self.errors.append(
+            f"console error on {page.url}: {message.text}"))
+
+    def close(self) -> None:
+        for context in self._contexts:
+            try:
+                context.close()
+            except Exception:  # noqa: BLE001 - closed already by the test
+                pass
+
+
+@pytest.fixture
+def chromium(_browser):
+    """Chromium for one test; the test fails if any of its pages threw or logged an error."""
+    watched = WatchedBrowser(_browser)
+    yield watched
+    watched.close()
+    assert not watched.errors, "the browser reported errors:\n" + "\n".join(watched.errors)
 
 
 @pytest.fixture

@@ -1,15 +1,8 @@
-"""The simulation report as a person opens it: a local file in Chromium, no network, no script, and the
-README's picture of it."""
-
-from pathlib import Path
-
-from PIL import Image
+"""The simulation report as a person opens it: a local file in Chromium, no network, no script."""
 
 from scenarios.report import write_report
 from tests.browser.conftest import screenshot
 from tests.unit.test_report import synthetic_run
-
-README_PICTURE = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "simulation-report.png"
 
 
 def test_a_day_of_payments_reads_as_pictures_in_the_browser(chromium, tmp_path):
@@ -45,7 +38,7 @@ def test_a_day_of_payments_reads_as_pictures_in_the_browser(chromium, tmp_path):
     context.close()
 
 
-def test_a_library_scenario_run_in_process_gives_the_readmes_picture(chromium, tmp_path):
+def test_a_library_scenario_run_in_process_reads_in_the_browser(chromium, tmp_path):
     """The README shows a real run: the booking engine's day, in-process, from its file."""
     from scenarios import spec
     from tests.scenarios.test_library import run_in_process
@@ -59,10 +52,5 @@ def test_a_library_scenario_run_in_process_gives_the_readmes_picture(chromium, t
     assert page.locator("h1").inner_text() == run.summary["title"]
     assert page.locator(".banner.passed").is_visible()
     assert page.locator("figure .plot").count() == 5
-    taken = screenshot(page, "simulation-report")
+    screenshot(page, "simulation-report")  # the README's own picture is made by `./dev pictures`
     context.close()
-    # 256 colours are plenty for flat charts and keep the README's picture light
-    picture = Image.open(taken).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                                        dither=Image.Dither.NONE)
-    README_PICTURE.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(README_PICTURE, optimize=True)

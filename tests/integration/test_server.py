@@ -1,6 +1,5 @@
 """The real server: `ancv-sandbox serve` on a free loopback port, gevent stack, Socket.IO."""
 
-import os
 import signal
 import time
 
@@ -10,10 +9,8 @@ from sandbox.client import ControlClient, HttpTransport, shop_client
 from tests.conftest import serving
 
 
-def test_serve_is_ready_fast_prints_urls_and_credentials_and_answers_sealed_calls(live_server):
-    base, control, ready, process = live_server
-    print(f"ready in {ready:.2f} s")
-    assert ready < (6.0 if os.environ.get("CI") else 4.0)  # the goal is < 2 s; CI machines vary
+def test_serve_becomes_ready_prints_urls_and_credentials_and_answers_sealed_calls(live_server):
+    base, control, _, process = live_server  # how fast: bench/startup.py
     fixtures = control.fixtures()
     shop = next(p for p in fixtures["pointsOfSale"] if p["status"] == "ACTIVE" and not p["serviceProviderIds"])
     kit = shop_client(HttpTransport(base), shop)

@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from email import policy
 
@@ -21,7 +20,6 @@ from tests.conftest import World, free_port, make_settings, serving
 SENDER = "ANCV Chèque-Vacances <no-reply@ancv-sandbox.local>"
 MERCHANT = "caisse@camping-des-pins.example"
 CLIENT = "ts-client2@example.org"
-FAST_S = 1.0  # a request with a broken relay must answer well within this
 
 
 class Mailbox:
@@ -66,9 +64,8 @@ def send_request(world, contact=CLIENT, order_id="REF202006249"):
     """A payment request by email (Kit /contact): one email in the outbox."""
     kit = world.kit()
     pre = kit.create_pre_transaction(order_id, 4000, world.later(days=3))["preTransaction"]
-    started = time.monotonic()
     assert kit.contact(pre["id"], email=contact).status == 200
-    return pre, time.monotonic() - started
+    return pre
 
 
 def parts(message):
@@ -111,8 +108,7 @@ def test_a_relay_that_is_down_keeps_the_email_in_the_outbox_and_says_so_on_the_t
     closed = free_port()  # nothing listens there
     world = World(make_settings(smtp_relay=f"127.0.0.1:{closed}"))
     try:
-        pre, took = send_request(world)
-        assert took < FAST_S
+        pre = send_request(world)
         assert world.kit().get_pre_transaction(pre["id"])["preTransaction"]["state"] == "PROCESSING"
         assert world.sandbox.relay.wait_idle(5)
         [outbox] = world.control.emails()
@@ -123,16 +119,22 @@ def test_a_relay_that_is_down_keeps_the_email_in_the_outbox_and_says_so_on_the_t
         world.sandbox.stop()
 
 
-def test_a_relay_that_never_answers_does_not_slow_requests():
+def test_a_relay_that_never_answers_does_not_hold_requests_back():
+    """The requests answer while the relay is still stuck on its first email, not after it."""
     with socket.socket() as silent:  # accepts connections (backlog) but never greets
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        world = World(make_settings(smtp_relay=f"127.0.0.1:{silent.getsockname()[1]}", smtp_timeout_s=0.5))
+        world = World(make_settings(smtp_relay=f"127.0.0.1:{silent.getsockname()[1]}", smtp_timeout_s=60))
         try:
-            _, first = send_request(world)
-            _, second = send_request(world, contact="other@example.org", order_id="REF2")
-            assert first < FAST_S and second < FAST_S
+            send_request(world)
+            send_request(world, contact="other@example.org", order_id="REF2")
             assert len(world.control.emails()) == 2
+            assert not world.sandbox.relay.wait_idle(0.2)  # still waiting for the relay's greeting
+            assert world.events("EmailRelayFailed") == []
+            silent.settimeout(5)
+            for _ in range(2):  # hang up on each email in turn: the relay gives up on it
+                connection, _ = silent.accept()
+                connection.close()
             assert world.sandbox.relay.wait_idle(5)
             assert [e["data"]["to"] for e in world.events("EmailRelayFailed")] == [CLIENT, "other@example.org"]
         finally:
