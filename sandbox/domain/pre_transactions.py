@@ -154,8 +154,13 @@ class PreTransaction(RecordsEvents):
             self._move(PROCESSING, now)
 
     def abort_by(self, reason: str, label: str | None, now: datetime) -> None:
+        """The merchant withdraws the request (Kit §4.6.5) or the beneficiary refuses it."""
         if reason not in (ABORTED_MERCHANT, ABORTED_BENEFICIARY):
             raise errors.BadRequest("reason must be ABORTED_MERCHANT")
+        if reason == ABORTED_MERCHANT and self.state not in USABLE_STATES:
+            # Kit §6.8.5: an expired request is final like a used or aborted one; /abort answers 403 for all
+            # three (PRE_TRANSACTION_EXPIRED is for the operations that would still use it: QR code, contact)
+            raise errors.OperationPreTransactionNotAllowed(f"aborting is not possible in state {self.state}")
         self._require(USABLE_STATES, "aborting")
         self.abort = Abort(effective_date=now, reason=reason, label=label)
         self._move(ABORTED, now, reason=reason)

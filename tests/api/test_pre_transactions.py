@@ -117,3 +117,17 @@ def test_merchant_abort_ends_the_request_and_the_code_no_longer_pays(world):
     scan = world.transport("POST", f"/_sandbox/beneficiaries/{ben['beneficiaryId']}/act",
                            {"Content-Type": "application/json"}, {"action": "scan", "url": url})
     assert scan.status == 403 and scan.body["errorCode"] == "OPERATION_PRE_TRANSACTION_NOT_ALLOWED"
+
+
+def test_abort_answers_403_on_an_expired_request_as_on_an_aborted_or_used_one(world):
+    """Kit §4.6.5, §6.8.5: only a request not paid yet can be aborted; an expired one is final (403, not 412)."""
+    kit = world.kit()
+    expired = kit.create_pre_transaction("p-exp", 4000, world.later(hours=1))["preTransaction"]
+    aborted = kit.create_pre_transaction("p-abo", 4000, world.later(days=2))["preTransaction"]
+    assert kit.abort(aborted["id"]).status == 200
+    world.advance(3601)
+    assert kit.get_pre_transaction(expired["id"])["preTransaction"]["state"] == "EXPIRED"
+    for pre_id, state in ((expired["id"], "EXPIRED"), (aborted["id"], "ABORTED")):
+        reply = kit.abort(pre_id)
+        assert reply.status == 403 and reply.body["errorCode"] == "OPERATION_PRE_TRANSACTION_NOT_ALLOWED"
+        assert kit.get_pre_transaction(pre_id)["preTransaction"]["state"] == state
