@@ -35,6 +35,8 @@ class ReimbursedTransaction:
     fee: int
     net: int
     slip_number: str  # N° de bordereau
+    label: str | None = None  # the libellé the merchant gave, to match the line with an invoice
+    customer_ref: str | None = None  # the référence client (applicationContext.customerId)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def _lines(session: StoreSession, transfer: Transfer) -> list[ReimbursedTransact
         lines.append(ReimbursedTransaction(
             transaction_id, tx.order_id, tx.validation_date or tx.update_date,
             refund.total if refund else tx.authorized_amount, refund.fee if refund else 0,
-            refund.net if refund else tx.authorized_amount, tx.slip_number or ""))
+            refund.net if refund else tx.authorized_amount, tx.slip_number or "", tx.label,
+            (tx.application_context or {}).get("customerId")))
     return lines
 
 

@@ -256,11 +256,14 @@ def export(account: MerchantAccount, fmt: str) -> Any:
         return redirect(url_for("portal.cashing"))
     found, _, _ = _filtered(merchant_payments.operations_of(current_sandbox(), [current.shop_id]))
     name = f"operations-{current.shop_id}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = exports.as_csv(found), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.as_xlsx(found), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    body = exports.as_csv(found) if fmt == "csv" else exports.as_xlsx(found)
+    return _download(body, fmt, name)
+
+
+def _download(body: bytes, fmt: str, name: str) -> Response:
+    # content_type, not mimetype: Werkzeug appends a second "; charset=utf-8" to a text/* mimetype
+    return Response(body, content_type=exports.CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- ENCAISSER: the 4-step wizard (seeds 001, 002; SPEC §8) ------------------------------------------
@@ -482,11 +485,8 @@ def reimbursements_export(account: MerchantAccount, fmt: str) -> Any:
         return redirect(url_for("portal.reimbursements"))
     found = reimbursements.reimbursed_transactions(current_sandbox(), [current.shop_id])
     name = f"remboursements-{current.shop_id}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = exports.refunds_csv(found), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.refunds_xlsx(found), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    body = exports.refunds_csv(found) if fmt == "csv" else exports.refunds_xlsx(found)
+    return _download(body, fmt, name)
 
 
 @bp.get("/remboursements/<transfer_id>")

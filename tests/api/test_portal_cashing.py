@@ -73,10 +73,11 @@ def test_export_is_a_real_xlsx_and_a_french_csv(world, merchant):
     xlsx = merchant.get("/encaissement/export.xlsx")
     assert "attachment" in xlsx.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
-    assert rows[0][:4] == ("Dernière action", "N° de panier", "Type de paiement", "Statut")
-    assert rows[1][2:] == ("Pré-réservation", "A valider", 42, 42)
+    assert rows[0][:6] == ("Date de création", "Dernière action", "N° de panier", "N° de transaction",
+                           "Type de paiement", "Statut")
+    assert rows[1][4:6] == ("Pré-réservation", "A valider") and rows[1][8:] == (42, 42, 0)
     csv = merchant.get("/encaissement/export.csv").data.decode("utf-8")
-    assert csv.startswith("\ufeffDernière action;") and ";42,00;42,00" in csv
+    assert csv.startswith("\ufeffDate de création;") and ";42,00;42,00;0,00" in csv
 
 
 def test_another_merchants_operation_is_not_found(world, merchant):

@@ -116,7 +116,7 @@ def test_the_export_has_one_line_per_reimbursed_transaction(world, merchant):
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("Date de virement", "Journée des transactions", "Point d'accueil")
-    assert sorted(row[8:] for row in rows[1:]) == [(12.34, 0.31, 12.03), (40, 1, 39)]
+    assert sorted(row[10:] for row in rows[1:]) == [(12.34, 0.31, 12.03), (40, 1, 39)]
     csv = merchant.get("/remboursements/export.csv").data.decode("utf-8")
     assert csv.startswith("\ufeffDate de virement;") and ";40,00;1,00;39,00\r\n" in csv
     assert merchant.get("/remboursements/export.pdf").status_code == 302
