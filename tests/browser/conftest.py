@@ -42,9 +42,24 @@ class WatchedBrowser:
         return context
 
     def _watch(self, page: Any) -> None:
+        refused_pages: set[str] = set()  # documents answered 4xx: a form sent back with its French errors
+
+        def on_response(response: Any) -> None:
+            if response.request.resource_type == "document" and 400 <= response.status < 500:
+                refused_pages.add(response.url)
+
+        def on_console(message: Any) -> None:
+            if message.type != "error":
+                return
+            # Chromium logs every 4xx document as "Failed to load resource"; the test asserts those pages
+            # itself. A script, style, image or fetch that fails is still an error.
+            if message.text.startswith("Failed to load resource") and message.location.get("url") in refused_pages:
+                return
+            self.errors.append(f"console error on {page.url}: {message.text}")
+
+        page.on("response", on_response)
         page.on("pageerror", lambda error: self.errors.append(f"pageerror on {page.url}: {error}"))
-        page.on("console", lambda message: message.type == "error" and self.errors.append(
-            f"console error on {page.url}: {message.text}"))
+        page.on("console", on_console)
 
     def close(self) -> None:
         for context in self._contexts:
