@@ -111,12 +111,43 @@ def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[A
     try:
         verify(session, header, fields, holder)
     except _NotYours:
-        raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}") from None
+        raise _wrong_key(session, header, fields, pos, holder) or errors.PointOfSaleNotFound(
+            f"no point of sale {shop_id}") from None
     if provider_id is not None and not pos.served_by(provider_id):
         raise errors.PointOfSaleNotFound(f"point of sale {shop_id} is not served by {provider_id}")
     if not pos.is_active:
         raise errors.MerchantNotAllowed(f"point of sale {shop_id} is {pos.status}")
     return pos
+
+
+def _wrong_key(session: StoreSession, header: str | None, fields: list[Any], pos: PointOfSale,
+               holder: Holder) -> errors.InvalidSeal | None:
+    """A seal made with the other key of the same caller: INVALID_SEAL saying which key to use (Kit §5.3.2.2).
+
+    Only when the seal proves the caller holds the key it used, and that key is the named shop's own
+    or one of its service providers': the answer then tells the caller nothing it does not know.
+    Any other holder's seal still finds no point of sale (404), so shops cannot be probed.
+    """
+    if holder.kind == "provider":
+        if _sealed_with(session, header, fields, Holder("shop", pos.shop_id)):
+            return errors.InvalidSeal(
+                f"serviceProviderId {holder.id} is given, so the seal must use that service provider's key "
+                f"(Kit §5.3.2.2); it was made with point of sale {pos.shop_id}'s own key")
+        return None
+    for provider_id in pos.service_provider_ids:
+        if _sealed_with(session, header, fields, Holder("provider", provider_id)):
+            return errors.InvalidSeal(
+                f"no serviceProviderId is given, so the seal must use point of sale {pos.shop_id}'s own key "
+                f"(Kit §5.3.2.2); it was made with service provider {provider_id}'s key: name it in "
+                "serviceProviderId to act for the shop")
+    return None
+
+
+def _sealed_with(session: StoreSession, header: str | None, fields: list[Any], holder: Holder) -> bool:
+    parsed = seal.parse_security_header(header)
+    key = _key_of(session, holder)
+    return (parsed is not None and key is not None and key[0] == parsed.key_version
+            and seal.seal_matches(key[1], fields, parsed.seal))
 
 
 # --- payment transactions ------------------------------------------------------------------------

@@ -827,6 +827,48 @@ def test_a_service_provider_finds_no_shop_it_does_not_serve(world: Any) -> None:
                      errors.PointOfSaleNotFound)
 
 
+@pytest.mark.parametrize("operation", ["transaction", "pre-transaction", "point-of-sale"])
+@produces(errors.InvalidSeal)
+def test_naming_the_service_provider_but_sealing_with_the_shops_own_key_is_an_invalid_seal(
+        world: Any, operation: str) -> None:
+    """Kit §5.3.2.2: with `serviceProviderId` the provider's key must be used; the shop (which holds the key it
+    used) is told so, instead of a 404 POINT_OF_SALE_NOT_FOUND for a shop that exists."""
+    shop = world.provided_shop()
+    mixed = KitClient(world.transport, key=shop["key"], key_version=shop["keyVersion"], shop_id=shop["shopId"],
+                      service_provider_id=world.provider["serviceProviderId"])
+    with unchanged(world):
+        reply = {
+            "transaction": lambda: mixed.create_transaction("order-1", "1", 4000),
+            "pre-transaction": lambda: mixed.create_pre_transaction("request-1", 4000, world.later(hours=1)),
+            "point-of-sale": lambda: mixed.point_of_sale(),
+        }[operation]()
+        assert_error(reply, errors.InvalidSeal)
+    assert "must use that service provider's key" in reply.headers["X-Sandbox-Detail"]
+
+
+@produces(errors.InvalidSeal)
+def test_sealing_with_the_providers_key_without_naming_it_is_an_invalid_seal(world: Any) -> None:
+    """Kit §5.3.2.2: without `serviceProviderId` the shop's own key must be used; its provider is told so."""
+    shop, provider = world.provided_shop(), world.provider
+    unnamed = KitClient(world.transport, key=provider["key"], key_version=provider["keyVersion"],
+                        shop_id=shop["shopId"])
+    with unchanged(world):
+        reply = unnamed.create_transaction("order-1", "1", 4000)
+        assert_error(reply, errors.InvalidSeal)
+    assert f"point of sale {shop['shopId']}'s own key" in reply.headers["X-Sandbox-Detail"]
+
+
+@produces(errors.PointOfSaleNotFound)
+def test_another_shops_seal_naming_a_service_provider_still_finds_no_point_of_sale(world: Any) -> None:
+    """SPEC §3: the INVALID_SEAL hint above is only for the named shop's own key; any other key learns nothing."""
+    other, shop = world.shop(), world.provided_shop()
+    foreign = KitClient(world.transport, key=other["key"], key_version=other["keyVersion"], shop_id=shop["shopId"],
+                        service_provider_id=world.provider["serviceProviderId"])
+    with unchanged(world):
+        assert_error(foreign.create_transaction("order-1", "1", 4000), errors.PointOfSaleNotFound)
+        assert_error(foreign.point_of_sale(), errors.PointOfSaleNotFound)
+
+
 @produces(errors.TransactionNotFound, errors.PreTransactionNotFound)
 def test_a_service_providers_transactions_are_not_visible_with_the_shops_own_key(world: Any) -> None:
     """Kit §6.3, §5.3.2.2: created with `serviceProviderId`, an object is sealed with the provider's key only."""
