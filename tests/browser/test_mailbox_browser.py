@@ -1,0 +1,99 @@
+"""The sandbox's mailbox (/_sandbox/mail) in a real browser: a link clicked in a message's preview opens
+its page in a new tab, outside the sandboxed preview, and that page's forms work (issue 14, item 3)."""
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, log_in_portal, screenshot
+
+DAY_S = 86_400
+NEW_PASSWORD = "Nouveau2026"
+
+
+@pytest.fixture
+def sandbox(live_server):
+    base, control, _, _ = live_server
+    world = control.fixtures()
+    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
+    return base, control, shop, payer
+
+
+def open_mail(page, base, subject):
+    """The mailbox, with the message of this subject in the preview."""
+    page.goto(f"{base}/_sandbox/mail")
+    with page.expect_navigation():
+        page.click(f"#mails a:has-text({subject!r})")
+    assert page.inner_text("#message h3").startswith(subject)
+
+
+def follow(page, link):
+    """Click a link of the previewed message: the tab it opens, loaded."""
+    with page.context.expect_page() as opened:
+        page.frame_locator("#message iframe").get_by_role("link", name=link).click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.evaluate("window.origin") != "null"  # a real page, not a sandboxed one
+    return tab
+
+
+def submit(page, selector="main button[type=submit]"):
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def test_the_reset_link_opens_the_form_in_a_new_tab_and_the_new_password_logs_in(chromium, sandbox):
+    base, _, shop, _ = sandbox
+    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{base}/espace-ptl/mot-de-passe-oublie")
+    page.fill("#login", shop["login"])
+    submit(page)
+    open_mail(page, base, "Espace dédié ANCV – réinitialisation")
+    screenshot(page, "mailbox-reset-link")
+    tab = follow(page, "Choisir un nouveau mot de passe")
+    assert "/espace-ptl/mot-de-passe/" in tab.url and tab.is_visible("#password")
+    tab.fill("#password", NEW_PASSWORD)
+    tab.fill("#confirm", NEW_PASSWORD)
+    submit(tab)
+    assert tab.url.endswith("/espace-ptl/connexion") and "nouveau mot de passe est enregistré" in tab.inner_text("main")
+    tab.fill("#login", shop["login"])
+    tab.fill("#password", NEW_PASSWORD)
+    submit(tab)
+    assert "/espace-ptl/connexion" not in tab.url and "Déconnexion" in tab.inner_text("body")
+    context.close()
+
+
+def test_the_portal_buttons_of_the_merchant_emails_open_the_portal_in_a_new_tab(chromium, sandbox):
+    base, control, shop, payer = sandbox
+    merchant, cashier = log_in_portal(chromium, base, shop)
+    cashier.goto(f"{base}/espace-ptl/encaisser")  # parcours C, the merchant wants the emails
+    cashier.check("input[name=timing][value=immediat]")
+    cashier.check("input[name=validation][value=oui]")
+    cashier.fill("#validation_days", "2")
+    cashier.fill("#email", "gerant@example.fr")
+    submit(cashier, "button:has-text('Continuer')")
+    cashier.fill("#amount", "40")
+    cashier.fill("#order_id", "REF-MAIL")
+    cashier.fill("#client", payer["beneficiaryId"])
+    submit(cashier, "button:has-text('Continuer')")
+    submit(cashier, "button:has-text('Envoyer')")
+    control.act(payer["beneficiaryId"], "authorize", pin=payer["pin"])
+    merchant.close()
+
+    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR")  # the mailbox, logged in nowhere
+    page = context.new_page()
+    open_mail(page, base, "LA TRANSACTION A ÉTÉ VALIDÉE")
+    tab = follow(page, "JE ME CONNECTE À MON ESPACE DÉDIÉ")
+    assert tab.url.endswith("/espace-ptl/connexion")
+    tab.fill("#login", shop["login"])
+    tab.fill("#password", shop["password"])
+    submit(tab)
+    assert "Déconnexion" in tab.inner_text("body")
+    tab.close()
+
+    control.advance(DAY_S + 3600)  # the validation deadline is in less than 24 h: the reminder
+    open_mail(page, base, "Rappel : votre délai de validation")
+    tab = follow(page, "JE VALIDE OU J'ANNULE L'OPÉRATION")
+    assert "/espace-ptl/encaissement/operations/" in tab.url
+    assert "REF-MAIL" in tab.inner_text("main") and "A valider" in tab.inner_text("main")
+    context.close()
