@@ -77,7 +77,16 @@ EVENT_NAMES = {
 class Payer:
     beneficiary_ref: Any  # as the caller gave it: number (str or int) or email
     beneficiary_id: str  # the resolved 11-digit number
-    amount: int
+    amount: int  # what the beneficiary pays: the amount asked, lowered in IN_ADJUSTMENT (tspd 001)
+    # As given at /payer (or the basket total): `payers[].amount` keeps it when the beneficiary lowers the amount,
+    # only the authorization carries the lower one (Kit §6.2.2.18, example of §4.5.3.5). None in records made
+    # before it was kept: `amount` then.
+    requested_amount: int | None = None
+
+    @property
+    def asked(self) -> int:
+        """The amount asked of this payer at /payer (Kit `payers[].amount`)."""
+        return self.amount if self.requested_amount is None else self.requested_amount
 
 
 @dataclass
@@ -182,6 +191,8 @@ class Transaction(RecordsEvents):
     def start_payment(self, payer: Payer, now: datetime, *, stalled: bool = False) -> None:
         """/payer accepted: the beneficiary's app is asked to adjust or to authorize."""
         self.require_initialized()
+        if payer.requested_amount is None:
+            payer.requested_amount = payer.amount
         self.payer = payer
         if stalled:  # fault injection: acquisition never starts -> REJECTED_INTERNAL after 100 s
             sub_state = None

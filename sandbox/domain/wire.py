@@ -65,7 +65,7 @@ def transaction_json(tx: Transaction) -> dict[str, Any]:
     if redirect_urls is not None:
         data["redirectUrls"] = redirect_urls
     if tx.payer is not None:
-        payer: dict[str, Any] = {"beneficiaryId": tx.payer.beneficiary_ref, "amount": amount_json(tx.payer.amount)}
+        payer: dict[str, Any] = {"beneficiaryId": tx.payer.beneficiary_ref, "amount": amount_json(tx.payer.asked)}
         if tx.authorization is not None:
             auth = tx.authorization
             payer["authorizations"] = [{

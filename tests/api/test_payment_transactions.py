@@ -1,5 +1,7 @@
 """The payment-transaction operations of the Kit API, end to end through HTTP (Kit §4.4, §4.5)."""
 
+import pytest
+
 from sandbox.domain.dates import parse_date
 
 
@@ -66,6 +68,22 @@ def test_payer_answers_202_processing_with_the_payer_as_given(world):
     body = reply["transaction"]
     assert (body["state"], body["subState"]) == ("PROCESSING", "IN_ADJUSTMENT")
     assert body["payers"] == [{"beneficiaryId": ben["email"], "amount": {"total": 3500, "currency": "978"}}]
+
+
+@pytest.mark.parametrize("asked", [3500, None])
+def test_a_lowered_amount_shows_in_the_authorization_and_payers_amount_keeps_what_was_asked(world, asked):
+    """Kit §6.2.2.18 and the example of §4.5.3.5 (payer 3500, authorization 3000): `payers[].amount` is the amount
+    given at /payer, or the basket total when none was; only the authorization carries what the beneficiary paid."""
+    kit, ben = world.kit(), world.beneficiary()
+    before = world.balance(ben["beneficiaryId"])
+    tx = kit.create_transaction("panier-1", "1", 4000)["transaction"]
+    assert kit.set_payer(tx["id"], ben["email"], asked).status == 202
+    world.control.act(ben["beneficiaryId"], "adjust", amount=3000)
+    world.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])
+    payer = kit.get_transaction(tx["id"])["transaction"]["payers"][0]
+    assert payer["amount"] == {"total": asked or 4000, "currency": "978"}
+    assert payer["authorizations"][0]["amount"] == {"total": 3000, "currency": "978"}
+    assert world.balance(ben["beneficiaryId"]) == before - 3000  # the money moved is the authorized amount
 
 
 def test_numeric_beneficiary_id_is_accepted_like_the_kit_example(world):

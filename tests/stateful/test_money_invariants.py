@@ -325,11 +325,15 @@ class MoneyMachine(RuleBasedStateMachine):
         person = self.payer_of(tx, person)
         with self.world.sandbox.store.session() as s:
             waiting = s.transaction(tx) if tx else s.pending_transaction_of(self.people[person]["beneficiaryId"])
-        asked = waiting.payer.amount if waiting is not None and waiting.payer is not None else 100
+        asked = waiting.payer.asked if waiting is not None and waiting.payer is not None else 100
         available = self.available(person)
         body = self.answer(tx, person, "adjust", amount=max(1, asked * share // 100))
-        if body is not None:
-            assert body["transaction"]["payers"][0]["amount"]["total"] <= min(asked, available), body
+        if body is not None:  # the lower amount is what will be paid; payers[].amount keeps what was asked (Kit)
+            assert body["transaction"]["payers"][0]["amount"]["total"] == asked, body
+            with self.world.sandbox.store.session() as s:
+                adjusted = s.transaction(body["transaction"]["id"])
+            assert adjusted is not None and adjusted.payer is not None
+            assert adjusted.payer.amount <= min(asked, available), body
 
     @rule(tx=st.none() | transactions, person=PEOPLE, right=st.booleans())
     def authorize(self, tx: str | None, person: int, right: bool) -> None:
@@ -500,7 +504,7 @@ class MoneyMachine(RuleBasedStateMachine):
             self.freeze("tx", transaction_json(tx), FINAL_STATES)
             if tx.authorization is not None:
                 assert tx.payer is not None
-                assert 1 <= tx.authorization.amount <= tx.payer.amount <= tx.amount, tx.transaction_id
+                assert 1 <= tx.authorization.amount <= tx.payer.amount <= tx.payer.asked <= tx.amount, tx.transaction_id
             if tx.transaction_id in self.validated and tx.state != "CANCELLED":
                 assert tx.state in SPENT_STATES, (tx.transaction_id, tx.state)
             if tx.state == PAID:
