@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--think-time", type=float, default=None, help="seconds before automatic beneficiaries answer")
     serve.add_argument("--public-url", help="base URL people and QR codes use (default http://HOST:PORT)")
     serve.add_argument("--admin-token", help="token for /_sandbox (required when not bound to loopback)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME", type=_host_name,
+                       help="also answer requests whose Host is NAME (repeatable), e.g. the name a proxy or a "
+                            "container network gives the sandbox; loopback names, the --host address and the "
+                            "--public-url host are always answered, other names are refused (DNS rebinding)")
     serve.add_argument("--smtp", metavar="HOST:PORT", type=_smtp_address,
                        help="also send every email of the outbox to this SMTP server (e.g. Mailpit on 127.0.0.1:1025)")
     serve.add_argument("--sftp-port", type=int, default=8422,
@@ -76,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_scanner(args)
     return _seal(args)
+
+
+def _host_name(text: str) -> str:
+    from .web.trust import host_name
+
+    name = host_name(text)
+    if name is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a host name (e.g. sandbox.local or 192.168.1.20)")
+    return name
 
 
 def _smtp_address(text: str) -> str:
@@ -141,7 +154,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings(db=args.db, clock=args.clock, speed=args.speed, seed=args.seed, public_url=public_url,
                             admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None,
-                            smtp_relay=args.smtp, journal_dir=_sftp_dir(args))
+                            smtp_relay=args.smtp, journal_dir=_sftp_dir(args), bind_host=args.host,
+                            allowed_hosts=list(args.allowed_host))
         sandbox = Sandbox(settings)
     except ValueError as exc:
         print(f"ancv-sandbox: {exc}", file=sys.stderr)

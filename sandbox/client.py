@@ -226,6 +226,8 @@ class ControlClient:
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         headers = dict(self.headers)
+        if method != "GET":  # the control plane takes writes as JSON only, even without a field (SPEC §9)
+            body = {} if body is None else body
         if body is not None:
             headers["Content-Type"] = "application/json"
         reply = self.transport(method, "/_sandbox" + path, headers, body)

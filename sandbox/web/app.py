@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..domain import errors
 from ..services.sandbox import Sandbox, Settings
-from . import beneficiary, control, dashboard, docs, kit_api, live, portal, pro
+from . import beneficiary, control, dashboard, docs, kit_api, live, portal, pro, trust
 from .jsonout import error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
-    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(sandbox.settings.public_url),
+    hosts = trust.register(app, sandbox.settings.public_url, sandbox.settings.bind_host,
+                           sandbox.settings.allowed_hosts)
+    socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(hosts),
                         message_queue=message_queue)
     live.register(socketio, sandbox, shared=message_queue is not None)
 
@@ -45,14 +47,15 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     return app
 
 
-def _origin_check(public_url: str) -> Any:
-    """Socket.IO from pages of this very server, whichever name reached it (127.0.0.1, localhost, the
-    laptop's address in a demo), or from the public URL; never from another site."""
-    public = public_url.rstrip("/")
+def _origin_check(hosts: trust.HostPolicy) -> Any:
+    """Socket.IO from pages of this very server, under a name it answers (127.0.0.1, localhost, the
+    laptop's address in a demo, an allowed host), or from the public URL; never from another site,
+    nor from a page that reached it under a rebound name (Socket.IO runs before Flask's checks)."""
 
     def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin in (public, own)
+        host = environ.get("HTTP_HOST", "")
+        return (origin is not None and hosts.answers(host)
+                and hosts.origin_allowed(origin, host, environ.get("wsgi.url_scheme", "http")))
 
     return allowed
 
@@ -64,6 +67,8 @@ def _wants_json() -> bool:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(errors.KitError)
     def kit_error(error: errors.KitError) -> Response:
+        if isinstance(error, trust.HostNotAllowed | trust.OriginNotAllowed) and not _wants_json():
+            return _error_page(error.status, FRENCH_TITLES[error.status], FRENCH_REFUSALS[type(error)])
         return error_response(error)
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -89,6 +94,11 @@ def _register_errors(app: Flask) -> None:
         return _error_page(500, "Erreur interne")
 
 
+FRENCH_REFUSALS = {
+    trust.HostNotAllowed: "Ce bac à sable ne répond pas sous ce nom. Ouvrez-le par l'adresse affichée au démarrage, "
+                          "ou démarrez-le avec --allowed-host NOM.",
+    trust.OriginNotAllowed: "Cette action ne peut venir que des pages du bac à sable lui-même.",
+}
 FRENCH_TITLES = {400: "Requête invalide", 403: "Accès refusé", 404: "Page introuvable", 405: "Méthode non autorisée",
                  413: "Requête trop volumineuse", 500: "Erreur interne"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import asdict
 from typing import Any
@@ -25,10 +26,21 @@ class AdminTokenRequired(errors.KitError):
 ADMIN_SESSION = "sandbox_admin"
 
 
+def admin_grant(token: str) -> str:
+    """What a browser session keeps once it gave `token`: a fingerprint of that very token, so a restart
+    with another `--admin-token` revokes every session unlocked with the old one (the session cookie
+    is signed with a key kept in the database, which outlives the token)."""
+    key = current_sandbox().secret_key.encode()
+    return hmac.new(key, b"admin-token:" + token.encode(), hashlib.sha256).hexdigest()
+
+
 def is_admin() -> bool:
     """Loopback needs nothing; with an admin token, the Bearer header or a browser session that gave it."""
     token = current_sandbox().settings.admin_token
-    if not token or session.get(ADMIN_SESSION) is True:
+    if not token:
+        return True
+    granted = session.get(ADMIN_SESSION)
+    if isinstance(granted, str) and hmac.compare_digest(granted.encode(), admin_grant(token).encode()):
         return True
     presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     return hmac.compare_digest(presented.encode(), token.encode())

@@ -13,12 +13,15 @@ from ..services import fixtures, scheduler
 from ..services.emails import euros, french_date
 from . import csrf
 from .context import current_sandbox
-from .control import ADMIN_SESSION, is_admin
+from .control import ADMIN_SESSION, admin_grant, is_admin
+from .jsonin import ascii_number
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(csrf.protect)
 
 ADVANCES = [("+1 min", 60), ("+5 min", 300), ("+1 h", 3600), ("+1 jour", 86400)]
+MAX_ADVANCE_DIGITS = 9  # about 31 years in seconds: more is a typo, and the scheduler refuses it anyway
+MAX_INDEX_DIGITS = 9
 
 
 @bp.before_request
@@ -33,7 +36,7 @@ def unlock() -> Any:
     """Give the admin token once; the browser session keeps it."""
     token = current_sandbox().settings.admin_token or ""
     if hmac.compare_digest(request.form.get("token", "").encode(), token.encode()):
-        session[ADMIN_SESSION] = True
+        session[ADMIN_SESSION] = admin_grant(token)
         return redirect(url_for("dashboard.home"))
     return render_template("dashboard/unlock.html", csrf_token=csrf.token, error="Jeton incorrect."), 401
 
@@ -52,11 +55,11 @@ def home() -> str:
 @bp.post("/horloge")
 def advance_clock() -> Any:
     """The dashboard's advance buttons (virtual clock)."""
-    seconds = request.form.get("seconds", "")
-    if not seconds.isdigit():
+    seconds = ascii_number(request.form.get("seconds", ""), MAX_ADVANCE_DIGITS)
+    if seconds is None:
         abort(400)
     try:
-        scheduler.advance(current_sandbox(), int(seconds))
+        scheduler.advance(current_sandbox(), seconds)
     except (scheduler.NotVirtualClock, errors.BadRequest):
         abort(409)
     return redirect(url_for("dashboard.home"))
@@ -67,6 +70,6 @@ def mailbox() -> str:
     """The outbox, newest first, read like a mail catcher."""
     with current_sandbox().store.session() as s:
         mails = list(reversed(s.emails()))
-    chosen = request.args.get("n", "")
-    selected = mails[int(chosen)] if chosen.isdigit() and int(chosen) < len(mails) else (mails[0] if mails else None)
+    chosen = ascii_number(request.args.get("n", ""), MAX_INDEX_DIGITS)
+    selected = mails[chosen] if chosen is not None and chosen < len(mails) else (mails[0] if mails else None)
     return render_template("dashboard/mail.html", mails=mails, selected=selected, french_date=french_date)

@@ -24,8 +24,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def ascii_number(text: str, max_length: int = 18) -> int | None:
+    """An ASCII decimal number of at most `max_length` digits, else None: `str.isdigit` also takes
+    "²", "①" or "١٢" (which `int` refuses, or reads as 12), and `int` of 5,000 digits is refused too."""
+    if 0 < len(text) <= max_length and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def digits(text: str, name: str, max_length: int = 18) -> int:
     """An ASCII decimal number from a path or query string."""
-    if text.isascii() and text.isdigit() and len(text) <= max_length:
-        return int(text)
-    raise errors.BadRequest(f"{name} must be a number")
+    number = ascii_number(text, max_length)
+    if number is None:
+        raise errors.BadRequest(f"{name} must be a number")
+    return number

@@ -177,3 +177,98 @@ def test_reset_restores_the_settings_the_sandbox_started_with(world):
     world.control.settings(thinkTimeSeconds=42)
     world.control.reset()
     assert world.control.settings()["thinkTimeSeconds"] == 3.0
+
+
+# --- another web page cannot drive the control plane (issue 14, item 9) ---------------------------------------
+
+def _events(world):
+    return [e["type"] for e in world.control.events()]
+
+
+def test_a_text_plain_form_posted_to_reset_is_refused_and_nothing_is_reset(world):
+    """What a page of another site can send without asking (a form, or fetch in no-cors mode)."""
+    world.paid_transaction()
+    before = _events(world)
+    client = world.app.test_client()
+    for content_type, data in (("text/plain", '{"seed": 7}'), ("application/x-www-form-urlencoded", "seed=7"),
+                               ("multipart/form-data; boundary=x", "--x--"), (None, "")):
+        reply = client.post("/_sandbox/reset", data=data, content_type=content_type)
+        assert reply.status_code == 415 and reply.json["errorCode"] == "UNSUPPORTED_MEDIA_TYPE", content_type
+        assert "application/json" in reply.json["errorMessage"]
+    assert _events(world) == before  # the payment is still there, no FixturesLoaded
+
+
+def test_every_control_plane_write_takes_json_only(world):
+    """Moving the clock, acting as a beneficiary (authorizing a payment), rules, population, keys."""
+    ben = world.beneficiary("manual")["beneficiaryId"]
+    client = world.app.test_client()
+    now = world.now()
+    for method, path, body in (("POST", "/_sandbox/clock/advance", '{"seconds": 3600}'),
+                               ("POST", f"/_sandbox/beneficiaries/{ben}/act", '{"action": "abandon"}'),
+                               ("POST", f"/_sandbox/beneficiaries/{ben}/unblock", ""),
+                               ("PUT", f"/_sandbox/beneficiaries/{ben}/behaviour", '{"behaviour": "pay_full"}'),
+                               ("PATCH", "/_sandbox/settings", '{"thinkTimeSeconds": 9}'),
+                               ("POST", "/_sandbox/population", '{"pointsOfSale": 1}'),
+                               ("PUT", "/_sandbox/sftp/accounts/x/keys", '{"publicKeys": []}')):
+        reply = client.open(path, method=method, data=body, content_type="text/plain")
+        assert reply.status_code == 415 and reply.json["errorCode"] == "UNSUPPORTED_MEDIA_TYPE", path
+    assert world.now() == now and world.control.settings()["thinkTimeSeconds"] == 3.0
+    assert world.beneficiary("manual")["behaviour"] == "manual"
+    # With JSON the same calls work, an empty body too (the client sends {})
+    assert client.post(f"/_sandbox/beneficiaries/{ben}/unblock", json={}).status_code == 200
+    assert world.control.unblock(ben)["beneficiaryId"] == ben
+    assert client.post("/_sandbox/reset", data="", content_type="application/json").status_code == 200
+
+
+def test_a_write_from_a_page_of_another_origin_is_refused(world):
+    """A browser names the page that sent a request in `Origin`: only the sandbox's own pages may write."""
+    client = world.app.test_client()
+    now = world.now()
+    for origin in ("http://evil.example", "null", "http://localhost:3000", "http://localhost.evil.example"):
+        reply = client.post("/_sandbox/clock/advance", json={"seconds": 60}, headers={"Origin": origin})
+        assert reply.status_code == 403 and reply.json["errorCode"] == "ORIGIN_NOT_ALLOWED", origin
+    assert world.now() == now
+    own = client.post("/_sandbox/clock/advance", json={"seconds": 60}, headers={"Origin": "http://localhost"})
+    public = client.post("/_sandbox/clock/advance", json={"seconds": 60}, headers={"Origin": "http://127.0.0.1:8421"})
+    assert own.status_code == public.status_code == 200
+    assert (world.now() - now).total_seconds() == 120
+
+
+def test_a_foreign_host_name_is_refused_everywhere_dns_rebinding(world):
+    """A page of evil.example whose name was rebound to 127.0.0.1 reaches the sandbox as `Host: evil.example`."""
+    client = world.app.test_client()
+    before = _events(world)
+    reply = client.post("/_sandbox/reset", json={}, headers={"Host": "evil.example:8421"})
+    assert reply.status_code == 400 and reply.json["errorCode"] == "HOST_NOT_ALLOWED"
+    assert "--allowed-host" in reply.headers["X-Sandbox-Detail"]
+    assert client.get("/_sandbox/fixtures", headers={"Host": "evil.example"}).status_code == 400
+    page = client.get("/", headers={"Host": "evil.example:8421"})
+    assert page.status_code == 400 and "ne répond pas sous ce nom" in page.get_data(as_text=True)
+    assert client.get("/espace-ptl/connexion", headers={"Host": "evil.example"}).status_code == 400
+    assert _events(world) == before
+    for host in ("localhost", "localhost:8421", "127.0.0.1:8421", "[::1]:8421"):
+        assert client.get("/_sandbox/health", headers={"Host": host}).status_code == 200, host
+
+
+def test_allowed_hosts_and_the_public_url_are_answered():
+    w = World(make_settings(public_url="https://sandbox.example.org", allowed_hosts=["ci-sandbox"],
+                            bind_host="192.168.1.20"))
+    client = w.app.test_client()
+    for host in ("sandbox.example.org", "ci-sandbox:8421", "192.168.1.20:8421", "127.0.0.1:8421"):
+        assert client.get("/_sandbox/health", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "192.168.1.21:8421", "sandbox.example.org.evil.example", "", "a b"):
+        assert client.get("/_sandbox/health", headers={"Host": host}).status_code == 400, host
+    reply = client.post("/_sandbox/clock/advance", json={"seconds": 1},
+                        headers={"Host": "sandbox.example.org", "Origin": "https://sandbox.example.org"})
+    assert reply.status_code == 200
+    w.sandbox.stop()
+
+
+def test_bound_to_every_address_any_ip_address_is_answered_but_no_other_name():
+    """0.0.0.0: the machine's addresses cannot all be listed, and an IP address cannot be rebound."""
+    w = World(make_settings(bind_host="0.0.0.0"))
+    client = w.app.test_client()
+    assert client.get("/_sandbox/health", headers={"Host": "10.1.2.3:8421"}).status_code == 200
+    assert client.get("/_sandbox/health", headers={"Host": "[fd00::5]:8421"}).status_code == 200
+    assert client.get("/_sandbox/health", headers={"Host": "evil.example:8421"}).status_code == 400
+    w.sandbox.stop()

@@ -917,7 +917,7 @@ def test_lookups_with_a_nul_character_find_nothing(world: Any) -> None:
     assert (reply.status, reply.body["errorCode"]) == (404, "BENEFICIARY_NOT_FOUND")
     client = world.transport.client
     email = quote(world.beneficiary("manual")["email"][:5] + "\x00@example.fr")
-    for method, path, body in (("POST", f"/_sandbox/beneficiaries/{email}/unblock", None),
+    for method, path, body in (("POST", f"/_sandbox/beneficiaries/{email}/unblock", {}),
                                ("PUT", f"/_sandbox/beneficiaries/{email}/behaviour", {"behaviour": "manual"}),
                                ("POST", f"/_sandbox/beneficiaries/{email}/act", {"action": "abandon"}),
                                ("GET", "/_sandbox/journals/a%00b", None)):
