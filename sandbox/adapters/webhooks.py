@@ -1,5 +1,7 @@
 """Delivery of webhooks (Kit §5.1): POST JSON, retried after 100, 150, 225 and 337 ms.
 
+Redirects are not followed: a 3xx is recorded as such on the attempt, and counts as a failure.
+
 Deliveries are rows written in the same database transaction as the change they report;
 this sender only reads pending rows and records each attempt, so a crash loses none
 (pending rows are picked up again at start).
@@ -23,7 +25,9 @@ TIMEOUT_S = 5.0
 
 
 def is_success(status: int | None) -> bool:
-    return status is not None and 200 <= status < 400
+    """2xx only: a redirect is not followed (it could lead the sandbox anywhere, a metadata address
+    included), so the integrator's endpoint never took the notification: a failure, retried like a 4xx."""
+    return status is not None and 200 <= status < 300
 
 
 class WebhookSender:
@@ -64,7 +68,10 @@ class WebhookSender:
 
     def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
         try:
-            response = self._http.post(url, json=body, timeout=self._timeout_s)
-            return response.status_code, None
+            response = self._http.post(url, json=body, timeout=self._timeout_s, allow_redirects=False)
         except requests.RequestException as exc:
             return None, type(exc).__name__
+        if response.is_redirect:
+            location = response.headers.get("Location", "")[:200]
+            return response.status_code, f"redirect not followed (Location: {location})"
+        return response.status_code, None

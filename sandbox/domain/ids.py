@@ -12,7 +12,7 @@ from typing import Protocol
 
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
 OBJECT_ID_LENGTH = 10
-BENEFICIARY_NUMBER_RE = re.compile(r"^\d{11}$")
+BENEFICIARY_NUMBER_RE = re.compile(r"^[0-9]{11}$")  # [0-9]: \d also takes "١٢…"
 # name@domain.tld, no blank and no control character (a NUL is no address, and PostgreSQL cannot store it)
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 

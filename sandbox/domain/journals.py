@@ -87,7 +87,7 @@ DLO_FIELDS: tuple[str, ...] = tuple(DLO_PATHS)
 BRJ_FIELDS: tuple[str, ...] = (*BRJ_PATHS, "slipId")
 FIELDS: dict[str, tuple[str, ...]] = {DLO: DLO_FIELDS, BRJ: BRJ_FIELDS}
 
-_FILE_NAME = re.compile(r"^(?P<kind>[A-Z]{3})_(?P<recipient>.+)_(?P<start>\d{8})_(?P<end>\d{8})\.csv$")
+_FILE_NAME = re.compile(r"^(?P<kind>[A-Z]{3})_(?P<recipient>.+)_(?P<start>[0-9]{8})_(?P<end>[0-9]{8})\.csv$")
 _NEEDS_QUOTES = frozenset(';"\r\n')
 
 

@@ -7,10 +7,13 @@ the Kit's 412 codes.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import errors
 from .dates import parse_date
@@ -74,7 +77,43 @@ class Fields:
         value = self.string(name, 512, required=False)
         if value is not None and not URL_RE.match(value):
             raise errors.BadRequest(f"{self.path}.{name} must be an http(s) URL")
+        if value is not None and (address := link_local_address(value)) is not None:
+            raise errors.BadRequest(f"{self.path}.{name} must not point to a link-local address ({address}): "
+                                    "cloud metadata services live there")
         return value
+
+
+# Cloud metadata services: 169.254.169.254 (in 169.254.0.0/16), AWS's fd00:ec2::254, and IPv6 link-local.
+METADATA_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
+                     ipaddress.ip_network("fd00:ec2::254/128"))
+
+
+def link_local_address(url: str) -> str | None:
+    """The link-local or metadata address an http(s) URL's host names literally, if it does; an IPv4
+    address may be written as one number or in hex or octal parts, which HTTP clients also accept."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    address = _ip_literal(host.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address is not None and any(address in network for network in METADATA_NETWORKS):
+        return str(address)
+    return None
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host and host.isascii() and all(part for part in host.split(".")) and host.count(".") <= 3:
+        try:  # inet_aton's forms: 2852039166, 0xa9fea9fe, 169.254.43518, 0251.0376.0251.0376
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 @dataclass(frozen=True)

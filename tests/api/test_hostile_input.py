@@ -33,7 +33,7 @@ from sandbox.domain.sessions import MAX_OPEN_SESSIONS
 from sandbox.services import merchant_accounts
 from tests.conftest import run_async
 from tests.integration.test_sftp import JOURNAL, MERCHANT, NEIGHBOUR, PASSWORD, Space
-from tests.people import CSRF, Merchant, step1
+from tests.people import CSRF, Merchant, step1, step2
 
 EXAMPLES = 40  # per generated property: bounded for CI
 REPOSITORY = str(Path(__file__).resolve().parents[2])
@@ -959,3 +959,38 @@ def test_an_unexpected_error_shows_no_traceback_path_or_message(world: Any, secr
         assert_no_leak(reply, [*secrets, secret, "RuntimeError: ", "secret.py"])
     assert "Erreur interne" in page(replies[0]) and "Erreur interne" in page(replies[1])
     assert replies[2].json == {"errorCode": "INTERNAL_SERVER_ERROR", "errorMessage": "internal server error"}
+
+
+# --- issue 14, item 11: no 5xx on hostile input ----------------------------------------------------------------
+
+def test_an_id_with_cr_lf_in_a_sealed_kit_get_is_a_clean_404_with_an_escaped_detail(world: Any) -> None:
+    """The detail quotes the id; copied raw into `X-Sandbox-Detail`, a CR/LF made the server answer 500."""
+    shop = world.shop()
+    for kind, fields in (("payment-transactions", seal.transaction_id_fields),
+                         ("pre-transactions", seal.pre_transaction_id_fields)):
+        for odd in ("ab\r\nSet-Cookie: x=1", "a\nb", "a\x00b", "a\x7fb"):
+            header = seal.security_header(shop["keyVersion"], shop["key"], fields(odd))
+            reply = world.transport.client.get(f"{KIT_PATH}/{kind}/{quote(odd, safe='')}",
+                                               headers={"ANCV-Security": header})
+            assert reply.status_code == 404 and reply.json["errorCode"].endswith("NOT_FOUND"), (kind, odd)
+            detail = reply.headers["X-Sandbox-Detail"]
+            assert "Set-Cookie" not in reply.headers and all(" " <= c < "\x7f" for c in detail), detail
+            assert odd.encode("unicode_escape").decode()[:2] in detail  # still says which id it was
+
+
+def test_amounts_typed_with_non_ascii_digits_are_refused_not_read_as_twelve_euros(world: Any) -> None:
+    """"١٢" (Arabic-Indic digits) matched `\\d` and became 12,00 €: refused like any wrong amount."""
+    shop = world.shop()
+    merchant = Merchant(world, shop)
+    step1(merchant)
+    for amount in ("١٢", "１２", "12,٥", "²"):
+        reply = step2(merchant, amount=amount, mode="qr", order_id="REF-ARABIC")
+        assert reply.status_code == 400 and 'id="amount-error"' in reply.get_data(as_text=True), amount
+    pro = world.app.test_client()
+    token = CSRF.search(pro.get("/pro/connexion").get_data(as_text=True)).group(1)
+    assert pro.post("/pro/connexion", data={"csrf_token": token, "login": shop["login"],
+                                            "password": shop["password"]}).status_code == 302
+    token = CSRF.search(pro.get("/pro/paiement").get_data(as_text=True)).group(1)
+    reply = pro.post("/pro/paiement", data={"csrf_token": token, "amount": "١٢", "order_id": "REF-ARABIC"})
+    assert reply.status_code == 400 and 'id="amount-error"' in reply.get_data(as_text=True)
+    assert not [e for e in world.control.events() if e["type"] == "PreTransactionCreated"]

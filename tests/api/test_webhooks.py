@@ -1,6 +1,8 @@
 """Webhooks (Kit §5.1): which URL for which change, the body, the retry policy, the record."""
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def urls(receiver):
@@ -92,3 +94,86 @@ def test_strict_mode_does_not_call_plain_http(world, receiver):
     world.paid_transaction(redirect_urls=urls(receiver))
     assert world.sandbox.sender.wait_idle(5)
     assert receiver.requests == [] and world.control.webhooks()[0]["state"] == "failed"
+
+
+# --- issue 14, item 12: no redirect followed, no link-local address ------------------------------------------
+
+class RedirectingEndpoint:
+    """An integrator's endpoint that answers every POST with a redirect (to a path of its own, which
+    records any request that reaches it)."""
+
+    def __init__(self, status: int, location: str = "/landing") -> None:
+        self.paths: list[tuple[str, str]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                self.rfile.read(length)
+                endpoint.paths.append((self.command, self.path))
+                self.send_response(200 if self.path == "/landing" else status)
+                if self.path != "/landing":
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET = _answer  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_is_not_followed_and_is_recorded_as_a_failed_attempt(world):
+    """A webhook sender that follows redirects can be sent anywhere (a metadata address included): the
+    3xx is recorded as such on each attempt, and counts as a failure (retried, then `failed`)."""
+    for status in (307, 302):
+        endpoint = RedirectingEndpoint(status, "http://169.254.169.254/latest/meta-data/")
+        try:
+            world.paid_transaction(redirect_urls={"returnUrl": endpoint.url("/ok")})
+            assert world.sandbox.sender.wait_idle(10)
+            record = world.control.webhooks()[-1]
+            assert record["state"] == "failed" and [a["status"] for a in record["attempts"]] == [status] * 5
+            assert all("redirect not followed" in a["error"] and "169.254.169.254" in a["error"]
+                       for a in record["attempts"])
+            assert endpoint.paths == [("POST", "/ok")] * 5  # never anywhere else
+        finally:
+            endpoint.close()
+    local = RedirectingEndpoint(307)
+    try:
+        world.paid_transaction(redirect_urls={"returnUrl": local.url("/ok")})
+        assert world.sandbox.sender.wait_idle(10)
+        assert ("POST", "/landing") not in local.paths and world.control.webhooks()[-1]["state"] == "failed"
+    finally:
+        local.close()
+
+
+METADATA_URLS = ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/", "http://[fe80::1]/x",
+                 "http://169.254.0.1:8080/hook", "http://2852039166/", "http://0xa9fea9fe/",
+                 "http://[::ffff:169.254.169.254]/"]
+
+
+def test_link_local_and_metadata_addresses_are_refused_at_creation(world):
+    """Like any invalid URL: 400 BAD_REQUEST, the field named in the detail; for transactions and requests."""
+    kit = world.kit()
+    for index, url in enumerate(METADATA_URLS):
+        for field in ("returnUrl", "cancelUrl"):
+            other = "cancelUrl" if field == "returnUrl" else "returnUrl"
+            urls_ = {field: url, other: "http://127.0.0.1:9/fine"}
+            created = kit.create_transaction(f"meta-{index}-{field}", "1", 4000, redirect_urls=urls_)
+            assert created.status == 400 and created.body["errorCode"] == "BAD_REQUEST", (url, field)
+            assert f"redirectUrls.{field}" in created.headers["X-Sandbox-Detail"]
+            requested = kit.create_pre_transaction(f"meta-{index}-{field}", 4000, world.later(hours=1),
+                                                   redirect_urls=urls_)
+            assert requested.status == 400 and f"redirectUrls.{field}" in requested.headers["X-Sandbox-Detail"]
+    assert kit.create_transaction("fine", "1", 4000,
+                                  redirect_urls={"returnUrl": "http://169.255.0.1/ok"}).status == 201
