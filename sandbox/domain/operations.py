@@ -92,7 +92,7 @@ def of_request(pre: PreTransaction, paid_by: Transaction | None) -> Operation:
                      customer_ref=_customer_ref(pre.application_context))
 
 
-EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
+EUROS = re.compile(r"^\s*([0-9]{1,7})(?:[.,]([0-9]{1,2}))?\s*(?:€)?\s*$")  # [0-9]: \d takes "١٢" for 12
 
 
 def parse_euros(text: str) -> int:
