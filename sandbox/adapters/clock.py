@@ -2,7 +2,8 @@
 
 - `WallClock`: real time, optionally sped up (`speed` sandbox seconds per real second); its
   anchor is saved, so a restart carries it on instead of starting it again from the real time.
-- `VirtualClock`: time moves only when told (`advance`), so runs are deterministic.
+- `VirtualClock`: time moves only when told (`advance`), so runs are deterministic; only a reset of
+  the sandbox puts it back (`rewind`).
 - `SimClock`: a simulation's time (scenarios drive the services in-process with SimPy).
 """
 
@@ -68,6 +69,11 @@ class VirtualClock:
         with self._lock:
             if moment < self._now:
                 raise ValueError("a virtual clock never goes back")
+            self._now = moment
+
+    def rewind(self, moment: datetime) -> None:
+        """Put the clock at `moment`, even back in time: only for a reset, which re-creates the whole world."""
+        with self._lock:
             self._now = moment
 
 

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 KIT_BASE_PATH = "/acquisition/api/public/v1"
 MAX_SLEEP_S = 5.0  # the wall-clock worker looks at least this often
 MAX_SETTING = 1_000_000  # no rule needs more (seconds, cents or attempts)
+# where a reset may put a virtual clock: the fixtures' dates (allocations valid for years) must stay representable
+RESET_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 CHOICES = {"acquisitionFault": ("", "DELAYED", "NO_SLIP_FOUND", "CONFLICTED")}
@@ -132,6 +134,7 @@ class Sandbox:
         self.rules = settings.rules
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
         self.clock: Clock  # made by _boot, once no other server process is starting on the database
+        self.clock_start: datetime | None = None  # a virtual clock's first instant (set by _boot)
         self.timer_listeners: list[Callable[[datetime], None]] = []  # told of each commit's earliest new deadline
         self.rng = random.Random()
         self.sender = WebhookSender(self.record_webhook, lambda: self.clock.now(),
@@ -164,6 +167,7 @@ class Sandbox:
         """Keep the clock in the store, so a restart resumes it where it is (never behind)."""
         if isinstance(self.clock, VirtualClock):
             session.set_meta("clock_now", self.clock.now())
+            session.set_meta("clock_start", self.clock_start)
         elif isinstance(self.clock, WallClock):
             session.set_meta("wall_clock", self.clock.anchor())
 
@@ -185,6 +189,8 @@ class Sandbox:
             pending = s.webhooks(state="pending")
             self.secret_key = s.get_meta("secret_key") or secrets.token_hex(32)  # signs people's sessions
             s.set_meta("secret_key", self.secret_key)
+            # the instant a reset puts a virtual clock back to: the one the world started with, kept across restarts
+            self.clock_start = s.get_meta("clock_start") or self.clock.now()
             self.save_clock(s)
         if seed is None:
             self.rng.seed(f"{self.settings.seed}:0")
@@ -326,6 +332,23 @@ class Sandbox:
         if not self.settings.draw_codes:
             return UNDRAWN_CODE
         return _cached_qr(self.payment_url(pre_transaction_id))
+
+    def reset_clock(self, to: datetime | None = None) -> None:
+        """Part of a reset: a virtual clock goes back to the instant it started with, or to `to`.
+
+        A wall clock follows the real time and is left alone (giving `to` is then a 409)."""
+        from .scheduler import NotVirtualClock
+
+        if not isinstance(self.clock, VirtualClock):
+            if to is not None:
+                raise NotVirtualClock("the clock is in wall mode: a reset leaves it alone, so \"now\" cannot be set")
+            return
+        if to is not None and not RESET_RANGE[0] <= to < RESET_RANGE[1]:
+            raise errors.BadRequest(f"now must be from {RESET_RANGE[0].year} to {RESET_RANGE[1].year - 1}")
+        target = to or self.clock_start
+        assert target is not None  # set at boot
+        with self.advancing:  # not while an advance moves it forward
+            self.clock.rewind(target)
 
     def clock_json(self) -> dict[str, Any]:
         return {"now": format_date(self.clock.now()), "mode": self.clock.mode, "speed": self.clock.speed}

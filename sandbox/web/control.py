@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, session
 
 from ..domain import errors, wire
+from ..domain.dates import format_date, parse_date
 from ..services import beneficiary_app, fixtures, scheduler, sftp_space
 from ..services.beneficiary_app import find_beneficiary
 from .context import current_sandbox
@@ -72,13 +73,19 @@ def health() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
-    """Drop all state and re-create the fixtures from the seed."""
+    """Drop all state, put a virtual clock back (to its first instant or `now`), re-create the fixtures."""
     body = _json_body(required=False)
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise errors.BadRequest("seed must be an integer")
-    used = fixtures.reset(current_sandbox(), seed)
-    return json_response({"status": "ok", "seed": used})
+    try:
+        now = parse_date(body["now"]) if body.get("now") is not None else None
+    except (ValueError, TypeError):
+        raise errors.BadRequest("now must be an ISO 8601 instant with a zone, e.g. 2026-07-04T09:00:00.000Z") from None
+    sandbox = current_sandbox()
+    sandbox.reset_clock(now)
+    used = fixtures.reset(sandbox, seed)
+    return json_response({"status": "ok", "seed": used, "now": format_date(sandbox.clock.now())})
 
 
 @bp.get("/fixtures")

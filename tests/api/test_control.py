@@ -179,6 +179,52 @@ def test_reset_restores_the_settings_the_sandbox_started_with(world):
     assert world.control.settings()["thinkTimeSeconds"] == 3.0
 
 
+def _reset(world, body):
+    return world.transport("POST", "/_sandbox/reset", {"Content-Type": "application/json"}, body)
+
+
+def test_reset_puts_a_virtual_clock_back_to_the_instant_the_sandbox_started_with(world):
+    """Issue 14, item 14: after a reset, the same seed replays the same run at the same instants."""
+    started = world.control.clock()["now"]
+    first = world.kit().create_transaction("p", "1", 100)["transaction"]
+    world.advance(3 * 86_400)
+    reply = _reset(world, {})
+    assert reply.status == 200 and reply.body["now"] == started == world.control.clock()["now"]
+    again = world.kit().create_transaction("p", "1", 100)["transaction"]
+    assert again["creationDate"] == first["creationDate"] and again["id"] == first["id"]
+
+
+def test_reset_may_set_a_virtual_clock_to_a_given_instant_then_back_to_the_start(world):
+    started = world.control.clock()["now"]
+    reply = _reset(world, {"now": "2026-12-24T18:30:00+01:00", "seed": 42})
+    assert reply.status == 200 and reply.body["now"] == "2026-12-24T17:30:00.000Z"
+    assert world.control.clock()["now"] == "2026-12-24T17:30:00.000Z"
+    assert world.kit().create_transaction("p", "1", 100)["transaction"]["creationDate"] == "2026-12-24T17:30:00.000Z"
+    world.advance(60)
+    assert _reset(world, {}).body["now"] == started  # an earlier instant than the one given: a reset goes back
+
+
+def test_reset_refuses_a_bad_instant_as_a_kit_style_400_and_resets_nothing(world):
+    world.paid_transaction()
+    before = (world.control.clock()["now"], _events(world))
+    for bad in ("tomorrow", "2026-12-24", "2026-12-24T18:30:00", "2026-13-40T00:00:00Z", 1767225600, True,
+                ["2026-12-24T18:30:00Z"], "9999-12-31T23:59:59Z", "1900-01-01T00:00:00Z"):
+        reply = _reset(world, {"now": bad})
+        assert reply.status == 400 and reply.body["errorCode"] == "BAD_REQUEST", bad
+        assert set(reply.body) == {"errorCode", "errorMessage"} and "now" in reply.headers["X-Sandbox-Detail"]
+    assert (world.control.clock()["now"], _events(world)) == before
+
+
+def test_reset_leaves_a_wall_clock_alone_and_refuses_to_set_it(world):
+    wall = World(make_settings(clock="wall"))
+    try:
+        assert _reset(wall, {}).status == 200
+        reply = _reset(wall, {"now": "2026-12-24T18:30:00Z"})
+        assert reply.status == 409 and reply.body["errorCode"] == "NOT_VIRTUAL_CLOCK"
+    finally:
+        wall.sandbox.stop()
+
+
 # --- another web page cannot drive the control plane (issue 14, item 9) ---------------------------------------
 
 def _events(world):
