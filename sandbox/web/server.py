@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import signal
 import socket
@@ -9,6 +10,10 @@ from contextlib import suppress
 from typing import Any
 
 from flask import Flask
+
+_TOO_MANY_HEADERS_BODY = b"Request header fields too large.\n"
+TOO_MANY_HEADERS = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(_TOO_MANY_HEADERS_BODY), _TOO_MANY_HEADERS_BODY))
 
 
 def run(app: Flask, host: str, port: int, server: str) -> None:
@@ -40,5 +45,13 @@ def _no_delay_handler() -> type:
             with suppress(OSError):
                 self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return super().handle()
+
+        def _handle_client_error(self, ex: Exception) -> Any:
+            # http.client refuses over 100 header lines (or one over 64 KiB) with an HTTPException, which
+            # pywsgi takes for a bug of its own and prints with a traceback: it is the client's fault.
+            if isinstance(ex, http.client.HTTPException):
+                self.log_error("Invalid request (from %s): %s", self.client_address, str(ex) or type(ex).__name__)
+                return "431", TOO_MANY_HEADERS
+            return super()._handle_client_error(ex)
 
     return NoDelayHandler

@@ -1,8 +1,10 @@
 """The real server: `ancv-sandbox serve` on a free loopback port, gevent stack, Socket.IO."""
 
 import signal
+import socket
 import time
 
+import requests
 import socketio
 
 from sandbox.client import ControlClient, HttpTransport, shop_client
@@ -70,3 +72,48 @@ def test_with_an_admin_token_the_timeline_and_rooms_by_id_need_it_too(tmp_path):
         admin.disconnect()
         assert [e["type"] for e in heard["admin"]] == ["TransactionInitialized"]  # once, though in two rooms
         assert heard["stranger"] == []
+
+
+def _raw_request(base: str, head: str) -> bytes:
+    """What the server answers to a request written by hand (headers no HTTP client would send)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head.encode("latin-1"))
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_more_than_100_headers_get_a_clean_431_and_no_traceback_in_the_log(live_server):
+    """Issue 14, item 11: http.client refuses a 101st header line; gevent printed that as a traceback."""
+    base, control, _, process = live_server
+    headers = "".join(f"X-Junk-{i}: {i}\r\n" for i in range(150))
+    answer = _raw_request(base, f"GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert control.health() == {"status": "ok"}  # and the server goes on
+    process.log.seek(0)
+    assert "Traceback" not in process.log.read()
+
+
+def test_a_real_server_answers_only_its_own_names_and_json_writes(tmp_path):
+    """Issue 14, item 9 on `serve`: DNS rebinding (a foreign Host), a text/plain form, a foreign Origin;
+    `--allowed-host` adds a name."""
+    with serving(tmp_path, "--clock", "virtual", "--allowed-host", "sandbox.test", db=":memory:") as (base, control,
+                                                                                                    _, _):
+        port = base.rsplit(":", 1)[1]
+        events = len(control.events())
+        rebound = requests.post(f"{base}/_sandbox/reset", json={}, headers={"Host": f"evil.example:{port}"}, timeout=5)
+        assert rebound.status_code == 400 and rebound.json()["errorCode"] == "HOST_NOT_ALLOWED"
+        page = requests.get(f"{base}/", headers={"Host": f"evil.example:{port}"}, timeout=5)
+        assert page.status_code == 400 and "ne répond pas sous ce nom" in page.text
+        form = requests.post(f"{base}/_sandbox/reset", data='{"seed": 7}', headers={"Content-Type": "text/plain"},
+                             timeout=5)
+        assert form.status_code == 415 and form.json()["errorCode"] == "UNSUPPORTED_MEDIA_TYPE"
+        foreign = requests.post(f"{base}/_sandbox/clock/advance", json={"seconds": 60},
+                                headers={"Origin": "http://evil.example"}, timeout=5)
+        assert foreign.status_code == 403 and foreign.json()["errorCode"] == "ORIGIN_NOT_ALLOWED"
+        assert len(control.events()) == events  # nothing reset, the clock did not move
+        named = requests.get(f"{base}/_sandbox/health", headers={"Host": f"sandbox.test:{port}"}, timeout=5)
+        assert named.status_code == 200
+        assert "frame-ancestors 'none'" in requests.get(f"{base}/", timeout=5).headers["Content-Security-Policy"]
