@@ -174,7 +174,7 @@ Handler = Callable[[Sandbox, Any, str | None, dict[str, Any], tuple[str, ...]], 
 
 
 def _digits(text: str, name: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise errors.BadRequest(f"{name} must be digits")
     return int(text)
 

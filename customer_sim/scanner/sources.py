@@ -158,7 +158,7 @@ def open_source(spec: str) -> FrameSource:
     """The source a `--source` value names (see the module's docstring)."""
     if spec.startswith("camera:"):
         index = spec.removeprefix("camera:")
-        if not index.isdigit():
+        if not (index.isascii() and index.isdigit()) or len(index) > 4:
             raise SourceError(f"camera:{index}: the camera is named by its index, e.g. camera:0")
         return CameraSource(int(index))
     if spec.startswith("synthetic:"):

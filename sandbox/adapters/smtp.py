@@ -32,7 +32,7 @@ def parse_address(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise ValueError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:1025")
-    if not sep or not host or not port_text.isdigit() or any(c.isspace() for c in host):
+    if not sep or not host or not (port_text.isascii() and port_text.isdigit()) or any(c.isspace() for c in host):
         raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:1025")
     port = int(port_text)
     if not 1 <= port <= 65535:

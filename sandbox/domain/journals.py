@@ -210,7 +210,7 @@ def parse(text: str) -> Journal:
         parse_date(created)
     except ValueError:
         raise ValueError(f"line {number}: the header's creationDate {created!r} is not an ISO 8601 date") from None
-    if not count_text.isdigit():
+    if not (count_text.isascii() and count_text.isdigit()):
         raise ValueError(f"line {number}: the header's transaction count {count_text!r} is not a number")
     fields = FIELDS[kind]
     rows: list[dict[str, str]] = []

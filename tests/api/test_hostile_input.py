@@ -299,7 +299,7 @@ def test_generated_password_forms_are_refused_in_french(world: Any, secrets: lis
                ("login",), (200, 400), secrets)
     check_form(lambda form: client.post("/espace-ptl/mot-de-passe/" + quote(str(form.pop("token", "x")), safe=""),
                                         data={**form, "csrf_token": token}),
-               ("token", "password", "confirm"), (400, 404), secrets)
+               ("token", "password", "confirm"), (400, 404, 410), secrets)  # 410: no such link
 
 
 def test_generated_encaisser_wizard_fields_are_field_errors_in_french(world: Any, secrets: list[str]) -> None:
@@ -994,3 +994,21 @@ def test_amounts_typed_with_non_ascii_digits_are_refused_not_read_as_twelve_euro
     reply = pro.post("/pro/paiement", data={"csrf_token": token, "amount": "١٢", "order_id": "REF-ARABIC"})
     assert reply.status_code == 400 and 'id="amount-error"' in reply.get_data(as_text=True)
     assert not [e for e in world.control.events() if e["type"] == "PreTransactionCreated"]
+
+
+def test_numbers_in_options_and_files_are_ascii_digits_only() -> None:
+    """`str.isdigit` takes "²" (which `int` refuses: a traceback) and "١٠٢٥" (which `int` reads as 1025)."""
+    from customer_sim.scanner.sources import SourceError, open_source
+    from sandbox.adapters.smtp import parse_address
+    from sandbox.domain import errors, journals
+    from scenarios.in_process import _digits
+
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        parse_address("127.0.0.1:١٠٢٥")
+    for index in ("²", "١"):
+        with pytest.raises(SourceError, match="index"):
+            open_source(f"camera:{index}")
+    with pytest.raises(errors.BadRequest):
+        _digits("²", "shopId")
+    with pytest.raises(ValueError, match="not a number"):
+        journals.parse("DLO;1;2026-06-02T08:00:00.000Z;١\nEOF\n")
