@@ -92,10 +92,13 @@ class MerchantAccount(RecordsEvents):
         self.reset_token, self.reset_expires = token, now + RESET_LINK_VALIDITY
         self._record("MerchantPasswordResetRequested", self.login, now)
 
+    def reset_link_valid(self, token: str, now: datetime) -> bool:
+        """Whether the link holding `token` may still set a new password (not used, not expired)."""
+        return (self.reset_token is not None and self.reset_expires is not None and now < self.reset_expires
+                and hmac.compare_digest(token.encode(), self.reset_token.encode()))
+
     def reset_password(self, token: str, new_password: str, now: datetime) -> None:
-        valid = (self.reset_token is not None and self.reset_expires is not None and now < self.reset_expires
-                 and hmac.compare_digest(token.encode(), self.reset_token.encode()))
-        if not valid:
+        if not self.reset_link_valid(token, now):
             raise ResetLinkInvalid()
         if not PASSWORD_RULE.match(new_password):
             raise WeakPassword()

@@ -9,9 +9,9 @@ pays, optional fields). `Demand.for_pro` is the App' Pro's form: parcours A by Q
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from . import operations
 from .ids import is_email
@@ -22,6 +22,11 @@ from .transactions import DEFERRED, MAX_CAPTURE_DELAY, NORMAL, TSPD_ADJUSTABLE, 
 MAX_PAYMENT_DAYS = MAX_EXPIRATION.days  # a payment request lives at most 30 days (Kit §4.6.1.3)
 MAX_VALIDATION_DAYS = MAX_CAPTURE_DELAY.days  # a capture at most 6 days after payment (Kit §4.5.4)
 QR, IDENTIFIER, EMAIL = "qr", "identifiant", "email"  # how the client is reached
+# What step 1 offers before the merchant types anything: the guide's own examples (seed 002: "10 jours"
+# to pay, "2 jours" to validate), so choosing "En paiement différé" or "Oui" is enough to go on.
+DEFAULT_PAYMENT_DAYS = 10
+DEFAULT_VALIDATION_DAYS = 2
+ORDER_PREFIX = "REF"  # the guide's N° de panier: REF, the day, the number of the day (REF202006241)
 
 
 class FormErrors(Exception):
@@ -52,6 +57,16 @@ def _text(value: str, field: str, limit: int, problems: dict[str, str], required
     return value or None
 
 
+def suggested_order_id(day: date, taken: Iterable[str]) -> str:
+    """A N° de panier for a new request, as the guide's (REF202006241): REF, the day, the first number
+    of that day no operation of the point d'accueil uses yet."""
+    stem, used = f"{ORDER_PREFIX}{day:%Y%m%d}", set(taken)
+    number = 1
+    while f"{stem}{number}" in used:
+        number += 1
+    return f"{stem}{number}"
+
+
 @dataclass(frozen=True)
 class Choice:
     """Step 1: when the client pays, and whether the merchant keeps a delay to validate."""
@@ -61,6 +76,14 @@ class Choice:
     validation_days: int | None  # "Délai de validation": the merchant confirms within these days
     notify_email: str | None  # told of the client's actions, reminded 24 h before the validation deadline
     remember_email: bool = False
+
+    @staticmethod
+    def first_form(remembered_email: str | None) -> dict[str, str]:
+        """Step 1 as first shown: immediately, no validation delay, the day counts pre-filled for when the
+        merchant picks the other choice, and the email remembered from an earlier request."""
+        return {"timing": "immediat", "payment_days": str(DEFAULT_PAYMENT_DAYS), "validation": "non",
+                "validation_days": str(DEFAULT_VALIDATION_DAYS), "email": remembered_email or "",
+                "remember": "oui" if remembered_email else ""}
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> Choice:
@@ -123,9 +146,10 @@ class Choice:
 
     def to_form(self) -> dict[str, str]:
         """Back to the form's fields (the wizard keeps them between steps; "< Précédent")."""
-        return {"timing": "differe" if self.deferred else "immediat", "payment_days": str(self.payment_days or ""),
+        return {"timing": "differe" if self.deferred else "immediat",
+                "payment_days": str(self.payment_days or DEFAULT_PAYMENT_DAYS),
                 "validation": "oui" if self.validation_days else "non",
-                "validation_days": str(self.validation_days or ""), "email": self.notify_email or "",
+                "validation_days": str(self.validation_days or DEFAULT_VALIDATION_DAYS), "email": self.notify_email or "",
                 "remember": "oui" if self.remember_email else ""}
 
 

@@ -54,6 +54,13 @@ def reset_link(sandbox: Sandbox, token: str) -> str:
     return sandbox.settings.public_url.rstrip("/") + RESET_PATH + token
 
 
+def reset_link_usable(sandbox: Sandbox, token: str) -> bool:
+    """Whether this reset link can still set a password (asked before showing its form)."""
+    with sandbox.uow() as uow:
+        account = uow.session.account_by_reset_token(token) if token else None
+        return account is not None and account.reset_link_valid(token, uow.now)
+
+
 def reset_password(sandbox: Sandbox, token: str, new_password: str) -> MerchantAccount:
     with sandbox.uow() as uow:
         account = uow.session.account_by_reset_token(token) if token else None

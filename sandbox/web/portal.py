@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from ..domain import errors, operations
 from ..domain.accounts import AccountRefusal, MerchantAccount
-from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors
+from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors, suggested_order_id
 from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
@@ -39,9 +39,65 @@ ACCOUNT, SHOP, DRAFT = "portal_account", "portal_shop", "portal_encaisser"
 SURFACE = (ACCOUNT, SHOP, DRAFT)  # this surface's session keys
 
 
+# The top menu of the guide (seeds 001, 002): label, endpoint, its arguments, the endpoints (by prefix) the
+# item stands for, sub-items. Rubriques the sandbox does not model open a page that says so (UNMODELLED).
+Item = tuple[str, str, dict[str, Any], tuple[str, ...], list[tuple[str, str, dict[str, Any]]]]
+MENU: list[Item] = [
+    ("Accueil", "portal.home", {}, ("portal.home", "portal.choose_point"), []),
+    ("Mon compte", "portal.my_account", {}, ("portal.my_account",), []),
+    ("Encaissement", "portal.cashing", {}, ("portal.cash", "portal.operation", "portal.validate", "portal.cancel",
+                                            "portal.export"),
+     [("Espace d'encaissement", "portal.cashing", {})]),
+    ("Mes remboursements", "portal.reimbursements", {}, ("portal.reimburse",), []),
+    ("Mes données mises en ligne", "portal.unmodelled", {"slug": "mes-donnees-mises-en-ligne"}, (), []),
+    ("Mes demandes", "portal.unmodelled", {"slug": "mes-demandes"}, (), []),
+    ("Ma documentation", "portal.unmodelled", {"slug": "ma-documentation"}, (), []),
+    ("FAQ", "portal.faq", {}, ("portal.faq",), []),
+]
+# The menu of the public pages, before logging in (seed 002's first screen).
+PUBLIC_MENU: list[Item] = [
+    ("Accueil", "portal.home", {}, ("portal.home",), []),
+    ("Notice relative à la signature électronique", "portal.unmodelled", {"slug": "signature-electronique"}, (), []),
+    ("Informations", "portal.unmodelled", {"slug": "informations"}, (), []),
+    ("FAQ", "portal.faq", {}, ("portal.faq",), []),
+]
+# slug → (heading, whether it needs a login, what the real rubrique holds)
+UNMODELLED: dict[str, tuple[str, bool, str]] = {
+    "mes-donnees-mises-en-ligne": ("Mes données mises en ligne", True,
+                                   "Dans l'Espace dédié, cette rubrique présente les informations publiées sur "
+                                   "votre établissement."),
+    "mes-demandes": ("Mes demandes", True, "Dans l'Espace dédié, cette rubrique suit vos demandes auprès de l'ANCV."),
+    "ma-documentation": ("Ma documentation", True,
+                         "Dans l'Espace dédié, cette rubrique rassemble vos documents (convention, guides)."),
+    "signature-electronique": ("Notice relative à la signature électronique", False,
+                               "Cette notice explique comment la convention est signée électroniquement."),
+    "informations": ("Informations", False, "Cette page présente les informations générales de l'ANCV."),
+    "creer-mon-compte": ("Créer mon compte", False,
+                         "Dans le bac à sable, les comptes existent déjà : ceux de démonstration sont sur le "
+                         "tableau de bord et dans GET /_sandbox/fixtures."),
+}
+NOT_SIMULATED = "Cette rubrique n'est pas simulée par le bac à sable."
+
+
+def _menu(items: list[Item]) -> list[dict[str, Any]]:
+    """The menu as the template draws it, the rubrique of the current page marked."""
+    here, slug = request.endpoint or "", (request.view_args or {}).get("slug")
+
+    def current(endpoint: str, args: dict[str, Any], covers: tuple[str, ...]) -> bool:
+        if endpoint == "portal.unmodelled":
+            return here == endpoint and slug == args.get("slug")
+        return any(here.startswith(prefix) for prefix in covers)
+
+    return [{"label": label, "url": url_for(endpoint, **args), "current": current(endpoint, args, covers),
+             "children": [{"label": sub, "url": url_for(sub_endpoint, **sub_args)}
+                          for sub, sub_endpoint, sub_args in children]}
+            for label, endpoint, args, covers, children in items]
+
+
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"account": merchant_account(ACCOUNT), "csrf_token": csrf.token}
+    account = merchant_account(ACCOUNT)
+    return {"account": account, "csrf_token": csrf.token, "menu": _menu(MENU if account else PUBLIC_MENU)}
 
 
 logged_in = merchant_required(ACCOUNT, "portal.login")
@@ -55,9 +111,11 @@ def _points(account: MerchantAccount) -> tuple[list[PointOfSale], PointOfSale | 
 
 
 @bp.get("/")
-@logged_in
-def home(account: MerchantAccount) -> Any:
-    """Accueil."""
+def home() -> Any:
+    """Accueil: the public welcome page (Se connecter, Créer mon compte), or the logged-in merchant's."""
+    account = merchant_account(ACCOUNT)
+    if account is None:
+        return render_template("portal/welcome.html")
     points, current = _points(account)
     if current is None and len(points) > 1:
         return redirect(url_for("portal.choose_point"))
@@ -70,9 +128,14 @@ def login() -> Any:
     notices = get_flashed_messages()
     if request.method == "GET":
         return render_template("portal/login.html", notice=notices[0] if notices else None)
-    login_text = request.form.get("login", "").strip()
+    login_text, password = request.form.get("login", "").strip(), request.form.get("password", "")
+    missing = {name: message for name, value, message in (
+        ("login", login_text, "Indiquez votre N° de convention ou votre identifiant point d'accueil."),
+        ("password", password, "Indiquez votre mot de passe.")) if not value}
+    if missing:
+        return render_template("portal/login.html", errors=missing, login=login_text), 400
     try:
-        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
+        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, password)
     except AccountRefusal as refusal:
         return render_template("portal/login.html", error=str(refusal), login=login_text), 401
     log_in_session(SURFACE, ACCOUNT, account.login, grant)
@@ -85,7 +148,7 @@ def login() -> Any:
 def logout() -> Any:
     """Déconnexion (a form with the CSRF token: another site cannot log the merchant out)."""
     log_out_merchant(SURFACE, ACCOUNT)
-    return redirect(url_for("portal.login"))
+    return redirect(url_for("portal.home"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -102,7 +165,10 @@ def forgot_password() -> Any:
 
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Any:
-    """The link of the email: choose a new password, which unlocks the account."""
+    """The link of the email: choose a new password, which unlocks the account; a link already used,
+    expired or unknown says so instead of showing a form that could only fail."""
+    if not merchant_accounts.reset_link_usable(current_sandbox(), token):
+        return render_template("portal/reset.html", spent=True), 410
     if request.method == "GET":
         return render_template("portal/reset.html")
     password = request.form.get("password", "")
@@ -307,9 +373,7 @@ def cash_choice(account: MerchantAccount) -> Any:
         return redirect(url_for("portal.choose_point"))
     draft, today = _draft(account, shop), paris_day(current_sandbox().clock.now())
     if request.method == "GET":
-        form = draft.get("choice") or {"timing": "immediat", "validation": "non",
-                                       "email": account.remembered_email or "",
-                                       "remember": "oui" if account.remembered_email else ""}
+        form = draft.get("choice") or Choice.first_form(account.remembered_email)
         return _wizard("portal/wizard_choice.html", 1, None, form=form, errors={}, today=today)
     form = {k: request.form.get(k, "") for k in ("timing", "payment_days", "validation", "validation_days",
                                                  "email", "remember")}
@@ -339,6 +403,13 @@ def _demand_page(choice: Choice, form: dict[str, str], problems: dict[str, str],
                    minimum=current_sandbox().rules.minimumAmountCents)
 
 
+def _next_order_id(shop: PointOfSale) -> str:
+    """Step 2's N° de panier before the merchant types one: today's next free REF number of this point."""
+    sandbox = current_sandbox()
+    taken = (o.order_id for o in merchant_payments.operations_of(sandbox, [shop.shop_id]))
+    return suggested_order_id(paris_day(sandbox.clock.now()), taken)
+
+
 @bp.route("/encaisser/demande", methods=["GET", "POST"])
 @logged_in
 def cash_demand(account: MerchantAccount) -> Any:
@@ -349,7 +420,8 @@ def cash_demand(account: MerchantAccount) -> Any:
     if choice is None or shop is None:
         return redirect(url_for("portal.cash_choice"))
     if request.method == "GET":
-        return _demand_page(choice, draft.get("demand") or {"mode": choice.client_modes[0]}, {}, 200)
+        return _demand_page(choice, draft.get("demand") or {"mode": choice.client_modes[0],
+                                                            "order_id": _next_order_id(shop)}, {}, 200)
     form = {k: request.form.get(k, "") for k in ("amount", "order_id", "mode", "client", "label", "customer_ref",
                                                  "assistant")}
     try:
@@ -502,7 +574,19 @@ def reimbursement(account: MerchantAccount, transfer_id: str) -> Any:
 
 
 @bp.get("/faq")
-@logged_in
-def faq(account: MerchantAccount) -> str:
-    """FAQ."""
+def faq() -> str:
+    """FAQ, open to all as in the public menu."""
     return render_template("portal/faq.html")
+
+
+@bp.get("/rubrique/<slug>")
+def unmodelled(slug: str) -> Any:
+    """A rubrique of the real menu the sandbox does not model: a page of its own that says so."""
+    found = UNMODELLED.get(slug)
+    if found is None:
+        return render_template("portal/page.html", heading="Page introuvable",
+                               paragraphs=["Cette page n'existe pas dans l'Espace dédié."]), 404
+    heading, private, what = found
+    if private and merchant_account(ACCOUNT) is None:
+        return redirect(url_for("portal.login"))
+    return render_template("portal/page.html", heading=heading, paragraphs=[NOT_SIMULATED, what])

@@ -1,5 +1,6 @@
-"""App' Chèque-Vacances Pro (`/pro`), phone-sized: log in, ask for an immediate payment by QR code,
-follow it until "Validé", list the operations (seed 000). Immediate payments only, as in the real app."""
+"""App' Chèque-Vacances Pro (`/pro`), phone-sized: log in, land on the list of operations ("Mes opérations /
+Toutes"), ask for an immediate payment by QR code, follow it until "Validé" (seed 000). Immediate payments
+only, as in the real app."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from flask import (
 )
 
 from ..domain import errors
-from ..domain.accounts import AccountRefusal, MerchantAccount
+from ..domain.accounts import AccountLocked, AccountRefusal, MerchantAccount
+from ..domain.cashing import suggested_order_id
+from ..domain.dates import paris_day
 from ..domain.operations import WAITING
-from ..services import merchant_accounts, merchant_payments
+from ..services import merchant_accounts, merchant_payments, pro_app
 from ..services.emails import euros, french_date
 from . import csrf
 from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
@@ -27,6 +30,10 @@ bp = Blueprint("pro", __name__, url_prefix="/pro")
 bp.before_request(csrf.protect)
 
 ACCOUNT = "pro_account"
+# The app has no "Mot de passe oublié ?" of its own: its login screen links to the Espace dédié's (seed 000),
+# and the lock message names that link as it appears on the screen.
+LOCKED = ("Votre compte est bloqué après 3 mots de passe erronés. Pour le débloquer, touchez « Mot de passe "
+          "oublié ? » ci-dessous : un e-mail vous permettra de choisir un nouveau mot de passe.")
 PRO_STATUS = {WAITING: "EN ATTENTE"}  # the app writes the other statuses in capitals
 
 
@@ -55,16 +62,23 @@ def login() -> Any:
     """Identifiant and mot de passe of the point d'accueil; the 3rd wrong password locks."""
     if request.method == "GET":
         return render_template("pro/login.html")
-    login_text = request.form.get("login", "").strip()
+    login_text, password = request.form.get("login", "").strip(), request.form.get("password", "")
+    missing = {name: message for name, value, message in (
+        ("login", login_text, "Indiquez votre identifiant."), ("password", password, "Indiquez votre mot de passe."))
+        if not value}
+    if missing:
+        return render_template("pro/login.html", errors=missing, login=login_text), 400
     try:
-        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, request.form.get("password", ""))
+        account, grant = merchant_accounts.log_in(current_sandbox(), login_text, password)
+    except AccountLocked:
+        return render_template("pro/login.html", error=LOCKED, login=login_text), 401
     except AccountRefusal as refusal:
         return render_template("pro/login.html", error=str(refusal), login=login_text), 401
     if len(account.shop_ids) != 1:
         return render_template("pro/login.html", login=login_text, error=(
             "Connectez-vous avec l'identifiant à 12 chiffres du point d'accueil qui encaisse.")), 401
     log_in_session((ACCOUNT,), ACCOUNT, account.login, grant)
-    return redirect(url_for("pro.new_payment"))
+    return redirect(url_for("pro.operations"))
 
 
 @bp.post("/deconnexion")
@@ -79,13 +93,20 @@ def logout() -> Any:
 def new_payment(account: MerchantAccount) -> Any:
     """Demande de paiement: montant, N° de panier, optional libellé, référence client, identifiant vendeur."""
     if request.method == "GET":
-        return render_template("pro/payment_form.html", form={}, errors={})
+        return render_template("pro/payment_form.html", form={"order_id": _next_order_id(account)}, errors={})
     form = {name: request.form.get(name, "") for name in ("amount", "order_id", "label", "customer_ref", "assistant")}
     try:
         pre = merchant_payments.request_immediate_payment(current_sandbox(), account.shop_ids[0], form)
     except merchant_payments.FormErrors as problems:
         return render_template("pro/payment_form.html", form=form, errors=problems.fields), 400
     return redirect(url_for("pro.payment", pre_id=pre.pre_transaction_id))
+
+
+def _next_order_id(account: MerchantAccount) -> str:
+    """The N° de panier offered before the merchant types one: today's next free REF number."""
+    sandbox = current_sandbox()
+    taken = (o.order_id for o in merchant_payments.operations_of(sandbox, account.shop_ids))
+    return suggested_order_id(paris_day(sandbox.clock.now()), taken)
 
 
 def _operation(account: MerchantAccount, pre_id: str) -> Any:
@@ -96,7 +117,7 @@ def _operation(account: MerchantAccount, pre_id: str) -> Any:
 
 
 def _no_such_request() -> Any:
-    return render_template("pro/operations.html", operations=[]), 404
+    return render_template("pro/operations.html", operations=[], mine=True), 404
 
 
 @bp.get("/paiement/<pre_id>")
@@ -143,9 +164,11 @@ def qr_code(account: MerchantAccount, pre_id: str) -> Response:
 @bp.get("/operations")
 @logged_in
 def operations(account: MerchantAccount) -> str:
-    """Liste des opérations: Demandé, Reçu, Reste à payer, statut."""
-    return render_template("pro/operations.html",
-                           operations=merchant_payments.operations_of(current_sandbox(), account.shop_ids))
+    """Liste des opérations, where the app opens: "Mes opérations" (asked from the app) or "Toutes"
+    (?vue=toutes); Demandé, Reçu, Reste à payer, statut."""
+    mine = request.args.get("vue") != "toutes"
+    return render_template("pro/operations.html", mine=mine,
+                           operations=pro_app.operations(current_sandbox(), account.shop_ids, mine_only=mine))
 
 
 @bp.get("/profil")

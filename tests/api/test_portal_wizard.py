@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from sandbox.domain.dates import parse_date
+from sandbox.domain.dates import paris_day, parse_date
 from tests.people import Merchant, step1, step2
 
 
@@ -261,3 +261,41 @@ def test_a_draft_belongs_to_its_point_d_accueil(world):
     assert merchant.get("/encaisser/confirmation").headers["Location"].endswith("/encaisser")
     pre = kit_state(world, pre_id)
     assert (pre.shop_id, pre.state) == (first, "ABORTED")  # withdrawn from its own point, not left payable
+
+
+def field_value(page, name):
+    """The value a text field of the page starts with."""
+    match = re.search(rf'<input id="{name}" name="{name}"[^>]*value="([^"]*)"', page)
+    assert match, name
+    return match.group(1)
+
+
+def test_step_one_offers_the_guide_s_day_counts_so_choosing_is_enough(world, merchant):
+    page = text(merchant.get("/encaisser"))
+    assert field_value(page, "payment_days") == "10" and field_value(page, "validation_days") == "2"
+    assert step1(merchant, timing="differe", validation="oui", payment_days="10", validation_days="2",
+                 email="").status_code == 302
+    page = text(merchant.get("/encaisser/demande"))
+    assert "Demande de pré-réservation différée" in page
+
+
+def test_step_two_offers_today_s_next_free_basket_number(world, merchant):
+    today = paris_day(world.now()).strftime("%Y%m%d")
+    step1(merchant)
+    assert field_value(text(merchant.get("/encaisser/demande")), "order_id") == f"REF{today}1"
+    step2(merchant, order_id=f"REF{today}1", mode="identifiant", client=world.beneficiary()["beneficiaryId"])
+    merchant.post("/encaisser/confirmation")
+    step1(merchant)
+    assert field_value(text(merchant.get("/encaisser/demande")), "order_id") == f"REF{today}2"
+
+
+def test_filters_are_folded_and_one_exporter_offers_excel_or_csv(merchant):
+    page = text(merchant.get("/encaissement"))
+    assert re.search(r'<details class="filters" id="filters"\s*>\s*<summary>Filtres</summary>', page)
+    assert page.count(">Exporter<") == 1
+    export = page[page.index('<details class="export"'):page.index("</details>")]
+    assert "/encaissement/export.xlsx" in export and "/encaissement/export.csv" in export
+    assert export.index("Exporter") < page.index('<table id="operations"')  # next to the counters
+    filtered = text(merchant.get("/encaissement", status="Validé"))
+    assert re.search(r'<details class="filters" id="filters"\s*open\s*>', filtered)  # a filter in use shows
+    assert "/encaissement/export.csv?status=Valid" in filtered

@@ -1,8 +1,12 @@
 """App' Chèque-Vacances Pro (seed 000): log in, ask for an immediate payment, follow it, list operations."""
 
+import html
 import re
 
 import pytest
+
+from sandbox.domain.dates import paris_day
+from tests.people import Merchant, step1, step2
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -81,3 +85,48 @@ def test_one_merchant_never_sees_another_merchants_request(world, phone):
     assert intruder.get(f"/paiement/{pre_id}").status_code == 404
     assert intruder.get(f"/paiement/{pre_id}/qr.png").status_code == 404
     assert "MINE" not in intruder.get("/operations").get_data(as_text=True)
+
+
+def test_the_app_opens_on_its_operations_mine_or_all_and_the_payment_form_is_one_tap_away(world):
+    shop = world.shop()
+    merchant = Merchant(world, shop)  # the same point d'accueil in the Espace dédié
+    step1(merchant)
+    step2(merchant, order_id="FROM-PORTAL", mode="qr")
+    p = Phone(world)
+    landing = p.post("/connexion", login=shop["login"], password=shop["password"])
+    assert landing.status_code == 302 and landing.headers["Location"].endswith("/pro/operations")
+    page = html.unescape(p.get("/operations").get_data(as_text=True))
+    assert "Liste des opérations" in page and "Mes opérations" in page and "Toutes" in page
+    assert 'href="/pro/paiement"' in page and "FROM-PORTAL" not in page
+    assert p.post("/paiement", amount="20", order_id="FROM-APP").status_code == 302
+    mine = html.unescape(p.get("/operations").get_data(as_text=True))
+    assert "FROM-APP" in mine and "FROM-PORTAL" not in mine
+    every = html.unescape(p.get("/operations?vue=toutes").get_data(as_text=True))
+    assert "FROM-APP" in every and "FROM-PORTAL" in every
+
+
+def test_the_payment_form_offers_today_s_next_basket_number(world, phone):
+    today = paris_day(world.now()).strftime("%Y%m%d")
+    page = phone.get("/paiement").get_data(as_text=True)
+    assert f'value="REF{today}1"' in page and "novalidate" in page
+    phone.post("/paiement", amount="20", order_id=f"REF{today}1")
+    assert f'value="REF{today}2"' in phone.get("/paiement").get_data(as_text=True)
+
+
+def test_the_lock_message_points_to_a_link_on_the_app_s_own_screen(world):
+    shop = world.shop()
+    p = Phone(world)
+    for _ in range(3):
+        reply = p.post("/connexion", login=shop["login"], password="pas-le-bon")
+    page = html.unescape(reply.get_data(as_text=True))
+    assert reply.status_code == 401 and "bloqué" in page
+    named = re.search(r"« ([^»]+) »", page[page.index('role="alert"'):]).group(1).strip()
+    link = re.search(rf'<a id="forgot" href="([^"]+)">{re.escape(named)}</a>', page)
+    assert named == "Mot de passe oublié ?" and link, "the message names a link that is not on the screen"
+    assert "Mot de passe oublié ?" in html.unescape(p.client.get(link.group(1)).get_data(as_text=True))
+
+
+def test_empty_login_fields_are_named_in_french(world):
+    reply = Phone(world).post("/connexion", login="", password="")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "Indiquez votre identifiant." in page and "Indiquez votre mot de passe." in page

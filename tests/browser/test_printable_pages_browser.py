@@ -54,6 +54,7 @@ def test_the_ticket_prints_alone_at_till_roll_width_with_its_qr_code(chromium, l
     context.close()
 
     _, phone = log_in_pro(chromium, base, shop)
+    phone.goto(f"{base}/pro/paiement")  # the app opens on its operations list
     phone.fill("#amount", "20")
     phone.fill("#order_id", "REF-PRO")
     submit(phone)

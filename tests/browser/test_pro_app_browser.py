@@ -11,6 +11,9 @@ def test_the_payment_page_turns_validated_while_the_client_pays(chromium, live_s
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE")
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
     context, page = log_in_pro(chromium, base, shop)
+    assert "Mes opérations" in page.inner_text("main")  # the app opens on its operations
+    with page.expect_navigation():
+        page.click("#new-payment")
     page.fill("#amount", "20")
     page.fill("#order_id", "REF253")
     with page.expect_navigation():

@@ -22,6 +22,7 @@ def test_a_camera_pointed_at_the_pro_app_pays_and_the_page_turns_validated(chrom
     shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE")
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual" and b["balance"] >= 2000)
     context, page = log_in_pro(chromium, base, shop)
+    page.goto(f"{base}/pro/paiement")  # the app opens on its operations list
     page.fill("#amount", "20")
     page.fill("#order_id", "CAMERA-1")
     with page.expect_navigation():
