@@ -28,7 +28,7 @@ from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..services import merchant_accounts, merchant_payments, reimbursements
-from ..services.emails import euros, french_date, french_day
+from ..services.emails import euros, french_date, french_day, french_moment
 from . import csrf, exports
 from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
@@ -457,7 +457,8 @@ def cash_confirm(account: MerchantAccount) -> Any:
         if request.method == "POST":
             session.pop(DRAFT, None)
             return redirect(url_for("portal.cash_detail", ref=found[1].pre_transaction_id))
-        return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1])
+        return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1],
+                       expired=operations.EXPIRED, moment=french_moment)
     now = current_sandbox().clock.now()
     if request.method == "GET":
         return _wizard("portal/wizard_confirm.html", 3, choice, demand=demand,

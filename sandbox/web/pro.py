@@ -20,9 +20,9 @@ from ..domain import errors
 from ..domain.accounts import AccountLocked, AccountRefusal, MerchantAccount
 from ..domain.cashing import suggested_order_id
 from ..domain.dates import paris_day
-from ..domain.operations import WAITING
+from ..domain.operations import EXPIRED, WAITING
 from ..services import merchant_accounts, merchant_payments, pro_app
-from ..services.emails import euros, french_date
+from ..services.emails import euros, french_date, french_moment
 from . import csrf
 from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
@@ -127,7 +127,7 @@ def payment(account: MerchantAccount, pre_id: str) -> Any:
     operation = _operation(account, pre_id)
     if operation is None:
         return _no_such_request()
-    return render_template("pro/payment.html", operation=operation)
+    return render_template("pro/payment.html", operation=operation, expired=EXPIRED, moment=french_moment)
 
 
 @bp.get("/paiement/<pre_id>/ticket")

@@ -34,11 +34,14 @@
     }, 150);
   }
 
-  var socket = io({transports: ["websocket", "polling"]});
+  var socket = io({transports: ["websocket", "polling"]}), connected_before = false;
   socket.on("connect", function () {
     socket.emit("join", {rooms: rooms}, function (answer) {
       document.body.dataset.live = answer && answer.joined && answer.joined.length ? "on" : "off";
     });
+    // Back after a cut: what was pushed meanwhile (a QR code that expired, a payment) is lost, re-read.
+    if (connected_before) refresh();
+    connected_before = true;
   });
   socket.on("disconnect", function () { document.body.dataset.live = "off"; });
   socket.on("event", function (event) {
