@@ -97,7 +97,7 @@ def authorize(transaction: Transaction, beneficiary: Beneficiary, pin: str, auth
     assert transaction.payer is not None
     amount = transaction.payer.amount
     if amount > beneficiary.available(now):  # checked again at authorization (SPEC §4)
-        transaction.reject(REJECTED_INTERNAL, now)
+        transaction.reject(REJECTED_INTERNAL, now, cause=errors.InsufficientBalance.code)
         return
     transaction.authorize(authorization_number, mask_holder(beneficiary.beneficiary_id), now)
     if transaction.capture_mode == NORMAL:

@@ -146,6 +146,7 @@ class Transaction(RecordsEvents):
     pre_transaction_id: str | None = None
     slip_number: str | None = None
     merchant_email: str | None = None  # Espace dédié: notified of the client's actions, reminded 24 h ahead
+    rejection_cause: str | None = None  # why a REJECTED_INTERNAL happened, when the merchant is told (e.g. balance)
 
     # --- creation --------------------------------------------------------------------
     @classmethod
@@ -228,7 +229,9 @@ class Transaction(RecordsEvents):
             self.validation_date = now
             self._move(VALIDATED, None, now, amount=self.payer.amount)
 
-    def reject(self, sub_state: str, now: datetime) -> None:
+    def reject(self, sub_state: str, now: datetime, cause: str | None = None) -> None:
+        """The payment fails; `cause` says why when the Kit's sub-state does not (kept for the merchant)."""
+        self.rejection_cause = cause
         self._move(REJECTED, sub_state, now)
 
     def abort(self, now: datetime) -> None:

@@ -120,16 +120,30 @@ def remember_email(sandbox: Sandbox, login: str, email: str | None) -> None:
             uow.save(account)
 
 
-def _operation_of_request(session: StoreSession, pre: PreTransaction) -> Operation:
+def _operation_of_request(session: StoreSession, pre: PreTransaction,
+                          tries: Mapping[str, Transaction] | None = None) -> Operation:
+    """A request's operation; with no payment running or made, its last failed try says why (`tries`:
+    the last transaction of each request, when the caller read them already)."""
     tx_id = pre.validated_payment_transaction_id or pre.current_transaction_id
-    return operations.of_request(pre, session.transaction(tx_id) if tx_id else None)
+    if tx_id:
+        return operations.of_request(pre, session.transaction(tx_id))
+    if tries is None:
+        tries = _last_tries(session.transactions([pre.shop_id]))
+    return operations.of_request(pre, None, tries.get(pre.pre_transaction_id))
+
+
+def _last_tries(transactions: list[Transaction]) -> dict[str, Transaction]:
+    """The latest transaction made from each payment request (the store gives them oldest first)."""
+    return {tx.pre_transaction_id: tx for tx in transactions if tx.pre_transaction_id}
 
 
 def operations_of(sandbox: Sandbox, shop_ids: list[int]) -> list[Operation]:
     """Every operation of these points d'accueil, the latest action first."""
     with sandbox.store.session() as s:
-        found = [operations.of_transaction(tx) for tx in s.transactions(shop_ids) if not tx.pre_transaction_id]
-        found += [_operation_of_request(s, pre) for pre in s.pre_transactions(shop_ids)]
+        every = s.transactions(shop_ids)
+        tries = _last_tries(every)
+        found = [operations.of_transaction(tx) for tx in every if not tx.pre_transaction_id]
+        found += [_operation_of_request(s, pre, tries) for pre in s.pre_transactions(shop_ids)]
     return sorted(found, key=lambda o: o.updated, reverse=True)
 
 
@@ -239,9 +253,10 @@ def cancel_operation(sandbox: Sandbox, shop_ids: list[int], transaction_id: str 
 
 def filter_operations(found: list[Operation], *, day_from: date | None = None, day_to: date | None = None,
                       status: str = "", kind: str = "", order_id: str = "") -> list[Operation]:
-    """The table's filters: dates of the last action (French days), status, type, N° de panier."""
+    """The table's filters: dates of the last action (French days), status ("Refusé" finds every refusal's
+    wording), type, N° de panier."""
     return [o for o in found
             if (day_from is None or paris_day(o.updated) >= day_from)
             and (day_to is None or paris_day(o.updated) <= day_to)
-            and (not status or o.status == status) and (not kind or o.kind == kind)
+            and (not status or o.family == status) and (not kind or o.kind == kind)
             and (not order_id or order_id.lower() in o.order_id.lower())]

@@ -278,13 +278,49 @@ def operation(account: MerchantAccount, ref: str) -> Any:
     found = _operation(account, ref)
     if found is None:
         return _no_such_operation()
-    return render_template("portal/operation.html", operation=found[1], errors={}, **_money())
+    notices = get_flashed_messages()
+    return render_template("portal/operation.html", operation=found[1], notice=notices[0] if notices else None,
+                           **_money())
+
+
+# ✓ and ✗ open a window of their own (seeds 001/002, "Choix 1" and "Choix 2"): a page that works without
+# JavaScript, shown as a modal dialog by portal-windows.js. Nothing changes until its form is posted:
+# cancelling needs the window's "OUI" (confirm=oui), whatever else is posted.
+BACK_TO_LIST = "operations"
+
+
+def _back(ref: str) -> str:
+    """Where "Fermer sans valider" / "NON" lead without JavaScript: the table or the operation's detail."""
+    if request.values.get("retour") == BACK_TO_LIST:
+        return url_for("portal.cashing")
+    return url_for("portal.operation", ref=ref)
+
+
+def _window(template: str, op: Operation, ref: str, status: int = 200, **context: Any) -> Any:
+    return render_template(template, operation=op, ref=ref, back=_back(ref),
+                           retour=BACK_TO_LIST if request.values.get("retour") == BACK_TO_LIST else "",
+                           **_money(), **context), status
+
+
+@bp.get("/encaissement/operations/<ref>/valider")
+@logged_in
+def validate_window(account: MerchantAccount, ref: str) -> Any:
+    """✓ the "VALIDER LA PRÉ-RÉSERVATION" window: amount (lowered only), payment date, deadline."""
+    found = _operation(account, ref)
+    if found is None:
+        return _no_such_operation()
+    op = found[1]
+    if op.status != operations.TO_VALIDATE or not op.transaction_id:
+        return redirect(url_for("portal.operation", ref=ref))
+    if op.transaction_id != ref:  # named by its payment request (parcours D): the payment is what is validated
+        return redirect(url_for("portal.validate_window", ref=op.transaction_id, retour=request.args.get("retour")))
+    return _window("portal/validate.html", op, ref, errors={})
 
 
 @bp.post("/encaissement/operations/<ref>/valider")
 @logged_in
 def validate(account: MerchantAccount, ref: str) -> Any:
-    """✓ Valider la pré-réservation (the amount may be lowered, never raised)."""
+    """"Valider" in the window: the amount may be lowered, never raised."""
     found = _operation(account, ref)
     if found is None:
         return redirect(url_for("portal.cashing"))
@@ -292,24 +328,41 @@ def validate(account: MerchantAccount, ref: str) -> Any:
     try:
         merchant_payments.validate_pre_booking(current_sandbox(), [found[0].shop_id], ref, amount)
     except merchant_payments.FormErrors as problems:
-        return render_template("portal/operation.html", operation=found[1], errors=problems.fields,
-                               form_amount=amount, **_money()), 400
+        return _window("portal/validate.html", found[1], ref, 400, errors=problems.fields, form_amount=amount)
+    flash(operations.VALIDATION_DONE)
     return redirect(url_for("portal.operation", ref=ref))
+
+
+@bp.get("/encaissement/operations/<ref>/annuler")
+@logged_in
+def cancel_window(account: MerchantAccount, ref: str) -> Any:
+    """✗ the "ANNULER L'OPÉRATION" window: "Voulez-vous annuler l'opération suivante ?", NON / OUI."""
+    found = _operation(account, ref)
+    if found is None:
+        return _no_such_operation()
+    if found[1].status not in (operations.TO_VALIDATE, operations.WAITING):
+        return redirect(url_for("portal.operation", ref=ref))
+    return _window("portal/cancel.html", found[1], ref, errors={},
+                   question=operations.cancellation_question(found[1]))
 
 
 @bp.post("/encaissement/operations/<ref>/annuler")
 @logged_in
 def cancel(account: MerchantAccount, ref: str) -> Any:
-    """✗ Annuler l'opération, once confirmed."""
+    """"OUI" in the window: the operation is cancelled; anything else shows the window again."""
     found = _operation(account, ref)
-    if found is None or request.form.get("confirm") != "oui":
+    if found is None:
         return redirect(url_for("portal.cashing"))
+    if request.form.get("confirm") != "oui":
+        return redirect(url_for("portal.cancel_window", ref=ref))
     shop, op = found
     try:
         merchant_payments.cancel_operation(current_sandbox(), [shop.shop_id], op.transaction_id,
                                            None if op.transaction_id else op.pre_transaction_id)
     except merchant_payments.FormErrors as problems:
-        return render_template("portal/operation.html", operation=op, errors=problems.fields, **_money()), 400
+        return _window("portal/cancel.html", op, ref, 400, errors=problems.fields,
+                       question=operations.cancellation_question(op))
+    flash(operations.cancellation_done(op))
     return redirect(url_for("portal.operation", ref=ref))
 
 

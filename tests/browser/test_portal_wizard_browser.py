@@ -125,7 +125,6 @@ def test_parcours_b_the_operations_list_turns_validated_when_the_client_pays(por
 
 def test_parcours_c_validated_for_less_then_another_cancelled(portal):
     page, base, control, payer = portal
-    page.on("dialog", lambda dialog: dialog.accept())  # "Êtes-vous sûr de vouloir annuler … ?"
     for order_id in ("REF-C1", "REF-C2"):
         choose(page, base, validation="oui", validation_days="2", email="gerant@example.fr")
         demand(page, "40", order_id, client=payer["beneficiaryId"])
@@ -136,18 +135,16 @@ def test_parcours_c_validated_for_less_then_another_cancelled(portal):
         wait_text(page, "#status", "A valider")
     page.goto(f"{base}/espace-ptl/encaissement")
     assert "A valider : 2" in page.inner_text("#count-to-validate")
-    with page.expect_navigation():
-        page.click("#operations tr:has(td:text-is('REF-C1')) a[title='Valider la pré-réservation']")
-    page.fill("#amount", "30,00")
+    page.click("#operations tr:has(td:text-is('REF-C1')) a[title='Valider la pré-réservation']")
+    page.fill("dialog.window-dialog[open] #amount", "30,00")
     screenshot(page, "portal-validate-pre-booking")
     with page.expect_navigation():
-        page.click("button:has-text('Valider la pré-réservation')")
+        page.click("dialog.window-dialog button:text-is('Valider')")
     assert page.inner_text("#status") == "Validé" and "30,00" in page.inner_text("table")
     page.goto(f"{base}/espace-ptl/encaissement")
+    page.click("#operations tr:has(td:text-is('REF-C2')) a[title=\"Annuler l'opération\"]")
     with page.expect_navigation():
-        page.click("#operations tr:has(td:text-is('REF-C2')) a[title=\"Annuler l'opération\"]")
-    with page.expect_navigation():
-        page.click("#annuler button[type=submit]")
+        page.click("dialog.window-dialog button:text-is('OUI')")
     assert page.inner_text("#status") == "Annulé"
 
 

@@ -41,10 +41,24 @@ def test_statuses_follow_the_transaction_and_received_is_the_authorized_amount()
     t = tx()
     t.state, t.authorization = "VALIDATED", None
     assert operations.of_transaction(t).status == "Validé"
-    for state, label in (("AUTHORIZED", "A valider"), ("CANCELLED", "Annulé"), ("EXPIRED", "Expiré"),
-                         ("REJECTED", "Refusé"), ("ABORTED", "Annulé")):
-        t.state = state
+    for state, sub_state, label in (("AUTHORIZED", None, "A valider"), ("CANCELLED", None, "Annulé"),
+                                    ("EXPIRED", None, "Expiré"), ("REJECTED", "REJECTED_INTERNAL", "Refusé"),
+                                    ("REJECTED", "REJECTED_SECURITY", "Refusé : code personnel erroné"),
+                                    ("ABORTED", "ABORTED_TSPD", "Abandonné par le client")):
+        t.state, t.sub_state = state, sub_state
         assert operations.of_transaction(t).status == label
+
+
+def test_every_refusal_s_wording_is_a_refused_for_the_filter_and_never_the_merchant_s_annule():
+    """Issue 14, item 5: the client's side ending a payment is told apart from the merchant's cancellation."""
+    t = tx()
+    t.state, t.sub_state, t.rejection_cause = "REJECTED", "REJECTED_INTERNAL", "INSUFFICIENT_BALANCE"
+    operation = operations.of_transaction(t)
+    assert (operation.status, operation.family) == ("Refusé : solde insuffisant", "Refusé")
+    assert "solde" in (operation.reason or "")
+    wordings = [status for status, _ in operations.FAILURES.values()]
+    assert len(set(wordings)) == len(wordings) and "Annulé" not in wordings
+    assert {operations.family(w) for w in wordings} == {"Refusé"}
 
 
 def test_a_partial_payment_leaves_something_to_pay():
