@@ -23,17 +23,26 @@ from .runner import Run, run
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if args.list:
+        broken = 0
         for path in spec.library():
-            scenario = spec.load(path)
+            try:
+                scenario = spec.load(path)
+            except spec.ScenarioError as error:
+                broken += 1
+                _mistakes(error, err)
+                continue
             print(f"{scenario.name:<28} {scenario.title}", file=out)
-        return 0
+        return 2 if broken else 0
     if not args.scenario:
         print("ancv-sandbox simulate: name a scenario (see --list) or a file", file=err)
         return 2
     try:
         scenario = spec.load(spec.find(args.scenario))
         result = _run(scenario, args, err)
-    except (spec.ScenarioError, PlatformError) as error:
+    except spec.ScenarioError as error:
+        _mistakes(error, err)
+        return 2
+    except PlatformError as error:
         print(f"ancv-sandbox simulate: {error}", file=err)
         return 2
     if args.report:
@@ -46,6 +55,15 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     else:
         print(describe(result), file=out)
     return 0 if result.passed else 1
+
+
+def _mistakes(error: spec.ScenarioError, err: TextIO) -> None:
+    """One mistake on the command's line; several, one per line (`file:line: path: why`, as editors read them)."""
+    if len(error.problems) == 1:
+        print(f"ancv-sandbox simulate: {error}", file=err)
+        return
+    print(f"ancv-sandbox simulate: {len(error.problems)} mistakes, nothing was run:", file=err)
+    print(error, file=err)
 
 
 def _run(scenario: spec.Scenario, args: argparse.Namespace, err: TextIO) -> Run:

@@ -1,17 +1,22 @@
 """Scenario files for QA: who, how many, which habits, how long, and what must come out.
 
 A scenario is YAML (or TOML) read into the dataclasses below; every mistake is reported with
-the path of the offending value (`merchants[1].arrivals: …`), never as a traceback. Durations
-are seconds or text such as `250s`, `3min`, `2h`, `6d`; amounts and balances are euros.
+its line and the path of the offending value (`essai.yaml:12: merchants[1].arrivals: …`), never
+as a traceback, and all the mistakes of a file at once: a QA engineer fixes them in one go. A
+figure an expectation names must exist (a misspelled state or error code would count 0 and pass);
+states, sub-states and error codes are checked against the Kit's lists kept in `sandbox.domain`.
+Durations are seconds or text such as `250s`, `3min`, `2h`, `6d`; amounts and balances are euros.
 See scenarios/README.md for the whole format, and scenarios/library/ for examples.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +34,42 @@ UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86_400, "j": 86_4
 DEFAULT_START = "2026-07-04T09:00:00+02:00"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One mistake: where in the file (`path`, and `line` when known) and why."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    @classmethod
+    def of(cls, text: str) -> Problem:
+        """From the `path: message` text every check of this module raises."""
+        path, sep, message = text.partition(": ")
+        return cls(path, message) if sep and " " not in path else cls("", text)
+
+    def text(self, file: str = "") -> str:
+        place = ":".join(str(part) for part in (file, self.line) if part not in ("", None))
+        return ": ".join(part for part in (place, self.path, self.message) if part)
+
+
 class ScenarioError(ValueError):
-    """A scenario file that cannot be run, with where and why."""
+    """A scenario file that cannot be run, with where and why (one or several `problems`)."""
+
+    def __init__(self, message: str = "", problems: Iterable[Problem] = ()) -> None:
+        self.problems = tuple(problems) or (Problem.of(message),)
+        super().__init__(message or "\n".join(p.text() for p in self.problems))
+
+
+def _join(where: str, key: Any) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    """"; did you mean X?" for a near miss (case-insensitive), else ""."""
+    choices = {k.upper(): k for k in known}
+    close = difflib.get_close_matches(name.upper(), list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {choices[close[0]]}?" if close else ""
 
 
 # --- small values ----------------------------------------------------------------------------------
@@ -175,20 +214,43 @@ def _weights(value: Any, where: str, names: tuple[str, ...]) -> dict[str, float]
 # --- the parts of a scenario ----------------------------------------------------------------------------
 
 class _Fields:
-    """Reads one mapping of the file; unknown keys are mistakes (a typo must not be silently ignored)."""
+    """Reads one mapping of the file, gathering its mistakes; unknown keys are mistakes (a typo must not be
+    silently ignored). A value that cannot be read leaves its default, so the other fields are still checked;
+    `done` raises them all."""
 
     def __init__(self, data: Any, where: str, known: tuple[str, ...]) -> None:
         if not isinstance(data, dict):
-            raise ScenarioError(f"{where}: a mapping is expected")
-        unknown = sorted(set(map(str, data)) - set(known))
-        if unknown:
-            raise ScenarioError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})")
+            raise ScenarioError(f"{where}: a mapping is expected" if where else
+                                "a scenario is a mapping of keys such as customers, merchants and expect")
         self.data, self.where = data, where
+        self.problems = [Problem(_join(where, key), f"unknown key {key!r}{_suggest(str(key), known)} "
+                                                    f"(known: {', '.join(known)})")
+                         for key in data if str(key) not in known]
 
     def get(self, key: str, read: Any, default: Any = None, **more: Any) -> Any:
         if key not in self.data:
             return default
-        return read(self.data[key], f"{self.where}.{key}", **more)
+        try:
+            return read(self.data[key], _join(self.where, key), **more)
+        except ScenarioError as error:
+            self.problems.extend(error.problems)
+            return default
+
+    def refuse(self, key: str, message: str) -> None:
+        """A mistake found by a check across fields."""
+        self.problems.append(Problem(_join(self.where, key), message))
+
+    def part(self, read: Callable[..., Any], *args: Any) -> Any:
+        """A part read on its own (a group, an expectation): its mistakes join these; None when it has some."""
+        try:
+            return read(*args)
+        except ScenarioError as error:
+            self.problems.extend(error.problems)
+            return None
+
+    def done(self) -> None:
+        if self.problems:
+            raise ScenarioError(problems=self.problems)
 
 
 def _text(value: Any, where: str) -> str:
@@ -213,20 +275,25 @@ class Customers:
         f = _Fields(data, where, ("name", "count", "balance", "phone", "think", "habits", "partial_share",
                                   "pay_later"))
         habits = f.get("habits", lambda v, w: v, {})
+        parsed: dict[str, float] = {}
         if not isinstance(habits, dict):
-            raise ScenarioError(f"{where}.habits: a mapping such as {{partial: 0.1, miss: 0.05}}")
-        for name in habits:
+            f.refuse("habits", "a mapping such as {partial: 0.1, miss: 0.05}")
+            habits = {}
+        for name, value in habits.items():
             if name not in HABITS:
-                raise ScenarioError(f"{where}.habits: unknown habit {name!r} (one of {', '.join(HABITS)})")
-        parsed = {name: share(value, f"{where}.habits.{name}") for name, value in habits.items()}
+                f.refuse("habits", f"unknown habit {name!r}{_suggest(str(name), HABITS)} (one of {', '.join(HABITS)})")
+            else:
+                parsed[name] = f.part(share, value, _join(where, f"habits.{name}")) or 0.0
         if sum(parsed.values()) > 1:
-            raise ScenarioError(f"{where}.habits: the shares add up to more than 1")
-        return cls(
+            f.refuse("habits", "the shares add up to more than 1")
+        customers = cls(
             name=f.get("name", _text, "clients"), count=f.get("count", whole, 10, low=1),
             balance=f.get("balance", Draw.parse, Draw("fixed", 500), unit=euros),
             phone=f.get("phone", share, 1.0), think=f.get("think", Draw.parse, Draw("exponential", 20)),
             habits=parsed, partial_share=f.get("partial_share", Draw.parse, Draw("uniform", 0.3, 0.8), unit=_number),
             pay_later=f.get("pay_later", Draw.parse, Draw("exponential", 3600)))
+        f.done()
+        return customers
 
 
 @dataclass(frozen=True)
@@ -244,7 +311,8 @@ class Decision:
         decision = cls(f.get("after", Draw.parse, Draw("uniform", 3600, 86_400)), f.get("lower", share, 0.0),
                        f.get("cancel", share, 0.0), f.get("forget", share, 0.0))
         if decision.cancel + decision.forget > 1:
-            raise ScenarioError(f"{where}: cancel + forget add up to more than 1")
+            f.refuse("forget", "cancel + forget add up to more than 1")
+        f.done()
         return decision
 
 
@@ -283,25 +351,25 @@ class Merchants:
             "capture", "capture_days", "webhook_failures", "notify_email", "open"))
         channel = f.get("channel", _text, "portal")
         if channel not in CHANNELS:
-            raise ScenarioError(f"{where}.channel: one of {', '.join(CHANNELS)}")
+            f.refuse("channel", f"one of {', '.join(CHANNELS)}{_suggest(channel, CHANNELS)}")
         from sandbox.services.fixtures import CATEGORIES
 
         category = f.get("category", _text, "Gîte")
         if category not in CATEGORIES:
-            raise ScenarioError(f"{where}.category: one of {', '.join(CATEGORIES)}")
+            f.refuse("category", f"one of {', '.join(CATEGORIES)}{_suggest(category, CATEGORIES)}")
         if "arrivals" not in data:
-            raise ScenarioError(f"{where}.arrivals: required, e.g. {{poisson: 12/h}}")
+            f.refuse("arrivals", "required, e.g. {poisson: 12/h}")
         notify = f.get("notify", _text, "webhook")
         if notify not in ("webhook", "poll"):
-            raise ScenarioError(f"{where}.notify: webhook or poll")
+            f.refuse("notify", "webhook or poll")
         tspd = str(f.get("tspd", lambda v, w: v, "001"))
         if tspd not in ("001", "002"):
-            raise ScenarioError(f"{where}.tspd: \"001\" (the client may lower the amount) or \"002\"")
+            f.refuse("tspd", "\"001\" (the client may lower the amount) or \"002\"")
         capture = f.get("capture", _text, "NORMAL")
         if capture not in ("NORMAL", "DEFERRED"):
-            raise ScenarioError(f"{where}.capture: NORMAL or DEFERRED")
+            f.refuse("capture", "NORMAL or DEFERRED")
         confirm = f.get("confirm_within", duration)
-        return cls(
+        merchants = cls(
             name=f.get("name", _text, channel), count=f.get("count", whole, 1, low=1), channel=channel,
             category=category, arrivals=f.get("arrivals", Arrivals.parse),
             amount=f.get("amount", Draw.parse, Draw("uniform", 20, 200), unit=euros),
@@ -316,6 +384,8 @@ class Merchants:
             capture_days=f.get("capture_days", whole, 2, low=1, high=6),
             webhook_failures=f.get("webhook_failures", share, 0.0),
             notify_email=f.get("notify_email", lambda v, w: _flag(v, w), False), open=f.get("open", _window))
+        f.done()
+        return merchants
 
 
 def _window(value: Any, where: str) -> tuple[float, float]:
@@ -345,8 +415,10 @@ class Fault:
         f = _Fields(data, where, ("at", "rules"))
         rules = f.get("rules", lambda v, w: v, None)
         if not isinstance(rules, dict) or not rules:
-            raise ScenarioError(f"{where}.rules: the settings to change, e.g. {{stallAcquisition: true}}")
-        return cls(f.get("at", duration, 0.0), rules)
+            f.refuse("rules", "the settings to change, e.g. {stallAcquisition: true}")
+        fault = cls(f.get("at", duration, 0.0), rules or {})
+        f.done()
+        return fault
 
 
 @dataclass(frozen=True)
@@ -361,6 +433,7 @@ class Expectation:
 
     @classmethod
     def parse(cls, name: str, value: Any, where: str) -> Expectation:
+        """`name: condition` (the name is checked by `check_figure` when a file is read)."""
         if isinstance(value, int | float) and not isinstance(value, bool):
             return cls(name, f"== {value}", "==", float(value))
         text = str(value).strip()
@@ -378,6 +451,65 @@ class Expectation:
             return self.low <= actual <= self.high
         return {"==": actual == self.low, "!=": actual != self.low, ">=": actual >= self.low,
                 "<=": actual <= self.low, ">": actual > self.low, "<": actual < self.low}[self.operator]
+
+
+# Figures an expectation may name besides the Kit's lists. Refusals counted by `*_errors.CODE` are the Kit's
+# codes, or these of the scenarios' own platform (scenarios/platform.py, in_process.py, live.py): a form's field
+# error, a page not found, a login refused or a session logged out, an HTTP status without a Kit body.
+PLATFORM_CODES = ("FORM", "NOT_FOUND", "LOGIN", "LOGGED_OUT", "ADMIN_TOKEN_REQUIRED", "NOT_VIRTUAL_CLOCK")
+HTTP_STATUS = re.compile(r"(HTTP_)?[1-5][0-9][0-9]")
+WEBHOOK_STATES = ("delivered", "failed", "pending")  # a webhook delivery's state (sandbox/adapters/webhooks.py)
+DECISIONS = ("validate", "lower", "cancel", "forget")  # what merchants did with pre-bookings (`pre_bookings.…`)
+ERROR_FAMILIES = ("kit_errors", "app_errors", "portal_errors", "pro_errors", "fault_errors")
+
+
+def family_keys() -> dict[str, tuple[str, ...]]:
+    """The keys each family of figures can hold: states, sub-states and error codes from `sandbox.domain`."""
+    from sandbox.domain import errors, pre_transactions, transactions
+
+    from .metrics import ENDINGS
+
+    codes = tuple(kind.code for kind in errors.catalogue()) + PLATFORM_CODES
+    return {
+        "transactions": transactions.STATES,
+        "transaction_endings": tuple(sub for state in ENDINGS for sub in transactions.SUB_STATES[state]),
+        "pre_transactions": pre_transactions.STATES,
+        **{family: codes for family in ERROR_FAMILIES},
+        "webhooks": WEBHOOK_STATES,
+        "customers": (*HABITS, "pay"),
+        "parcours": PARCOURS,
+        "flows": KIT_FLOWS,
+        "pre_bookings": DECISIONS,
+    }
+
+
+KEY_KINDS = {"transactions": "transaction state", "transaction_endings": "sub-state",
+             "pre_transactions": "pre-transaction state", "webhooks": "webhook state", "customers": "habit",
+             "parcours": "parcours", "flows": "flow", "pre_bookings": "decision",
+             **{family: "error code" for family in ERROR_FAMILIES}}
+
+
+def check_figure(name: str, where: str) -> None:
+    """A figure a run counts: a single figure, or `family.KEY` with a KEY of the Kit's lists (never a typo, which
+    would count 0 and let `== 0` pass)."""
+    from .metrics import FAMILIES, FIGURES
+
+    family, dot, key = name.partition(".")
+    if not dot:
+        if name not in FIGURES:
+            raise ScenarioError(f"{where}: unknown figure {name!r}{_suggest(name, FIGURES + FAMILIES)} (one of "
+                                f"{', '.join(FIGURES)}, or family.KEY with a family among {', '.join(FAMILIES)})")
+        return
+    if family not in FAMILIES:
+        raise ScenarioError(f"{where}: unknown figure family {family!r}{_suggest(family, FAMILIES)} (one of "
+                            f"{', '.join(FAMILIES)})")
+    known = family_keys().get(family)
+    if known is None or key in known or (family in ERROR_FAMILIES and HTTP_STATUS.fullmatch(key)):
+        return
+    kind = KEY_KINDS.get(family, "key")
+    listed = "the Kit's error codes (sandbox/domain/errors.py) or " + ", ".join(PLATFORM_CODES) + ", HTTP_nnn" \
+        if family in ERROR_FAMILIES else ", ".join(known)
+    raise ScenarioError(f"{where}: unknown {kind} {key!r}{_suggest(key, known)} ({family}: {listed})")
 
 
 @dataclass(frozen=True)
@@ -403,41 +535,53 @@ class Scenario:
 
     @classmethod
     def parse(cls, data: Any, name: str, source: str = "") -> Scenario:
-        f = _Fields(data, name, ("name", "title", "description", "seed", "start", "duration", "drain", "rules",
-                                 "faults", "customers", "merchants", "expect", "tags"))
-        customers = tuple(Customers.parse(c, f"customers[{i}]") for i, c in enumerate(_list(data, "customers")))
-        merchants = tuple(Merchants.parse(m, f"merchants[{i}]") for i, m in enumerate(_list(data, "merchants")))
-        if not customers or not merchants:
-            raise ScenarioError(f"{name}: at least one group of customers and one of merchants")
+        """A scenario from a file's data; every mistake found is raised at once (`ScenarioError.problems`)."""
+        f = _Fields(data, "", ("name", "title", "description", "seed", "start", "duration", "drain", "rules",
+                               "faults", "customers", "merchants", "expect", "tags"))
+        groups_of = {key: f.get(key, _list, None) for key in ("customers", "merchants")}
+        for key, listed in groups_of.items():
+            if listed == [] or (listed is None and key not in data):
+                f.refuse(key, "at least one group of customers and one of merchants")
+        customers = tuple(c for i, x in enumerate(groups_of["customers"] or []) if (c := f.part(
+            Customers.parse, x, f"customers[{i}]")) is not None)
+        merchants = tuple(m for i, x in enumerate(groups_of["merchants"] or []) if (m := f.part(
+            Merchants.parse, x, f"merchants[{i}]")) is not None)
         groups = {c.name for c in customers}
         if len(groups) != len(customers):
-            raise ScenarioError("customers: two groups have the same name")
+            f.refuse("customers", "two groups have the same name")
         for i, m in enumerate(merchants):
             if m.customers is not None and m.customers not in groups:
-                raise ScenarioError(f"merchants[{i}].customers: no customer group {m.customers!r}")
+                f.refuse(f"merchants[{i}].customers",
+                         f"no customer group {m.customers!r}{_suggest(m.customers, groups)}")
         expect = f.get("expect", lambda v, w: v, {})
         if not isinstance(expect, dict):
-            raise ScenarioError("expect: a mapping of metric: condition")
+            f.refuse("expect", "a mapping of metric: condition")
+            expect = {}
+        for k in expect:
+            f.part(check_figure, str(k), f"expect.{k}")
+        expectations = tuple(e for k, v in expect.items()
+                             if (e := f.part(Expectation.parse, str(k), v, f"expect.{k}")) is not None)
         rules = f.get("rules", lambda v, w: v, {})
         if not isinstance(rules, dict):
-            raise ScenarioError("rules: a mapping of sandbox settings")
+            f.refuse("rules", "a mapping of sandbox settings")
         start = f.get("start", _moment, _moment(DEFAULT_START, "start"))
         tags = f.get("tags", lambda v, w: v, [])
-        return cls(
+        scenario = cls(
             name=f.get("name", _text, name), title=f.get("title", _text, name),
             description=f.get("description", lambda v, w: str(v).strip(), ""),
             seed=f.get("seed", whole, 42, high=2**62), start=start,
             duration=f.get("duration", duration, 3600.0), drain=f.get("drain", duration, 3600.0), rules=rules,
-            faults=tuple(Fault.parse(x, f"faults[{i}]") for i, x in enumerate(_list(data, "faults"))),
-            customers=customers, merchants=merchants,
-            expect=tuple(Expectation.parse(str(k), v, f"expect.{k}") for k, v in expect.items()),
+            faults=tuple(x for i, d in enumerate(f.get("faults", _list, [])) if (x := f.part(
+                Fault.parse, d, f"faults[{i}]")) is not None),
+            customers=customers, merchants=merchants, expect=expectations,
             source=source, tags=tuple(str(t) for t in tags) if isinstance(tags, list) else ())
+        f.done()
+        return scenario
 
 
-def _list(data: dict[str, Any], key: str) -> list[Any]:
-    value = data.get(key, [])
+def _list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
-        raise ScenarioError(f"{key}: a list is expected")
+        raise ScenarioError(f"{where}: a list is expected")
     return value
 
 
@@ -458,20 +602,111 @@ LIBRARY = Path(__file__).with_name("library")
 SUFFIXES = (".yaml", ".yml", ".toml")
 
 
+class _Mapping(dict[Any, Any]):
+    """A YAML mapping that remembers its line, each key's line, and the keys given twice."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+    duplicates: list[tuple[Any, int, int]]  # (key, line, line of its first occurrence)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, keeping line numbers and noting duplicate keys (PyYAML keeps the last silently)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Mapping]:
+    mapping = _Mapping()
+    mapping.line, mapping.key_lines, mapping.duplicates = node.start_mark.line + 1, {}, []
+    yield mapping
+    merge = "tag:yaml.org,2002:merge"
+    written = [key_node for key_node, _ in node.value if key_node.tag != merge]  # merged keys may be overridden
+    loader.flatten_mapping(node)
+    first_lines: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
+                                                    "found an unhashable key", key_node.start_mark) from None
+        line = key_node.start_mark.line + 1
+        if any(key_node is k for k in written):
+            if key in first_lines:
+                mapping.duplicates.append((key, line, first_lines[key]))
+            first_lines.setdefault(key, line)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = first_lines.get(key, line)  # a mistake in a key given twice: shown where first given
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def _read_yaml(text: str) -> Any:
+    loader = _LineLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _duplicates(data: Any, where: str = "") -> Iterator[Problem]:
+    """Every key given twice in a mapping of the file, anywhere in it."""
+    if isinstance(data, _Mapping):
+        for key, line, first in data.duplicates:
+            yield Problem(_join(where, key), f"duplicate key (first given line {first}; only one value counts)",
+                          line)
+        for key, value in data.items():
+            yield from _duplicates(value, _join(where, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _duplicates(value, f"{where}[{i}]")
+
+
+def _line_of(data: Any, path: str) -> int | None:
+    """The line of the value at `path` (`merchants[1].arrivals.every`), or of the closest mapping holding it."""
+    node, rest, line = data, path, getattr(data, "line", None)
+    while rest:
+        if rest.startswith("["):
+            index = re.match(r"\[([0-9]+)\]\.?", rest)
+            if index is None or not isinstance(node, list) or int(index.group(1)) >= len(node):
+                break
+            node, rest = node[int(index.group(1))], rest[index.end():]
+            line = getattr(node, "line", line)
+            continue
+        if not isinstance(node, _Mapping):
+            break
+        # keys may hold dots themselves (`transactions.VALIDATED` under `expect`): the longest that fits
+        fits = [k for k in node if rest == str(k) or rest.startswith((f"{k}.", f"{k}["))]
+        if not fits:
+            break
+        key = max(fits, key=lambda k: len(str(k)))
+        line, node, rest = node.key_lines[key], node[key], rest[len(str(key)):].removeprefix(".")
+    return line
+
+
 def load(path: Path) -> Scenario:
-    """Read a scenario file (YAML or TOML)."""
+    """Read a scenario file (YAML or TOML); its mistakes are raised all at once, each as `file:line: path: why`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise ScenarioError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {error}") from None
+        data = tomllib.loads(text) if path.suffix == ".toml" else _read_yaml(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    except yaml.YAMLError as error:  # on one line, where it went wrong: PyYAML's own text spans several
+        mark = getattr(error, "problem_mark", None)
+        why = ", ".join(filter(None, (getattr(error, "context", None), getattr(error, "problem", None))))
+        raise ScenarioError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML: {why or error}") from None
+    problems = list(_duplicates(data))
     try:
-        return Scenario.parse(data, path.stem, source=str(path))
+        scenario = Scenario.parse(data, path.stem, source=str(path))
     except ScenarioError as error:
-        raise ScenarioError(f"{path.name}: {error}") from None
+        problems += [p if p.line else Problem(p.path, p.message, _line_of(data, p.path)) for p in error.problems]
+    if problems:
+        problems.sort(key=lambda p: p.line or 0)
+        raise ScenarioError("\n".join(p.text(str(path)) for p in problems), problems)
+    return scenario
 
 
 def library() -> list[Path]:
