@@ -56,7 +56,8 @@ def password_reset(account: MerchantAccount, link: str) -> Message:
     return Message(subject, text, html)
 
 
-def payment_request(pre: PreTransaction, url: str, qr_base64: str, merchant: str) -> Message:
+def payment_request(pre: PreTransaction, url: str, qr_base64: str, merchant: str, app_link: str) -> Message:
+    """To the client: the QR code (it encodes `url`) and a link that opens the request in the App'."""
     amount = euros(pre.amount)
     deadline = french_date(pre.expiration_date)
     subject = f"Demande de paiement de {amount} par Chèque-Vacances Connect – {merchant}"
@@ -64,7 +65,7 @@ def payment_request(pre: PreTransaction, url: str, qr_base64: str, merchant: str
         f"Bonjour,\n\n{merchant} vous adresse une demande de paiement de {amount} "
         f"(N° de panier {pre.order_id}) à régler en Chèques-Vacances Connect.\n\n"
         f"Scannez le QR Code joint avec votre application Chèque-Vacances avant le {deadline}, "
-        f"ou ouvrez ce lien depuis votre téléphone :\n{url}\n\n"
+        f"ou ouvrez ce lien depuis votre téléphone :\n{app_link}\n\nAdresse du QR code : {url}\n\n"
         "Cordialement,\nL'ANCV\n"
     )
     html = (
@@ -73,7 +74,9 @@ def payment_request(pre: PreTransaction, url: str, qr_base64: str, merchant: str
         "Chèques-Vacances Connect.</p>"
         f'<p><img alt="QR Code de paiement" width="300" height="300" src="data:image/png;base64,{qr_base64}"></p>'
         "<p>Scannez ce QR Code de paiement avec votre application Chèque-Vacances avant le "
-        f"{escape(deadline)}.</p><p><a href=\"{escape(url)}\">{escape(url)}</a></p><p>Cordialement,<br>L'ANCV</p>"
+        f"{escape(deadline)}, ou ouvrez ce lien depuis votre téléphone :</p>"
+        f'<p><a href="{escape(app_link)}"><strong>JE RÈGLE AVEC MON APP\' CHÈQUE-VACANCES</strong></a></p>'
+        f"<p>Adresse du QR code : {escape(url)}</p><p>Cordialement,<br>L'ANCV</p>"
     )
     return Message(subject, text, html)
 

@@ -19,6 +19,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from ..adapters.store import StoreSession
 from ..domain import wire
@@ -35,6 +36,7 @@ RETURN_URL_EVENTS = {"TransactionAuthorized"}
 CANCEL_URL_EVENTS = {"TransactionRejected", "TransactionAborted"}
 PORTAL_LOGIN_PATH = "/espace-ptl/connexion"
 PORTAL_OPERATION_PATH = "/espace-ptl/encaissement/operations/"
+APP_SCANNER_PATH = "/app/scanner"
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,17 @@ def _for_pre_transaction(event: Event, pre: PreTransaction, now: datetime, sandb
     if event.name == "PreTransactionProcessing" and event.data.get("contact"):
         png = sandbox.qr_png(pre.pre_transaction_id)
         pos = session.point_of_sale(pre.shop_id)
-        message = emails.payment_request(pre, sandbox.payment_url(pre.pre_transaction_id),
-                                         base64.b64encode(png).decode("ascii"), pos.name if pos else str(pre.shop_id))
+        url = sandbox.payment_url(pre.pre_transaction_id)
+        message = emails.payment_request(pre, url, base64.b64encode(png).decode("ascii"),
+                                         pos.name if pos else str(pre.shop_id), _app_link(sandbox, url))
         plans.append(_email(event.data["contact"], message))
     return plans
+
+
+def _app_link(sandbox: Sandbox, payment_url: str) -> str:
+    """The email's link: the App' Chèque-Vacances's scanner with the request's address, to pay with "Payer"
+    (the Kit's QR address itself answers only sealed calls, not a person's browser)."""
+    return f"{sandbox.settings.public_url.rstrip('/')}{APP_SCANNER_PATH}?{urlencode({'url': payment_url})}"
 
 
 def _request_ended(event: Event) -> bool:

@@ -30,6 +30,8 @@ from .context import current_sandbox, log_in_session, log_out_session, session_h
 bp = Blueprint("app", __name__, url_prefix="/app")
 
 UPLOAD_LIMIT_BYTES = MAX_IMAGE_BYTES + 64 * 1024  # the photo and the form around it
+AFTER_LOGIN = "app_after_login"  # session key: the app page a logged-out visitor asked for
+MAX_URL_CHARS = 512  # a pasted address, as the Kit bounds URLs
 
 
 @bp.before_request
@@ -71,6 +73,8 @@ def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
         beneficiary = beneficiary_app.logged_in_beneficiary(current_sandbox(), *holder) if holder else None
         if beneficiary is None:  # never logged in, logged out (here or elsewhere), or the sandbox was reset
             session.pop(live.BENEFICIARY_SESSION, None)
+            if request.method == "GET" and len(request.full_path) <= MAX_URL_CHARS * 2:
+                session[AFTER_LOGIN] = request.full_path  # a link followed (a request's email): back to it
             return redirect(url_for("app.login"))
         g.beneficiary = beneficiary
         return view(beneficiary, *args, **kwargs)
@@ -121,7 +125,15 @@ def login() -> Any:
     except AppRefusal as refusal:
         return render_template("app/login.html", error=refusal.message, login=ref), refusal.status
     log_in_session((live.BENEFICIARY_SESSION,), live.BENEFICIARY_SESSION, beneficiary.beneficiary_id, grant)
-    return redirect(url_for("app.home"))
+    return redirect(_after_login())
+
+
+def _after_login() -> str:
+    """The app's page a logged-out link led to, else Mon solde (never another site's address)."""
+    wanted = session.pop(AFTER_LOGIN, None)
+    if isinstance(wanted, str) and wanted.startswith("/app/") and "\\" not in wanted:
+        return wanted
+    return url_for("app.home")
 
 
 @bp.post("/deconnexion")
@@ -175,8 +187,8 @@ def refuse_request(beneficiary: Beneficiary, pre_id: str) -> Any:
 @logged_in
 def scan(beneficiary: Beneficiary) -> Any:
     """Scanner un QR code: camera (where the browser can), photo decoded here, or the address pasted."""
-    if request.method == "GET":
-        return render_template("app/scan.html")
+    if request.method == "GET":  # ?url=: the address a payment request's email links to, to confirm with Payer
+        return render_template("app/scan.html", url=request.args.get("url", "")[:MAX_URL_CHARS])
     upload = request.files.get("image")
     sandbox = current_sandbox()
     try:

@@ -1,9 +1,13 @@
 """The sandbox's mailbox (/_sandbox/mail) in a real browser: a link clicked in a message's preview opens
 its page in a new tab, outside the sandboxed preview, and that page's forms work (issue 14, item 3)."""
 
+from datetime import timedelta
+
 import pytest
 
-from tests.browser.conftest import DESKTOP, log_in_portal, screenshot
+from sandbox.client import HttpTransport, shop_client
+from sandbox.domain.dates import format_date, parse_date
+from tests.browser.conftest import DESKTOP, PHONE, log_in_portal, screenshot
 
 DAY_S = 86_400
 NEW_PASSWORD = "Nouveau2026"
@@ -96,4 +100,24 @@ def test_the_portal_buttons_of_the_merchant_emails_open_the_portal_in_a_new_tab(
     tab = follow(page, "JE VALIDE OU J'ANNULE L'OPÉRATION")
     assert "/espace-ptl/encaissement/operations/" in tab.url
     assert "REF-MAIL" in tab.inner_text("main") and "A valider" in tab.inner_text("main")
+    context.close()
+
+
+def test_the_client_s_payment_request_link_opens_the_app_which_pays_it_after_logging_in(chromium, sandbox):
+    base, control, shop, payer = sandbox
+    kit = shop_client(HttpTransport(base, timeout=5), shop)
+    expires = format_date(parse_date(control.clock()["now"]) + timedelta(days=2))
+    pre = kit.create_pre_transaction("REF-EMAIL", 2500, expires, tspd_mode="002")["preTransaction"]
+    assert kit.contact(pre["id"], email=payer["email"]).status == 200
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR")  # the client's phone, logged in nowhere
+    page = context.new_page()
+    open_mail(page, base, "Demande de paiement de 25,00")
+    tab = follow(page, "JE RÈGLE AVEC MON APP' CHÈQUE-VACANCES")
+    assert tab.url.endswith("/app/connexion")  # the App' asks who pays, then comes back to the request
+    tab.fill("#login", payer["email"])
+    tab.fill("#password", payer["password"])
+    submit(tab)
+    assert "/app/scanner" in tab.url and pre["id"] in tab.input_value("#url")
+    submit(tab, "#pay-url")
+    assert "REF-EMAIL" in tab.inner_text("#order") and "25,00" in tab.inner_text("#asked")
     context.close()
