@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--admin-token", help="token for /_sandbox (required when not bound to loopback)")
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME", type=_host_name,
                        help="also answer requests whose Host is NAME (repeatable), e.g. the name a proxy or a "
-                            "container network gives the sandbox; loopback names, the --host address and the "
-                            "--public-url host are always answered, other names are refused (DNS rebinding)")
+                            "container network gives the sandbox; localhost, IP addresses, the --host name and "
+                            "the --public-url host are always answered, other names are refused (DNS rebinding)")
     serve.add_argument("--smtp", metavar="HOST:PORT", type=_smtp_address,
                        help="also send every email of the outbox to this SMTP server (e.g. Mailpit on 127.0.0.1:1025)")
     serve.add_argument("--sftp-port", type=int, default=8422,

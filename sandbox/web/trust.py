@@ -67,9 +67,10 @@ def _is_ip(name: str) -> bool:
 
 
 class HostPolicy:
-    """The names this server answers: loopback, the address it is bound to, the public URL's host,
-    and the allow-list (`serve --allowed-host`). Bound to every address (0.0.0.0, ::), it answers
-    any IP address too, and this machine's name: a page cannot rebind an IP address to itself."""
+    """The names this server answers: `localhost`, the name it is bound to, the public URL's host,
+    the allow-list (`serve --allowed-host`), and bound to every address (0.0.0.0, ::) this machine's
+    name. Any IP address is answered too (127.0.0.1, the laptop's address in a demo): DNS rebinding
+    needs a name of the attacker's, and a page cannot rebind an IP address to itself."""
 
     def __init__(self, public_url: str, bind_host: str | None, allowed_hosts: Iterable[str]) -> None:
         names = set(LOOPBACK_NAMES)
@@ -91,7 +92,7 @@ class HostPolicy:
         name = host_name(host_header or "")
         if name is None:
             return False
-        return name in self.names or (self.any_address and _is_ip(name))
+        return name in self.names or _is_ip(name)
 
     def origin_allowed(self, origin: str, host_header: str, scheme: str) -> bool:
         """A browser's `Origin` must be this very server's (as the page reached it) or the public URL's."""

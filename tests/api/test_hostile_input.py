@@ -674,10 +674,11 @@ class Stranger:
 
 
 def merchant_rules(world: Any) -> list[tuple[str, str]]:
-    """Every (method, rule) of the Espace dédié and the App' Pro that names an object in its URL."""
+    """Every (method, rule) of the Espace dédié and the App' Pro that names an object in its URL (a
+    rubrique's slug names a page, not an object)."""
     found = []
     for rule in world.app.url_map.iter_rules():
-        if rule.rule.startswith(("/espace-ptl", "/pro")) and rule.arguments - {"fmt", "token"}:
+        if rule.rule.startswith(("/espace-ptl", "/pro")) and rule.arguments - {"fmt", "token", "slug"}:
             found += [(method, rule.rule) for method in sorted(rule.methods & {"GET", "POST"})]
     return sorted(found)
 
