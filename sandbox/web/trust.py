@@ -100,10 +100,6 @@ class HostPolicy:
         return origin.strip().lower() in {own, self.public_origin}
 
 
-def policy_of(app: Flask) -> HostPolicy:
-    return app.extensions["ancv_sandbox_hosts"]  # type: ignore[no-any-return]
-
-
 def register(app: Flask, public_url: str, bind_host: str | None, allowed_hosts: Iterable[str]) -> HostPolicy:
     """Check every request's Host, and the control plane's and the dashboard's writes; frame nothing."""
     policy = HostPolicy(public_url, bind_host, allowed_hosts)
