@@ -67,6 +67,8 @@ def test_parcours_a_by_qr_code_the_client_pays_part_while_the_code_is_shown(port
     page, base, control, payer = portal
     choose(page, base)
     assert "Demande de paiement immédiat" in page.inner_text(".stepper")
+    assert page.input_value("#order_id").startswith("REF")  # today's next N° de panier, offered
+    page.fill("#order_id", "")
     page.check("input[name=mode][value=qr]")
     submit(page)
     assert page.inner_text("#amount-error") == "Indiquez un montant en euros, par exemple 20,00."
