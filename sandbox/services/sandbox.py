@@ -120,7 +120,7 @@ class Settings:
     smtp_timeout_s: float = 5.0
     draw_codes: bool = True  # in-process simulations skip drawing QR codes (tens of ms each; agents use the URL)
     journal_dir: str | None = None  # the SFTP spaces' folder: journals are also written there as files
-    bind_host: str | None = None  # the address `serve` listens on: its name is answered (0.0.0.0: any address)
+    bind_host: str | None = None  # the address `serve` listens on: its name is answered (0.0.0.0: the machine's)
     allowed_hosts: list[str] = field(default_factory=list)  # more Host names to answer (`--allowed-host`)
 
 
