@@ -92,16 +92,17 @@ def _received(tx: Transaction) -> int | None:
     return tx.authorized_amount if TRANSACTION_STATUS[tx.state] in (TO_VALIDATE, VALIDATED) else None
 
 
-def _failure(tx: Transaction) -> tuple[str, str] | None:
-    """The wording of a transaction the client's side ended (REJECTED, ABORTED), else None."""
+def failure(tx: Transaction) -> tuple[str, str] | None:
+    """(status, why in a sentence) of a transaction the client's side ended (REJECTED, ABORTED), else None:
+    what the Espace d'encaissement, the App Pro and the merchant's email say."""
     if tx.state not in (REJECTED, ABORTED):
         return None
     return FAILURES.get(tx.rejection_cause or tx.sub_state or "", OTHER_FAILURE)
 
 
 def _status(tx: Transaction) -> tuple[str, str | None]:
-    failure = _failure(tx)
-    return failure if failure else (TRANSACTION_STATUS[tx.state], None)
+    ended = failure(tx)
+    return ended if ended else (TRANSACTION_STATUS[tx.state], None)
 
 
 def _paid(tx: Transaction) -> datetime | None:
@@ -141,8 +142,8 @@ def of_request(pre: PreTransaction, paid_by: Transaction | None, last_try: Trans
         (status, reason), received, updated = FAILURES[ABORTED_BENEFICIARY], None, pre.update_date
     else:
         status, received, updated = REQUEST_STATUS.get(pre.state, WAITING), None, pre.update_date
-        failure = _failure(last_try) if last_try is not None else None
-        last_attempt = failure[0] if failure else None
+        ended = failure(last_try) if last_try is not None else None
+        last_attempt = ended[0] if ended else None
     return Operation(pre.order_id, kind, status, pre.amount, received, pre.creation_date, updated,
                      paid_by.transaction_id if paid_by else None, pre.pre_transaction_id, pre.label,
                      client=pre.contact, customer_ref=_customer_ref(pre.application_context),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from ..domain import operations
 from ..domain.accounts import MerchantAccount
 from ..domain.dates import PARIS
 from ..domain.pre_transactions import PreTransaction
@@ -88,15 +89,6 @@ PORTAL_BUTTON = "JE ME CONNECTE À MON ESPACE DÉDIÉ"
 PORTAL_HINT = "Pour plus d'information, n'hésitez pas à vous connecter à votre Espace dédié."
 
 # Why a payment failed, by the transaction's sub-state (Kit §6.2.2), as the merchant reads it.
-REJECTION_REASONS = {
-    "REJECTED_SECURITY": "le code personnel saisi par votre client est erroné",
-    "REJECTED_TIMEOUT": "votre client ne l'a pas confirmé dans le délai imparti",
-    "REJECTED_DEVICE": "l'application Chèque-Vacances de votre client n'est plus active",
-    "REJECTED_INTERNAL": "il n'a pas pu être autorisé",
-    "REJECTED_COMPLEMENT": "le paiement complémentaire n'a pas abouti",
-}
-
-
 def french_moment(moment: datetime, *, seconds: bool = False) -> str:
     """24/06/2020 à 11:59:35 (with seconds) or 24/06/2020 à 11h59, Paris time."""
     return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S" if seconds else "%d/%m/%Y à %Hh%M")
@@ -157,12 +149,15 @@ def transaction_validated(tx: Transaction, identifier: str, portal_link: str) ->
         (*after, PORTAL_HINT), (PORTAL_BUTTON, portal_link)).message()
 
 
+OTHER_MEANS = "Vous pouvez proposer à votre client un autre moyen de paiement."
+
+
 def _payment_failed(title: str, what: str, order_id: str, amount: int, portal_link: str,
-                    then: str = "Vous pouvez proposer à votre client un autre moyen de paiement.") -> Message:
+                    then: str = OTHER_MEANS, why: tuple[str, ...] = ()) -> Message:
     return _Notice(
         title, "Bonjour,",
         (f"Nous vous informons que le paiement en Chèque-Vacances Connect de {euros(amount)} "
-         f"(N° de panier {order_id}) {what}.",),
+         f"(N° de panier {order_id}) {what}.", *why),
         after=(then, PORTAL_HINT), button=(PORTAL_BUTTON, portal_link)).message()
 
 
@@ -175,21 +170,22 @@ def payment_refused(pre: PreTransaction, portal_link: str) -> Message:
 def payment_abandoned(tx: Transaction, portal_link: str, retry_until: datetime | None = None) -> Message:
     """To the merchant: the client gave up in the app (ABORTED_TSPD)."""
     return _payment_failed("LE PAIEMENT A ÉTÉ ABANDONNÉ", "a été abandonné par votre client", tx.order_id,
-                           tx.amount, portal_link, *_retry(retry_until))
+                           tx.amount, portal_link, _retry(retry_until))
 
 
 def payment_rejected(tx: Transaction, portal_link: str, retry_until: datetime | None = None) -> Message:
-    """To the merchant: the payment did not go through (wrong code, no answer in time…)."""
-    reason = REJECTION_REASONS.get(tx.sub_state or "")
-    what = f"n'a pas abouti : {reason}" if reason else "n'a pas abouti"
-    return _payment_failed("LE PAIEMENT N'A PAS ABOUTI", what, tx.order_id, tx.amount, portal_link,
-                           *_retry(retry_until))
+    """To the merchant: the payment did not go through, and why in the Espace d'encaissement's words
+    (wrong code, no answer in time, blocked phone, short balance…)."""
+    why = (operations.failure(tx) or operations.OTHER_FAILURE)[1]
+    return _payment_failed("LE PAIEMENT N'A PAS ABOUTI", "n'a pas abouti", tx.order_id, tx.amount, portal_link,
+                           _retry(retry_until), why=(why,))
 
 
-def _retry(retry_until: datetime | None) -> tuple[str, ...]:
+def _retry(retry_until: datetime | None) -> str:
+    """What the merchant can do next: wait for the request still payable, or ask for another means."""
     if retry_until is None:
-        return ()
-    return (f"Votre client peut encore régler cette demande de paiement jusqu'au {french_moment(retry_until)}.",)
+        return OTHER_MEANS
+    return f"Votre client peut encore régler cette demande de paiement jusqu'au {french_moment(retry_until)}."
 
 
 def request_expired(pre: PreTransaction, portal_link: str) -> Message:

@@ -127,8 +127,8 @@ def test_wrong_personal_code_tells_the_merchant_the_payment_did_not_go_through(w
     world.control.act(ben["beneficiaryId"], "authorize", pin="000000" if ben["pin"] != "000000" else "111111")
     [mail] = mails_to(world, MERCHANT)
     assert mail["subject"] == "LE PAIEMENT N'A PAS ABOUTI"
-    assert "(N° de panier REF202006248) n'a pas abouti : le code personnel saisi par votre client est erroné" in (
-        mail["text"])
+    assert "(N° de panier REF202006248) n'a pas abouti.\n\nVotre client a saisi un code personnel de paiement " \
+           "erroné." in mail["text"]
 
 
 def test_unanswered_payment_tells_the_merchant_when_it_times_out(world):
@@ -137,7 +137,7 @@ def test_unanswered_payment_tells_the_merchant_when_it_times_out(world):
     assert mails_to(world, MERCHANT) == []
     world.advance(1)
     [mail] = mails_to(world, MERCHANT)
-    assert "votre client ne l'a pas confirmé dans le délai imparti" in mail["text"]
+    assert "Votre client n'a pas confirmé le paiement dans le délai imparti." in mail["text"]
     assert mail["at"] == format_date(world.now())
 
 

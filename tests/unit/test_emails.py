@@ -69,16 +69,25 @@ def test_partial_payment_leaves_the_rest_to_another_means_of_payment():
 
 
 @pytest.mark.parametrize("sub_state, reason", [
-    ("REJECTED_SECURITY", "n'a pas abouti : le code personnel saisi par votre client est erroné."),
-    ("REJECTED_TIMEOUT", "n'a pas abouti : votre client ne l'a pas confirmé dans le délai imparti."),
-    ("REJECTED_DEVICE", "n'a pas abouti : l'application Chèque-Vacances de votre client n'est plus active."),
-    ("REJECTED_INTERNAL", "n'a pas abouti : il n'a pas pu être autorisé."),
-    ("SOMETHING_NEW", "n'a pas abouti."),
+    ("REJECTED_SECURITY", "Votre client a saisi un code personnel de paiement erroné."),
+    ("REJECTED_TIMEOUT", "Votre client n'a pas confirmé le paiement dans le délai imparti."),
+    ("REJECTED_DEVICE", "L'application Chèque-Vacances de votre client est bloquée ou n'est active sur aucun "
+                        "téléphone."),
+    ("REJECTED_INTERNAL", "Le paiement n'a pas pu être autorisé."),
+    ("SOMETHING_NEW", "Le paiement n'a pas pu être autorisé."),
 ])
 def test_rejection_says_why_the_payment_did_not_go_through(sub_state, reason):
+    """In the very words the Espace d'encaissement shows as the operation's "Motif"."""
     tx = transaction(state="REJECTED", sub_state=sub_state, authorization=None)
     message = emails.payment_rejected(tx, PORTAL)
-    assert f"de 50,00{NBSP}€ (N° de panier REF202006248) {reason}" in message.text
+    assert f"de 50,00{NBSP}€ (N° de panier REF202006248) n'a pas abouti.\n\n{reason}\n" in message.text
+
+
+def test_a_balance_that_no_longer_covers_the_payment_is_named_in_the_merchant_s_email():
+    tx = transaction(state="REJECTED", sub_state="REJECTED_INTERNAL", authorization=None,
+                     rejection_cause="INSUFFICIENT_BALANCE")
+    message = emails.payment_rejected(tx, PORTAL)
+    assert "Le solde Chèque-Vacances Connect de votre client ne couvre pas le montant." in message.text
     assert "peut encore régler" not in message.text
 
 
