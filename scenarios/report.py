@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from sandbox.domain.dates import PARIS, paris_day
+from sandbox.domain.operations import FAILURES
 from sandbox.services.emails import euros
 
 BINS = 200  # samples of the states-over-time curve, whatever the run's length
@@ -83,13 +84,11 @@ PRE_STATE_LABELS = {
     "CREATED": "Créée", "PROCESSING": "En attente du client", "AUTHORIZING": "Paiement en cours",
     "USED": "Payée", "ABORTED": "Abandonnée", "EXPIRED": "Expirée",
 }
-ENDING_LABELS = {
-    "REJECTED_TIMEOUT": "Refusé : le client n'a pas répondu à temps",
-    "REJECTED_SECURITY": "Refusé : code personnel faux",
-    "REJECTED_DEVICE": "Refusé : appareil du client",
+ENDING_LABELS = {  # the merchant's words where the Espace d'encaissement has them (operations.FAILURES)
+    **{ending: FAILURES[ending][0] for ending in ("REJECTED_TIMEOUT", "REJECTED_SECURITY", "REJECTED_DEVICE",
+                                                  "ABORTED_TSPD")},
     "REJECTED_INTERNAL": "Refusé : erreur interne",
     "REJECTED_COMPLEMENT": "Refusé : complément",
-    "ABORTED_TSPD": "Abandonné par le client",
     "ABORTED_COMPLEMENT": "Abandonné : complément",
 }
 OTHER_COLOUR = "#b39ddb"

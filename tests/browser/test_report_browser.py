@@ -24,7 +24,7 @@ def test_a_day_of_payments_reads_as_pictures_in_the_browser(chromium, tmp_path):
     assert page.get_by_text("12 h 00 min").is_visible()
     for state in ("Validé", "Refusé", "Abandonné", "Annulé", "Expiré", "Autorisé"):
         assert page.locator("table.counts td", has_text=state).first.is_visible(), state
-    assert page.get_by_text("Refusé : le client n'a pas répondu à temps").is_visible()
+    assert page.get_by_text("Refusé : délai de confirmation dépassé").is_visible()
     assert page.locator("p.note", has_text="paiements partiels (autorisé pour moins que demandé)").is_visible()
 
     plots = page.locator("figure .plot")

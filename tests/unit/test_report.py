@@ -190,7 +190,7 @@ def test_report_page_shows_the_run_its_expectations_and_its_figures(tmp_path):
     assert re.search(r'<tr class="ok"><td class="mark">✓</td><td><code>transactions\.VALIDATED', html)
     assert re.search(r'<tr class="ko"><td class="mark">✗</td><td><code>kit_errors\.INSUFFICIENT_BALANCE', html)
     assert f"26{NNBSP}500,00\u00a0€" in html  # amount requested, the French way
-    assert "Refusé : le client n'a pas répondu à temps" in html.replace("&#x27;", "'")
+    assert "Refusé : délai de confirmation dépassé" in html.replace("&#x27;", "'")
     assert "OTHER_TRANSACTION_PENDING" in html
     assert "1 paiement partiel" in html and "10,00\u00a0€ restant à payer" in html
     assert "Autres chiffres" in html and "queue_peak" in html and "12,34\u00a0€" in html
