@@ -67,6 +67,17 @@ class WatchedBrowser:
                 context.close()
             except Exception:  # noqa: BLE001 - closed already by the test
                 pass
+        self._contexts.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Close the test's pages as soon as its body returns, before the servers it used stop: a live page
+    polling a server that is going away is not an error of the test."""
+    yield
+    watched = pyfuncitem.funcargs.get("chromium")
+    if isinstance(watched, WatchedBrowser):
+        watched.close()
 
 
 @pytest.fixture
