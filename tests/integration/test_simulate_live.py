@@ -187,7 +187,10 @@ def test_in_process_and_live_runs_of_one_scenario_end_the_same_ways(live_run: Li
     live = live_run.run.summary
     assert local["transport"] == "in-process"
     for summary in (local, live):  # real time is not deterministic: the same kinds, not the same numbers
-        assert set(summary["transactions"]) == {"VALIDATED", "REJECTED"}
+        # a client who never answers, met by the booking engine with 3 minutes to confirm, is cancelled by
+        # the engine at 3 minutes, before the Kit's 250 s timeout: which clients meet it depends on timing
+        assert set(summary["transactions"]) - {"CANCELLED"} == {"VALIDATED", "REJECTED"}
+        assert summary["transactions"].get("CANCELLED", 0) == summary.get("confirmations_too_late", 0)
         assert summary["transaction_endings"].keys() == {"REJECTED_TIMEOUT"}
         assert summary["pre_transactions"].get("USED", 0) >= 1
         assert summary["webhooks"].get("delivered", 0) >= 1 and summary["polls"] > 0
