@@ -120,6 +120,29 @@ def _log_in(chromium, url, shop, viewport):
     return context, page
 
 
+def go(page, selector="main button[type=submit]"):
+    """Click and wait for the page it leads to (a form post or a link)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def portal_shop(world: dict[str, Any]) -> dict[str, Any]:
+    """The first active point d'accueil of `GET /_sandbox/fixtures` with a login of its own (12 digits)."""
+    return next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+
+
+def show_qr_code(page, base, amount: str, order_id: str) -> None:
+    """ENCAISSER in the Espace dédié: pay now, no validation delay, by QR code; step 3 shows the code."""
+    page.goto(f"{base}/espace-ptl/encaisser")
+    page.check("input[name=timing][value=immediat]")
+    page.check("input[name=validation][value=non]")
+    go(page, "button:has-text('Continuer')")
+    page.fill("#amount", amount)
+    page.fill("#order_id", order_id)
+    page.check("input[name=mode][value=qr]")
+    go(page, "button:has-text('Continuer')")
+
+
 def log_in_portal(chromium, base, shop):
     """A desktop browser logged in to the Espace dédié as this point d'accueil."""
     return _log_in(chromium, f"{base}/espace-ptl/connexion", shop, DESKTOP)

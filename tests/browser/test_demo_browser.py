@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sandbox.client import HttpTransport, shop_client
 from sandbox.domain.dates import format_date, parse_date
-from tests.browser.conftest import log_in_portal, screenshot
+from tests.browser.conftest import log_in_portal, portal_shop, screenshot, show_qr_code
 
 LIVE = "document.body.dataset.live === 'on'"
 
@@ -16,18 +16,11 @@ def test_merchant_shows_a_qr_code_the_client_pays_part_and_the_merchant_page_fol
                                                                                      tmp_path):
     base, control, _, _ = live_server
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     client = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
 
     _, desk = log_in_portal(chromium, base, shop)
-    desk.goto(f"{base}/espace-ptl/encaisser")
-    with desk.expect_navigation():
-        desk.click("button:has-text('Continuer')")  # Immédiatement, no validation delay: parcours A
-    desk.fill("#amount", "40,00")
-    desk.fill("#order_id", "DEMO-1")
-    desk.check("input[name=mode][value=qr]")
-    with desk.expect_navigation():
-        desk.click("button:has-text('Continuer')")
+    show_qr_code(desk, base, "40,00", "DEMO-1")  # Immédiatement, no validation delay: parcours A
     desk.wait_for_function(LIVE, timeout=10_000)
     photo = tmp_path / "screen.png"
     desk.locator("img.qr").screenshot(path=str(photo))  # what the phone's camera would see

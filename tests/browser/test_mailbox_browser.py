@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.client import HttpTransport, shop_client
 from sandbox.domain.dates import format_date, parse_date
-from tests.browser.conftest import DESKTOP, PHONE, log_in_portal, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, go, log_in_portal, portal_shop, screenshot
 
 DAY_S = 86_400
 NEW_PASSWORD = "Nouveau2026"
@@ -17,7 +17,7 @@ NEW_PASSWORD = "Nouveau2026"
 def sandbox(live_server):
     base, control, _, _ = live_server
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
     return base, control, shop, payer
 
@@ -40,29 +40,24 @@ def follow(page, link):
     return tab
 
 
-def submit(page, selector="main button[type=submit]"):
-    with page.expect_navigation():
-        page.click(selector)
-
-
 def test_the_reset_link_opens_the_form_in_a_new_tab_and_the_new_password_logs_in(chromium, sandbox):
     base, _, shop, _ = sandbox
     context = chromium.new_context(viewport=DESKTOP, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{base}/espace-ptl/mot-de-passe-oublie")
     page.fill("#login", shop["login"])
-    submit(page)
+    go(page)
     open_mail(page, base, "Espace dédié ANCV – réinitialisation")
     screenshot(page, "mailbox-reset-link")
     tab = follow(page, "Choisir un nouveau mot de passe")
     assert "/espace-ptl/mot-de-passe/" in tab.url and tab.is_visible("#password")
     tab.fill("#password", NEW_PASSWORD)
     tab.fill("#confirm", NEW_PASSWORD)
-    submit(tab)
+    go(tab)
     assert tab.url.endswith("/espace-ptl/connexion") and "nouveau mot de passe est enregistré" in tab.inner_text("main")
     tab.fill("#login", shop["login"])
     tab.fill("#password", NEW_PASSWORD)
-    submit(tab)
+    go(tab)
     assert "/espace-ptl/connexion" not in tab.url and "Déconnexion" in tab.inner_text("body")
     context.close()
 
@@ -75,12 +70,12 @@ def test_the_portal_buttons_of_the_merchant_emails_open_the_portal_in_a_new_tab(
     cashier.check("input[name=validation][value=oui]")
     cashier.fill("#validation_days", "2")
     cashier.fill("#email", "gerant@example.fr")
-    submit(cashier, "button:has-text('Continuer')")
+    go(cashier, "button:has-text('Continuer')")
     cashier.fill("#amount", "40")
     cashier.fill("#order_id", "REF-MAIL")
     cashier.fill("#client", payer["beneficiaryId"])
-    submit(cashier, "button:has-text('Continuer')")
-    submit(cashier, "button:has-text('Envoyer')")
+    go(cashier, "button:has-text('Continuer')")
+    go(cashier, "button:has-text('Envoyer')")
     control.act(payer["beneficiaryId"], "authorize", pin=payer["pin"])
     merchant.close()
 
@@ -91,7 +86,7 @@ def test_the_portal_buttons_of_the_merchant_emails_open_the_portal_in_a_new_tab(
     assert tab.url.endswith("/espace-ptl/connexion")
     tab.fill("#login", shop["login"])
     tab.fill("#password", shop["password"])
-    submit(tab)
+    go(tab)
     assert "Déconnexion" in tab.inner_text("body")
     tab.close()
 
@@ -116,8 +111,8 @@ def test_the_client_s_payment_request_link_opens_the_app_which_pays_it_after_log
     assert tab.url.endswith("/app/connexion")  # the App' asks who pays, then comes back to the request
     tab.fill("#login", payer["email"])
     tab.fill("#password", payer["password"])
-    submit(tab)
+    go(tab)
     assert "/app/scanner" in tab.url and pre["id"] in tab.input_value("#url")
-    submit(tab, "#pay-url")
+    go(tab, "#pay-url")
     assert "REF-EMAIL" in tab.inner_text("#order") and "25,00" in tab.inner_text("#asked")
     context.close()

@@ -5,7 +5,7 @@ French answers instead of the browser's English bubbles, the ⓘ drawn without a
 
 import re
 
-from tests.browser.conftest import DESKTOP, PHONE, log_in_portal, log_in_pro, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, go, log_in_portal, log_in_pro, portal_shop, screenshot
 
 # The contrast of every piece of visible text against the background it is drawn on (blending the
 # semi-transparent layers behind it), WCAG 2.x formula. Text made of symbols only (●, ✓, ✗, ▾) is a
@@ -51,13 +51,8 @@ NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 def fixtures(control):
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     return world, shop
-
-
-def go(page, selector):
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def readable(page, where):

@@ -2,13 +2,7 @@
 
 import re
 
-from tests.browser.conftest import screenshot
-
-
-def go(page, selector="main button[type=submit]"):
-    """Click and wait for the page it leads to (a form post or a link)."""
-    with page.expect_navigation():
-        page.click(selector)
+from tests.browser.conftest import go, screenshot
 
 
 def test_a_merchant_is_locked_out_resets_by_email_and_finds_its_id_ancv(page, live_server):

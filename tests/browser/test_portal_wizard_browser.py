@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in_portal, screenshot
+from tests.browser.conftest import log_in_portal, portal_shop, screenshot
 from tests.conftest import serving
 
 LIVE = "document.body.dataset.live === 'on'"
@@ -16,7 +16,7 @@ def portal(chromium, live_server):
     """A merchant logged in to the Espace dédié, the control plane, and the sandbox's people."""
     base, control, _, _ = live_server
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     context, page = log_in_portal(chromium, base, shop)
     payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
     yield page, base, control, payer
@@ -171,7 +171,7 @@ def test_a_deadline_passing_on_the_wall_clock_updates_the_page_by_itself(chromiu
     """The background worker fires the client's 250 s window (here 100× faster): the push comes from it."""
     with serving(tmp_path, "--speed", "100", db=":memory:") as (base, control, _, _):
         world = control.fixtures()
-        shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+        shop = portal_shop(world)
         payer = next(b for b in world["beneficiaries"] if b["behaviour"] == "manual")
         context, page = log_in_portal(chromium, base, shop)
         choose(page, base)

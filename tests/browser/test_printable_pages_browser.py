@@ -4,15 +4,10 @@ The beneficiary's card prints alone on one bank-card-sized sheet."""
 
 import re
 
-from tests.browser.conftest import log_in_portal, log_in_pro, screenshot
+from tests.browser.conftest import go, log_in_portal, log_in_pro, portal_shop, screenshot, show_qr_code
 
 MM_PX = 96 / 25.4  # CSS pixels per millimetre
 PDF_POINTS_PER_MM = 72 / 25.4
-
-
-def submit(page, button="main button[type=submit]"):
-    with page.expect_navigation():
-        page.click(button)
 
 
 def paper_sizes_mm(pdf):
@@ -25,16 +20,9 @@ def paper_sizes_mm(pdf):
 def test_the_ticket_prints_alone_at_till_roll_width_with_its_qr_code(chromium, live_server):
     base, control, _, _ = live_server
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     context, page = log_in_portal(chromium, base, shop)
-    page.goto(f"{base}/espace-ptl/encaisser")
-    page.check("input[name=timing][value=immediat]")
-    page.check("input[name=validation][value=non]")
-    submit(page, "button:has-text('Continuer')")
-    page.fill("#amount", "40")
-    page.fill("#order_id", "PANIER-TICKET")
-    page.check("input[name=mode][value=qr]")
-    submit(page, "button:has-text('Continuer')")
+    show_qr_code(page, base, "40", "PANIER-TICKET")
     assert page.is_visible("img.qr") and page.inner_text("#print-ticket") == "Imprimer le ticket"
     with page.expect_navigation():
         page.click("#print-ticket")
@@ -57,7 +45,7 @@ def test_the_ticket_prints_alone_at_till_roll_width_with_its_qr_code(chromium, l
     phone.goto(f"{base}/pro/paiement")  # the app opens on its operations list
     phone.fill("#amount", "20")
     phone.fill("#order_id", "REF-PRO")
-    submit(phone)
+    go(phone)
     assert phone.is_visible("img.qr") and phone.inner_text("#print-ticket") == "Imprimer le ticket"
     with phone.expect_navigation():
         phone.click("#print-ticket")
@@ -73,7 +61,7 @@ def test_the_beneficiary_s_card_prints_alone_on_a_bank_card_sized_sheet(chromium
     page.goto(f"{base}/app/connexion")
     page.fill("#login", ben["beneficiaryId"])
     page.fill("#password", ben["password"])
-    submit(page)
+    go(page)
     page.goto(f"{base}/app/identifiant")
     with page.expect_navigation():
         page.click("text=Imprimer ma carte")

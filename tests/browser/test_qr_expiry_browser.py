@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from sandbox.domain.dates import PARIS
-from tests.browser.conftest import log_in_portal, log_in_pro, screenshot
+from tests.browser.conftest import go, log_in_portal, log_in_pro, portal_shop, screenshot, show_qr_code
 
 LIVE = "document.body.dataset.live === 'on'"
 PAYABLE_MINUTES = 10  # proRequestMinutes, the sandbox's default
@@ -18,7 +18,7 @@ EXPIRED = "document.querySelector('#qr-expired') !== null"
 def sandbox(live_server):
     base, control, _, _ = live_server
     world = control.fixtures()
-    shop = next(p for p in world["pointsOfSale"] if p["status"] == "ACTIVE" and len(p["login"]) == 12)
+    shop = portal_shop(world)
     return base, control, shop
 
 
@@ -26,11 +26,6 @@ def payable_until(control):
     """What the merchant should read: the code's deadline, Paris time, to the minute."""
     now = datetime.fromisoformat(control.clock()["now"].replace("Z", "+00:00"))
     return (now + timedelta(minutes=PAYABLE_MINUTES)).astimezone(PARIS).strftime("Payable jusqu'au %d/%m/%Y à %Hh%M")
-
-
-def submit(page, selector):
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def assert_expired(page):
@@ -43,15 +38,8 @@ def assert_expired(page):
 def test_the_portal_s_qr_code_says_until_when_it_is_payable_then_leaves_when_it_expires(chromium, sandbox):
     base, control, shop = sandbox
     context, page = log_in_portal(chromium, base, shop)
-    page.goto(f"{base}/espace-ptl/encaisser")
-    page.check("input[name=timing][value=immediat]")
-    page.check("input[name=validation][value=non]")
-    submit(page, "button:has-text('Continuer')")
-    page.fill("#amount", "40")
-    page.fill("#order_id", "REF-QR-EXP")
-    page.check("input[name=mode][value=qr]")
     expected = payable_until(control)
-    submit(page, "button:has-text('Continuer')")
+    show_qr_code(page, base, "40", "REF-QR-EXP")
     assert page.is_visible("img.qr") and page.inner_text("#qr-deadline") == expected
     page.wait_for_function(LIVE, timeout=10_000)
 
@@ -64,7 +52,7 @@ def test_the_portal_s_qr_code_says_until_when_it_is_payable_then_leaves_when_it_
     assert_expired(page)
     with page.expect_navigation():
         page.click("#new-request")  # back to step 2, filled in: Continuer gives a new, payable code
-    submit(page, "button:has-text('Continuer')")
+    go(page, "button:has-text('Continuer')")
     assert page.is_visible("img.qr") and page.inner_text("#qr-deadline") == payable_until(control)
     context.close()
 
@@ -76,7 +64,7 @@ def test_the_app_pro_s_qr_code_says_until_when_it_is_payable_then_leaves_when_it
     page.fill("#amount", "20")
     page.fill("#order_id", "REF-PRO-EXP")
     expected = payable_until(control)
-    submit(page, "main button[type=submit]")
+    go(page, "main button[type=submit]")
     assert page.is_visible("img.qr") and page.inner_text("#qr-deadline") == expected
     page.wait_for_function(LIVE, timeout=10_000)
 
