@@ -43,6 +43,14 @@ def _active_point(uow: UnitOfWork, shop_id: int) -> None:
         raise FormErrors({"form": "Ce point d'accueil ne peut pas encaisser."})
 
 
+PRO_APP, PORTAL = "pro", "ptl"  # where a QR request was asked: its prePaymentId is "{source}-{id}"
+
+
+def asked_from(pre: PreTransaction, source: str) -> bool:
+    """Whether this payment request was asked from that surface (PRO_APP, PORTAL)."""
+    return pre.pre_payment_id == f"{source}-{pre.pre_transaction_id}"
+
+
 def _qr_request(uow: UnitOfWork, shop_id: int, demand: Demand, notify_email: str | None,
                 source: str) -> PreTransaction:
     """Parcours A by QR code: a request payable at once, shown on the merchant's screen."""
@@ -64,14 +72,14 @@ def request_immediate_payment(sandbox: Sandbox, shop_id: int, form: Mapping[str,
     """App Pro "Paiement": an immediate payment request shown as a QR code (parcours A, NORMAL/001)."""
     demand = Demand.for_pro(form, sandbox.rules.minimumAmountCents)
     with sandbox.uow() as uow:
-        return _qr_request(uow, shop_id, demand, None, "pro")
+        return _qr_request(uow, shop_id, demand, None, PRO_APP)
 
 
 def show_qr_code(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand) -> PreTransaction:
     """ENCAISSER, parcours A by QR code, step 3: the code the client scans while the merchant waits."""
     assert choice.parcours == "A" and demand.mode == QR
     with sandbox.uow() as uow:
-        return _qr_request(uow, shop_id, demand, choice.notify_email, "ptl")
+        return _qr_request(uow, shop_id, demand, choice.notify_email, PORTAL)
 
 
 def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand, draft_id: str) -> str:

@@ -11,9 +11,6 @@ from . import merchant_payments
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-APP_SOURCE = "pro"  # merchant_payments.request_immediate_payment names the app's requests pro-{their own id}
-
-
 def operations(sandbox: Sandbox, shop_ids: list[int], mine_only: bool) -> list[Operation]:
     """The app's list of operations, the latest action first: only those asked from the app, or all."""
     every = merchant_payments.operations_of(sandbox, shop_ids)
@@ -21,5 +18,5 @@ def operations(sandbox: Sandbox, shop_ids: list[int], mine_only: bool) -> list[O
         return every
     with sandbox.store.session() as s:
         asked_here = {pre.pre_transaction_id for pre in s.pre_transactions(shop_ids)
-                      if pre.pre_payment_id == f"{APP_SOURCE}-{pre.pre_transaction_id}"}
+                      if merchant_payments.asked_from(pre, merchant_payments.PRO_APP)}
     return [o for o in every if o.pre_transaction_id in asked_here]
