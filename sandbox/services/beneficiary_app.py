@@ -413,7 +413,7 @@ def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficia
         return Outcome(False, "Paiement refusé", REQUEST_ENDINGS["ABORTED_BENEFICIARY"])
     key = tx.sub_state or tx.state
     message = ENDINGS.get(key, "Le paiement n'a pas abouti.")
-    if key == REJECTED_INTERNAL and tx.payer is not None and beneficiary.available(now) < tx.payer.amount:
+    if key == REJECTED_INTERNAL and tx.rejection_cause == errors.InsufficientBalance.code:  # rechecked too short
         message = REFUSALS["INSUFFICIENT_BALANCE"]
     warning = ""
     if key == REJECTED_SECURITY:

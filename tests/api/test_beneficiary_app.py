@@ -234,6 +234,23 @@ def test_raising_the_amount_is_refused_and_changes_nothing(world, ben, phone):
     assert state(world, tx_id) == ("PROCESSING", "IN_ADJUSTMENT")
 
 
+def test_a_balance_spent_elsewhere_before_the_code_says_so_even_once_it_is_back(world, ben, phone):
+    """Rechecked at authorization (REJECTED_INTERNAL): the result names the balance for good, not only while
+    the balance happens to stay short (money held elsewhere, then released)."""
+    tx_id = ask(world, ben, amount=2000, tspd_mode="002")
+    with world.sandbox.uow() as uow:
+        account = uow.session.beneficiary(ben["beneficiaryId"])
+        account.hold("ailleurs", account.available(uow.now) - 100, uow.now)
+        uow.save(account)
+    phone.post(f"/paiement/{tx_id}/code", pin=ben["pin"])
+    assert state(world, tx_id) == ("REJECTED", "REJECTED_INTERNAL")
+    with world.sandbox.uow() as uow:
+        account = uow.session.beneficiary(ben["beneficiaryId"])
+        account.release("ailleurs")
+        uow.save(account)
+    assert "Le solde de ce compte Chèque-Vacances Connect est insuffisant." in phone.page(f"/paiement/{tx_id}")
+
+
 def test_a_short_balance_is_proposed_instead_of_the_amount(world):
     ben = world.beneficiary("low_balance")
     world.control.set_behaviour(ben["beneficiaryId"], "manual")
