@@ -11,29 +11,25 @@ from sandbox.client import ControlClient, HttpTransport, shop_client
 from tests.conftest import serving
 
 
-def test_serve_becomes_ready_prints_urls_and_credentials_and_answers_sealed_calls(live_server):
-    base, control, _, process = live_server  # how fast: bench/startup.py
-    fixtures = control.fixtures()
-    shop = next(p for p in fixtures["pointsOfSale"] if p["status"] == "ACTIVE" and not p["serviceProviderIds"])
-    kit = shop_client(HttpTransport(base), shop)
+def test_serve_becomes_ready_and_answers_sealed_calls(ancv_sandbox):
+    """Through the pytest plugin's fixture (issue 15, item 4), so every run exercises it."""
+    kit = ancv_sandbox.kit()  # how fast serve starts: bench/startup.py
     reply = kit.create_transaction("curl-1", "1", 4000)
     assert reply.status == 201 and reply["transaction"]["state"] == "INITIALIZED"
     assert kit.get_transaction(reply["transaction"]["id"]).status == 200
 
 
-def test_serve_pushes_events_over_socketio(live_server):
-    base, control, _, _ = live_server
-    fixtures = control.fixtures()
-    shop = next(p for p in fixtures["pointsOfSale"] if p["status"] == "ACTIVE" and not p["serviceProviderIds"])
+def test_serve_pushes_events_over_socketio(ancv_sandbox):
+    shop = ancv_sandbox.shop()
     received = []
     client = socketio.Client()
     client.on("event", lambda data: received.append(data))
-    client.connect(base, wait_timeout=5)
+    client.connect(ancv_sandbox.url, wait_timeout=5)
     time.sleep(0.3)
     assert client.transport() == "websocket"  # gevent stack upgrades Socket.IO to WebSocket
     client.emit("join", {"shopId": shop["shopId"]})
     time.sleep(0.3)
-    shop_client(HttpTransport(base), shop).create_transaction("live-1", "1", 4000)
+    ancv_sandbox.kit(shop).create_transaction("live-1", "1", 4000)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not received:
         time.sleep(0.05)

@@ -1,0 +1,179 @@
+"""A pytest plugin for integrators: the `ancv_sandbox` fixture, a sandbox ready in every test.
+
+Installed with the package (entry point `pytest11`), so `pip install ancv-sandbox` is enough:
+a test that names `ancv_sandbox` gets a server started once for the session (`ancv-sandbox serve`
+on a free loopback port, virtual clock, a database in a temporary folder, stopped when the session
+ends), put back to its seeded state before each test unless the test is marked
+`@pytest.mark.ancv_sandbox_keep`. `--ancv-sandbox-url URL` uses a running server instead (reset
+still applies). Nothing starts unless a test asks for the fixture, so the plugin stays out of the
+way of suites that do not use it.
+
+The helpers read like the Kit and the control plane (SPEC §9) and go through `sandbox.client`.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .client import KIT_PATH, ControlClient, HttpTransport, KitClient, provider_client, shop_client
+
+KEEP_MARKER = "ancv_sandbox_keep"
+READY_TIMEOUT_S = 60.0  # a cold start on a slow CI machine imports Flask, gevent, SQLAlchemy…
+STOP_TIMEOUT_S = 10.0
+POLL_INTERVAL_S = 0.05
+
+
+class AncvSandbox:
+    """A sandbox server as a test sees it: its URLs, its fixtures and its controls."""
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.kit_url = self.url + KIT_PATH
+        self.transport = HttpTransport(self.url, timeout=timeout)
+        self.control = ControlClient(self.transport)
+
+    def fixtures(self) -> dict[str, Any]:
+        """The shops, service providers and beneficiaries as they are now (`GET /_sandbox/fixtures`)."""
+        # read afresh each time: balances move, and a reset with another seed changes keys
+        fixtures: dict[str, Any] = self.control.fixtures()
+        return fixtures
+
+    def reset(self, seed: int | None = None) -> Any:
+        """Drop all state and re-create the seeded fixtures (`POST /_sandbox/reset`)."""
+        return self.control.reset(seed)
+
+    def shop(self, index: int = 0, *, provider: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The index-th active point of sale cashing with its own key, or served by `provider`."""
+        shops = [p for p in self.fixtures()["pointsOfSale"] if p["status"] == "ACTIVE"
+                 and (provider["serviceProviderId"] in p["serviceProviderIds"] if provider else
+                      not p["serviceProviderIds"])]
+        return shops[index]
+
+    def provider(self, index: int = 0) -> dict[str, Any]:
+        """The index-th service provider (`serviceProviderId`, `keyVersion`, `key`)."""
+        providers: list[dict[str, Any]] = self.fixtures()["serviceProviders"]
+        return providers[index]
+
+    def kit(self, shop: dict[str, Any] | None = None, *, provider: dict[str, Any] | None = None) -> KitClient:
+        """A Kit client for `shop` (default: the first), sealed with its key or with `provider`'s."""
+        if provider is not None:
+            return provider_client(self.transport, provider, (shop or self.shop(provider=provider))["shopId"])
+        return shop_client(self.transport, shop or self.shop())
+
+    def beneficiary(self, behaviour: str = "manual", index: int = 0) -> dict[str, Any]:
+        """The index-th beneficiary whose app answers with `behaviour` (`pay_full`, `wrong_pin`, …)."""
+        found = [b for b in self.fixtures()["beneficiaries"] if b["behaviour"] == behaviour]
+        if not found:
+            known = sorted({b["behaviour"] for b in self.fixtures()["beneficiaries"]})
+            raise LookupError(f"no beneficiary behaves {behaviour!r}; the fixtures hold {', '.join(known)}")
+        return found[index]
+
+    def advance(self, seconds: float) -> Any:
+        """Move the virtual clock, firing every deadline (and automatic answer) that falls due."""
+        return self.control.advance(seconds)
+
+    def act(self, beneficiary_id: str, action: str, **fields: Any) -> Any:
+        """Act as a beneficiary's app: `scan` (url), `adjust` (amount), `authorize` (pin), `abandon`, `refuse`."""
+        return self.control.act(beneficiary_id, action, **fields)
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook delivery, with its attempts."""
+        deliveries: list[dict[str, Any]] = self.control.webhooks()
+        return deliveries
+
+    def emails(self) -> list[dict[str, Any]]:
+        """The outbox: every email the sandbox sent."""
+        emails: list[dict[str, Any]] = self.control.emails()
+        return emails
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The timeline, oldest first; only the events called `name` (e.g. `TransactionAuthorized`) if given."""
+        events: list[dict[str, Any]] = self.control.events()
+        return [e for e in events if name is None or e["type"] == name]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Run `ancv-sandbox serve` (virtual clock, database in `folder`) on loopback until the block ends; yields its URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "sandbox.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--clock", "virtual", "--db", str(folder / "sandbox.sqlite3"), "--sftp-port", "0"]
+    log_path = folder / "serve.log"
+    # a file, not a pipe nobody reads: a chatty server must never block on its output
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(ControlClient(HttpTransport(url, timeout=2)), process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(control: ControlClient, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        try:
+            if control.health() == {"status": "ok"}:
+                return
+        except Exception:  # not listening yet
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"ancv-sandbox serve stopped before it was ready:\n{log_path.read_text()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"ancv-sandbox serve was not ready after {READY_TIMEOUT_S:.0f} s:\n"
+                               f"{log_path.read_text()}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The plugin's options."""
+    group = parser.getgroup("ancv-sandbox", "ANCV Chèque-Vacances Connect sandbox")
+    group.addoption("--ancv-sandbox-url", metavar="URL", default=None,
+                    help="use the sandbox running at URL for the ancv_sandbox fixture instead of starting one")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that keeps the state of the previous test."""
+    config.addinivalue_line("markers", f"{KEEP_MARKER}: do not reset the ancv_sandbox before this test")
+
+
+@pytest.fixture(scope="session")
+def ancv_sandbox_server(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[AncvSandbox]:
+    """The session's sandbox, started on first use (or the one at --ancv-sandbox-url), without resets."""
+    url = request.config.getoption("--ancv-sandbox-url")
+    if url:
+        yield AncvSandbox(url)
+        return
+    with serve(tmp_path_factory.mktemp("ancv_sandbox")) as served:
+        yield AncvSandbox(served)
+
+
+@pytest.fixture
+def ancv_sandbox(ancv_sandbox_server: AncvSandbox, request: pytest.FixtureRequest) -> AncvSandbox:
+    """The sandbox, back to its seeded state unless the test is marked `ancv_sandbox_keep`."""
+    if request.node.get_closest_marker(KEEP_MARKER) is None:
+        ancv_sandbox_server.reset()
+    return ancv_sandbox_server
