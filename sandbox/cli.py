@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "fixtures":
         return _fixtures(args)
+    if args.command in ("simulate", "scan"):
+        # Before anything runs: a missing extra is one line and exit 2, not a traceback (issue 15, item 5).
+        problem = _missing_extra(args)
+        if problem:
+            print(f"ancv-sandbox {args.command}: {problem}", file=sys.stderr)
+            return 2
     if args.command == "simulate":
         from scenarios.cli import main as run_scenario
 
@@ -80,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_scanner(args)
     return _seal(args)
+
+
+def _missing_extra(args: argparse.Namespace) -> str | None:
+    """What `scan` or `simulate --report` lacks of their pip extra, in one line, or None."""
+    from .extras import missing_extra
+
+    if args.command == "scan":
+        return missing_extra("scan")
+    return missing_extra("report") if getattr(args, "report", None) else None
 
 
 def _host_name(text: str) -> str:

@@ -122,7 +122,9 @@ def decode_image(data: bytes) -> list[str]:
     try:
         from pyzbar.pyzbar import decode
     except ImportError as error:  # the zbar library (Debian's libzbar0) is missing on this machine
-        raise UnreadableImage("La lecture des images n'est pas disponible sur ce serveur : "
+        # Whoever runs the server reads this page too: name what to install (issue 15, item 5).
+        raise UnreadableImage("La lecture des images n'est pas disponible sur ce serveur (il y manque la "
+                              "bibliothèque zbar : apt-get install libzbar0) : "
                               "collez l'adresse du QR code.") from error
     if len(data) > MAX_IMAGE_BYTES:
         raise UnreadableImage(f"Cette image est trop lourde (au plus {MAX_IMAGE_BYTES // (1024 * 1024)} Mo).")
