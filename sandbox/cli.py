@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="share live pushes with the other server processes on the same database through "
                             "this queue, e.g. redis://127.0.0.1:6379/0 (pip install -e '.[scaleout]')")
 
+    serve.add_argument("--tls", action="store_true",
+                       help="serve HTTPS (TLS 1.2 at least) on --port, with a certificate signed by the sandbox's "
+                            "own CA (made on first use, kept in --tls-dir; its file is printed at start)")
+    serve.add_argument("--tls-dir", help="folder of the sandbox's CA (default: DB.tls beside a database file, else "
+                                         "a temporary folder)")
     fixtures = commands.add_parser("fixtures", help="print the demo credentials as JSON")
     fixtures.add_argument("--db", help="read them from this database (default: generate from the seed)")
     fixtures.add_argument("--seed", type=int, default=42)
@@ -162,7 +167,8 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.admin_token
     if args.host not in LOOPBACK and not token:
         token = secrets.token_urlsafe(24)
-    public_url = args.public_url or f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    scheme = "https" if args.tls else "http"
+    public_url = args.public_url or f"{scheme}://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     rules = Rules()
     if args.think_time is not None:
         rules.thinkTimeSeconds = args.think_time
@@ -170,9 +176,10 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings(db=args.db, clock=args.clock, speed=args.speed, seed=args.seed, public_url=public_url,
                             admin_token=token, rules=rules, start=parse_date(args.start) if args.start else None,
                             smtp_relay=args.smtp, journal_dir=_sftp_dir(args), bind_host=args.host,
-                            allowed_hosts=list(args.allowed_host))
+                            allowed_hosts=list(args.allowed_host), tls_dir=_tls_dir(args))
         sandbox = Sandbox(settings)
-    except ValueError as exc:
+    ssl_context = _server_tls(sandbox, args)
+    except (ValueError, OSError) as exc:  # OSError: the --tls CA folder cannot be written or read
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
         return 2
     app = create_app(sandbox=sandbox, async_mode=args.server, message_queue=args.message_queue)
@@ -189,7 +196,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     _print_banner(sandbox, fixtures.as_json(sandbox), args, token)
     try:
-        server.run(app, args.host, args.port, args.server)
+        server.run(app, args.host, args.port, args.server, ssl_context=ssl_context)
     except KeyboardInterrupt:
         pass
     finally:
@@ -212,6 +219,34 @@ def _message_queue_problem(args: argparse.Namespace) -> str | None:
     try:
         redis.Redis.from_url(args.message_queue, socket_timeout=5).ping()
     except (redis.RedisError, ValueError) as exc:
+def _tls_dir(args: argparse.Namespace) -> str | None:
+    """Where the CA of `--tls` lives: asked for, beside a database file (reused across restarts), or temporary."""
+    if not args.tls:
+        return None
+    if args.tls_dir:
+        return str(args.tls_dir)
+    if args.db and args.db not in (":memory:", "memory") and "://" not in args.db:
+        return f"{args.db}.tls"
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="ancv-sandbox-tls-")
+
+
+def _server_tls(sandbox: Any, args: argparse.Namespace) -> Any:
+    """With --tls, a TLS context whose certificate names every host the server is reached by; else None."""
+    if sandbox.tls is None:
+        return None
+    from urllib.parse import urlsplit
+
+    from .adapters.clock import WallClock
+    from .adapters.tls import SERVER_HOSTS, check_hosts
+
+    names = [*SERVER_HOSTS, urlsplit(sandbox.settings.public_url).hostname or "localhost", *args.allowed_host]
+    if args.host not in ("0.0.0.0", "::"):
+        names.append(args.host)
+    return sandbox.tls.server_context(check_hosts(names), WallClock().now())
+
+
         return f"--message-queue: cannot reach {args.message_queue} ({exc})"
     return None
 
@@ -221,6 +256,8 @@ def _sftp_dir(args: argparse.Namespace) -> str:
     if args.sftp_dir:
         return str(args.sftp_dir)
     if args.db and args.db not in (":memory:", "memory") and "://" not in args.db:
+    if sandbox.tls is not None:
+        lines.append(f"  TLS CA         {sandbox.tls.ca_file}   (TLS 1.2+; also {base}/_sandbox/tls/ca.pem)")
         return f"{args.db}.sftp"
     import tempfile
 

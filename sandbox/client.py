@@ -46,18 +46,22 @@ def _reply(status: int, headers: dict[str, str], content: bytes) -> Reply:
 
 
 class HttpTransport:
-    """Calls a server over HTTP (`base_url` like `http://127.0.0.1:8421`)."""
+    """Calls a server over HTTP (`base_url` like `http://127.0.0.1:8421`); over HTTPS, `verify` is a CA file
+    (the sandbox's `ca.pem` with `serve --tls`) or True for the system's roots."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, session: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, session: requests.Session | None = None,
+                 verify: bool | str = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
+        # per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`, never a request's
+        self.verify: bool | str | None = None if verify is True else verify
 
     def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
                  params: dict[str, Any] | None = None) -> Reply:
         data = None if body is None else json.dumps(body).encode("utf-8")
         response = self.http.request(method, self.base_url + path, headers=headers, data=data, params=params,
-                                     timeout=self.timeout)
+                                     timeout=self.timeout, verify=self.verify)
         return _reply(response.status_code, dict(response.headers), response.content)
 
 
@@ -270,6 +274,18 @@ class ControlClient:
 
     def events(self, after: int = 0) -> Any:
         return self._call("GET", f"/events?after={after}")
+
+    # HTTPS with `serve --tls` (issue 15, item 1)
+    def tls_ca_pem(self) -> str:
+        """The sandbox's CA certificate, PEM."""
+        reply = self.transport("GET", "/_sandbox/tls/ca.pem", dict(self.headers))
+        if not reply.ok:
+            raise ControlError("GET", "/tls/ca.pem", reply.status, reply.body)
+        return reply.content.decode()
+
+    def tls_certificate(self, hosts: list[str]) -> Any:
+        """A key and certificate signed by the sandbox's CA: `{certificate, privateKey, caCertificate, hosts}`."""
+        return self._call("POST", "/tls/certificates", {"hosts": hosts})
 
 
 def shop_client(transport: Transport, point_of_sale: dict[str, Any]) -> KitClient:

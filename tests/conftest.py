@@ -209,7 +209,12 @@ def serving(folder: Path, *options: str, db: str | None = None) -> Iterator[tupl
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
     process.log = log  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
-    control = ControlClient(HttpTransport(base, timeout=2))
+    verify: bool | str = True
+    if "--tls" in options:  # HTTPS, checked against the CA the server makes beside its database (issue 15, item 1)
+        base = base.replace("http:", "https:", 1)
+        verify = str(Path(options[options.index("--tls-dir") + 1]) if "--tls-dir" in options
+                     else Path(command[command.index("--db") + 1] + ".tls")) + "/ca.pem"
+    control = ControlClient(HttpTransport(base, timeout=2, verify=verify))
     try:
         while True:
             try:

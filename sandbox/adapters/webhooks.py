@@ -1,5 +1,8 @@
 """Delivery of webhooks (Kit §5.1): POST JSON, retried after 100, 150, 225 and 337 ms.
 
+HTTPS receivers' certificates are verified against what `trust` gives (the system's roots, the sandbox's CA
+with `serve --tls`, the `webhookCaFile` rule); a TLS failure is recorded with its reason in words.
+
 Redirects are not followed: a 3xx is recorded as such on the attempt, and counts as a failure.
 
 Deliveries are rows written in the same database transaction as the change they report;
@@ -17,6 +20,7 @@ from typing import Any
 import requests
 
 from .background import Background
+from .tls import failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +39,10 @@ class WebhookSender:
 
     def __init__(self, record: Callable[[int, str, list[dict[str, Any]]], None],
                  now: Callable[[], Any], *, strict: Callable[[], bool] = lambda: False,
-                 workers: int = 4, timeout_s: float = TIMEOUT_S) -> None:
+                 workers: int = 4, timeout_s: float = TIMEOUT_S,
+                 trust: Callable[[], str | bool] = lambda: True) -> None:
         self._record, self._now, self._strict = record, now, strict
+        self._trust = trust  # requests' `verify`: True (certifi) or a CA bundle file
         self._timeout_s = timeout_s
         self._work = Background("webhook", workers)
         self._http = requests.Session()
@@ -68,9 +74,13 @@ class WebhookSender:
 
     def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
         try:
-            response = self._http.post(url, json=body, timeout=self._timeout_s, allow_redirects=False)
+            verify = self._trust()
+        except OSError as exc:  # the webhookCaFile rule names a file that went away
+            return None, f"not sent: cannot read the CA file ({exc})"
+        try:
+            response = self._http.post(url, json=body, timeout=self._timeout_s, allow_redirects=False, verify=verify)
         except requests.RequestException as exc:
-            return None, type(exc).__name__
+            return None, failure_reason(exc) or type(exc).__name__
         if response.is_redirect:
             location = response.headers.get("Location", "")[:200]
             return response.status_code, f"redirect not followed (Location: {location})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import secrets
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
@@ -21,6 +23,7 @@ from ..adapters.memory_store import MemoryStore, make_store
 from ..adapters.qr import qr_png
 from ..adapters.smtp import SmtpRelay
 from ..adapters.store import Store
+from ..adapters.tls import CertificateAuthority, trust_bundle
 from ..adapters.webhooks import WebhookSender
 from ..domain import errors
 from ..domain.dates import format_date, parse_date
@@ -40,6 +43,7 @@ RESET_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC
 CHOICES = {"acquisitionFault": ("", "DELAYED", "NO_SLIP_FOUND", "CONFLICTED")}
 HOURS = ("acquisitionHour", "journalHour")
 MAX_DAYS = 1000
+FILES = ("webhookCaFile",)  # rules naming a file on the server's machine ("" for none)
 
 
 def _days(name: str, value: Any) -> list[str]:
@@ -50,6 +54,16 @@ def _days(name: str, value: Any) -> list[str]:
         return sorted({date.fromisoformat(v).isoformat() for v in value})
     except ValueError:
         raise errors.BadRequest(f"{name} must be a list of dates like 2026-05-25") from None
+
+
+def _existing_file(name: str, value: Any) -> str:
+    """A path to a file on the server's machine, or "" for none (checked when set: a file removed later
+    makes deliveries fail with the reason, never the rules unreadable)."""
+    if not isinstance(value, str):
+        raise errors.BadRequest(f"{name} must be a file path (a string), or \"\" for none")
+    if value and not os.path.isfile(value):
+        raise errors.BadRequest(f"{name}: no file at {value}")
+    return value
 
 
 @dataclass
@@ -69,6 +83,7 @@ class Rules:
     acquisitionFault: str = ""  # fault: "DELAYED", "NO_SLIP_FOUND" or "CONFLICTED" instead of CONSIGNED
     closedDays: list[str] = field(default_factory=list)  # ISO dates closed besides holidays and weekends
     openDays: list[str] = field(default_factory=list)  # ISO dates open despite the calendar
+    webhookCaFile: str = ""  # a PEM file of more CAs webhook deliveries trust (besides the system's and --tls's)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply every change, or none when one of them is wrong."""
@@ -85,6 +100,9 @@ class Rules:
                 continue
             if isinstance(current, list):
                 checked[name] = _days(name, value)
+                continue
+            if name in FILES:
+                checked[name] = value if value == current else _existing_file(name, value)
                 continue
             if name in HOURS:
                 if isinstance(value, bool) or not isinstance(value, int) or value not in range(24):
@@ -122,6 +140,7 @@ class Settings:
     journal_dir: str | None = None  # the SFTP spaces' folder: journals are also written there as files
     bind_host: str | None = None  # the address `serve` listens on: its name is answered (0.0.0.0: the machine's)
     allowed_hosts: list[str] = field(default_factory=list)  # more Host names to answer (`--allowed-host`)
+    tls_dir: str | None = None  # `serve --tls`: the folder of the sandbox's CA (None: no CA, plain HTTP)
 
 
 class Sandbox:
@@ -137,8 +156,12 @@ class Sandbox:
         self.clock_start: datetime | None = None  # a virtual clock's first instant (set by _boot)
         self.timer_listeners: list[Callable[[datetime], None]] = []  # told of each commit's earliest new deadline
         self.rng = random.Random()
+        # TLS (issue 15, item 1): the CA `serve --tls` signs with; webhook deliveries trust it too
+        self.tls = CertificateAuthority(Path(settings.tls_dir), WallClock().now()) if settings.tls_dir else None
+        self._trust_dir: Path | None = None  # where a trust bundle goes without a CA folder (made when needed)
         self.sender = WebhookSender(self.record_webhook, lambda: self.clock.now(),
-                                    strict=lambda: self.rules.strictWebhooks, timeout_s=settings.webhook_timeout_s)
+                                    strict=lambda: self.rules.strictWebhooks, timeout_s=settings.webhook_timeout_s,
+                                    trust=self.webhook_trust)
         self.relay = (SmtpRelay(settings.smtp_relay, self._record_relay_failure, timeout_s=settings.smtp_timeout_s)
                       if settings.smtp_relay else None)
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
@@ -213,6 +236,20 @@ class Sandbox:
             self.timer_listeners.append(self._deadline_set)
             self._worker = threading.Thread(target=self._run_scheduler, name="scheduler", daemon=True)
             self._worker.start()
+
+    def webhook_trust(self) -> str | bool:
+        """What webhook deliveries check certificates against: the system's roots (certifi), the sandbox's CA
+        with --tls, and the `webhookCaFile` rule; True is requests' default (certifi alone)."""
+        extra = [Path(self.rules.webhookCaFile)] if self.rules.webhookCaFile else []
+        if self.tls is not None:
+            return self.tls.trust_bundle(extra)
+        if not extra:
+            return True
+        if self._trust_dir is None:
+            import tempfile
+
+            self._trust_dir = Path(tempfile.mkdtemp(prefix="ancv-sandbox-trust-"))
+        return trust_bundle(self._trust_dir, [p.read_text() for p in extra])
 
     def stop(self) -> None:
         with self._wake:

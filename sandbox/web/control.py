@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, session
 
 from ..domain import errors, wire
 from ..domain.dates import format_date, parse_date
-from ..services import beneficiary_app, fixtures, scheduler, sftp_space
+from ..services import beneficiary_app, fixtures, scheduler, sftp_space, tls_certificates
 from ..services.beneficiary_app import find_beneficiary
 from .context import current_sandbox
 from .jsonin import digits, parse_json
@@ -213,3 +213,17 @@ def sftp_keys(username: str) -> Response:
     """Replace the public keys an SFTP account may log in with (`{"publicKeys": [...]}`)."""
     account = sftp_space.set_keys(current_sandbox(), username, _json_body())
     return json_response({"username": account.username, "publicKeys": list(account.public_keys)})
+
+
+# --- TLS (issue 15, item 1) ---------------------------------------------------------------
+@bp.get("/tls/ca.pem")
+def tls_ca() -> Response:
+    """The sandbox's CA certificate (with `serve --tls`), to trust in clients."""
+    return Response(tls_certificates.ca_pem(current_sandbox()), mimetype="application/x-pem-file",
+                    headers={"Content-Disposition": 'attachment; filename="ancv-sandbox-ca.pem"'})
+
+
+@bp.post("/tls/certificates")
+def tls_certificate() -> Response:
+    """A key and a certificate signed by the sandbox's CA, for `{"hosts": [...]}` (a webhook receiver's)."""
+    return json_response(tls_certificates.issue(current_sandbox(), _json_body()))

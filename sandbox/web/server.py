@@ -1,4 +1,4 @@
-"""Serving the app: gevent's WSGI server (default) or Werkzeug's threaded one."""
+"""Serving the app: gevent's WSGI server (default) or Werkzeug's threaded one, over TLS with `ssl_context`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import http.client
 import logging
 import signal
 import socket
+import ssl
 from contextlib import suppress
 from typing import Any
 
@@ -16,22 +17,23 @@ TOO_MANY_HEADERS = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection
                     b"Content-Length: %d\r\n\r\n%s" % (len(_TOO_MANY_HEADERS_BODY), _TOO_MANY_HEADERS_BODY))
 
 
-def run(app: Flask, host: str, port: int, server: str) -> None:
+def run(app: Flask, host: str, port: int, server: str, ssl_context: ssl.SSLContext | None = None) -> None:
     """Serve until SIGINT or SIGTERM; then return (or raise KeyboardInterrupt) so the caller cleans up."""
     socketio = app.extensions["socketio"]
+    tls: dict[str, Any] = {"ssl_context": ssl_context} if ssl_context is not None else {}  # both stacks take it
     if server == "gevent":
         import gevent
 
         # gevent runs signal handlers in a greenlet of their own: stop the server from there.
         gevent.signal_handler(signal.SIGTERM, lambda: socketio.wsgi_server.stop(timeout=1))
-        socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler())
+        socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler(), **tls)
     else:
         def _terminate(*_: Any) -> None:
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, _terminate)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # Flask-SocketIO ignores log_output here
-        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **tls)
 
 
 def _no_delay_handler() -> type:
