@@ -178,7 +178,6 @@ def _serve(args: argparse.Namespace) -> int:
                             smtp_relay=args.smtp, journal_dir=_sftp_dir(args), bind_host=args.host,
                             allowed_hosts=list(args.allowed_host), tls_dir=_tls_dir(args))
         sandbox = Sandbox(settings)
-    ssl_context = _server_tls(sandbox, args)
     except (ValueError, OSError) as exc:  # OSError: the --tls CA folder cannot be written or read
         print(f"ancv-sandbox: {exc}", file=sys.stderr)
         return 2
@@ -194,6 +193,7 @@ def _serve(args: argparse.Namespace) -> int:
               "choose another with --sftp-port, or --no-sftp", file=sys.stderr)
         sandbox.stop()
         return 2
+    ssl_context = _server_tls(sandbox, args)
     _print_banner(sandbox, fixtures.as_json(sandbox), args, token)
     try:
         server.run(app, args.host, args.port, args.server, ssl_context=ssl_context)
@@ -219,6 +219,21 @@ def _message_queue_problem(args: argparse.Namespace) -> str | None:
     try:
         redis.Redis.from_url(args.message_queue, socket_timeout=5).ping()
     except (redis.RedisError, ValueError) as exc:
+        return f"--message-queue: cannot reach {args.message_queue} ({exc})"
+    return None
+
+
+def _sftp_dir(args: argparse.Namespace) -> str:
+    """Where journals and SFTP spaces live: asked for, beside a database file, or a temporary folder."""
+    if args.sftp_dir:
+        return str(args.sftp_dir)
+    if args.db and args.db not in (":memory:", "memory") and "://" not in args.db:
+        return f"{args.db}.sftp"
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="ancv-sandbox-sftp-")
+
+
 def _tls_dir(args: argparse.Namespace) -> str | None:
     """Where the CA of `--tls` lives: asked for, beside a database file (reused across restarts), or temporary."""
     if not args.tls:
@@ -247,23 +262,6 @@ def _server_tls(sandbox: Any, args: argparse.Namespace) -> Any:
     return sandbox.tls.server_context(check_hosts(names), WallClock().now())
 
 
-        return f"--message-queue: cannot reach {args.message_queue} ({exc})"
-    return None
-
-
-def _sftp_dir(args: argparse.Namespace) -> str:
-    """Where journals and SFTP spaces live: asked for, beside a database file, or a temporary folder."""
-    if args.sftp_dir:
-        return str(args.sftp_dir)
-    if args.db and args.db not in (":memory:", "memory") and "://" not in args.db:
-    if sandbox.tls is not None:
-        lines.append(f"  TLS CA         {sandbox.tls.ca_file}   (TLS 1.2+; also {base}/_sandbox/tls/ca.pem)")
-        return f"{args.db}.sftp"
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="ancv-sandbox-sftp-")
-
-
 def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace, token: str | None) -> None:
     from .services.emails import euros
 
@@ -273,6 +271,8 @@ def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace,
         f"  Kit API        {sandbox.kit_base_url}",
         f"  Control plane  {base}/_sandbox   (OpenAPI: {base}/openapi/kit-api.json, {base}/openapi/control.json)",
     ]
+    if sandbox.tls is not None:
+        lines.append(f"  TLS CA         {sandbox.tls.ca_file}   (TLS 1.2+; also {base}/_sandbox/tls/ca.pem)")
     if token:
         lines.append(f"  Admin token    {token}   (Authorization: Bearer …)")
     if sandbox.relay is not None:
