@@ -5,7 +5,8 @@ a test that names `ancv_sandbox` gets a server started once for the session (`an
 on a free loopback port, virtual clock, a database in a temporary folder, stopped when the session
 ends), put back to its seeded state before each test unless the test is marked
 `@pytest.mark.ancv_sandbox_keep`. `--ancv-sandbox-url URL` uses a running server instead (reset
-still applies). Nothing starts unless a test asks for the fixture, so the plugin stays out of the
+still applies); `--ancv-sandbox-tls` starts it with `serve --tls`, like ANCV's HTTPS-only platform,
+and `.ca_file` is the certificate authority to trust. Nothing starts unless a test asks for the fixture, so the plugin stays out of the
 way of suites that do not use it.
 
 The helpers read like the Kit and the control plane (SPEC §9) and go through `sandbox.client`.
@@ -35,10 +36,11 @@ POLL_INTERVAL_S = 0.05
 class AncvSandbox:
     """A sandbox server as a test sees it: its URLs, its fixtures and its controls."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, ca_file: Path | None = None, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self.kit_url = self.url + KIT_PATH
-        self.transport = HttpTransport(self.url, timeout=timeout)
+        self.ca_file = ca_file  # the sandbox's CA (PEM) when it serves HTTPS; None over plain HTTP
+        self.transport = HttpTransport(self.url, timeout=timeout, verify=str(ca_file) if ca_file else True)
         self.control = ControlClient(self.transport)
 
     def fixtures(self) -> dict[str, Any]:
@@ -109,19 +111,23 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Run `ancv-sandbox serve` (virtual clock, database in `folder`) on loopback until the block ends; yields its URL."""
+def serve(folder: Path, tls: bool = False) -> Iterator[AncvSandbox]:
+    """Run `ancv-sandbox serve` (virtual clock, database in `folder`, HTTPS if `tls`) on loopback until the block ends."""
     port = _free_port()
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--clock", "virtual", "--db", str(folder / "sandbox.sqlite3"), "--sftp-port", "0"]
+    ca_file = None
+    if tls:
+        command += ["--tls", "--tls-dir", str(folder / "tls")]
+        ca_file = folder / "tls" / "ca.pem"  # written by serve before it listens
     log_path = folder / "serve.log"
     # a file, not a pipe nobody reads: a chatty server must never block on its output
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+        sandbox = AncvSandbox(f"{'https' if tls else 'http'}://127.0.0.1:{port}", ca_file)
         try:
-            _wait_until_ready(ControlClient(HttpTransport(url, timeout=2)), process, log_path)
-            yield url
+            _wait_until_ready(AncvSandbox(sandbox.url, ca_file, timeout=2).control, process, log_path)
+            yield sandbox
         finally:
             process.terminate()
             try:
@@ -152,6 +158,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ancv-sandbox", "ANCV Chèque-Vacances Connect sandbox")
     group.addoption("--ancv-sandbox-url", metavar="URL", default=None,
                     help="use the sandbox running at URL for the ancv_sandbox fixture instead of starting one")
+    group.addoption("--ancv-sandbox-tls", action="store_true", default=False,
+                    help="start the ancv_sandbox server with HTTPS (serve --tls); its CA is ancv_sandbox.ca_file")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -167,8 +175,8 @@ def ancv_sandbox_server(request: pytest.FixtureRequest,
     if url:
         yield AncvSandbox(url)
         return
-    with serve(tmp_path_factory.mktemp("ancv_sandbox")) as served:
-        yield AncvSandbox(served)
+    with serve(tmp_path_factory.mktemp("ancv_sandbox"), tls=request.config.getoption("--ancv-sandbox-tls")) as served:
+        yield served
 
 
 @pytest.fixture

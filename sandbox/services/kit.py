@@ -4,6 +4,8 @@ Order of checks: the body's shape (400), then who calls (seal, 403; someone else
 object looks absent, 404), then the merchant (403), then the business rules (412…).
 A caller is the holder whose key verifies the seal: the service provider when the
 object was created with `merchant.serviceProviderId`, otherwise the shop (Kit §5.3.2.2).
+Each operation takes an optional `SealTrace`, where the seal check it made is left for the
+request journal (verdict, sealed string, hint: never a key).
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class Holder:
     id: int
 
 
+class SealTrace:
+    """Where an operation leaves the seal check it made (the last one), for its caller to journal."""
+
+    def __init__(self) -> None:
+        self.check: seal.SealCheck | None = None
+
+
+def _holder_pair(holder: Holder | None) -> tuple[str, int] | None:
+    return (holder.kind, holder.id) if holder is not None else None
+
+
 def owner_of(obj: Transaction | PreTransaction) -> Holder:
     if obj.service_provider_id is not None:
         return Holder("provider", obj.service_provider_id)
@@ -49,25 +62,40 @@ def _key_of(session: StoreSession, holder: Holder) -> tuple[str, str] | None:
     return (pos.key_version, pos.key) if pos else None
 
 
-def verify(session: StoreSession, header: str | None, fields: list[Any], holder: Holder | None) -> None:
+def verify(session: StoreSession, header: str | None, fields: list[Any], holder: Holder | None,
+           trace: SealTrace | None = None) -> None:
     """The seal must be `holder`'s; another holder's valid seal means "not yours" (404)."""
     parsed = seal.parse_security_header(header)
+    expected = _holder_pair(holder)
     if parsed is None:
+        if trace is not None:
+            trace.check = seal.diagnose(header, fields, expected, None)
         raise errors.InvalidSeal("the ANCV-Security header is missing or not HmacSHA256.{versionKey}.{seal}")
     key = _key_of(session, holder) if holder is not None else None
     if key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal):
+        if trace is not None:
+            trace.check = seal.diagnose(header, fields, expected, key)
         return
     others = [p.key for p in session.points_of_sale_with_key_version(parsed.key_version)]
     others += [s.key for s in session.service_providers_with_key_version(parsed.key_version)]
     if any(seal.seal_matches(k, fields, parsed.seal) for k in others):
+        if trace is not None:
+            # with no holder expected (the object does not exist), any merchant's valid seal is a good seal
+            trace.check = (seal.diagnose(header, fields, expected, None, other_holder=True) if holder is not None
+                           else seal.SealCheck(seal.OK, parsed.key_version, None, seal.field_names(fields),
+                                               seal.seal_message(fields)))
         raise _NotYours()
+    if trace is not None:
+        trace.check = seal.diagnose(header, fields, expected, key)
     raise errors.InvalidSeal("the seal does not match the expected key and fields")
 
 
-def require_some_seal(session: StoreSession, header: str | None, fields: list[Any]) -> None:
+
+def require_some_seal(session: StoreSession, header: str | None, fields: list[Any],
+                      trace: SealTrace | None = None) -> None:
     """Before saying "not found": the seal must be some merchant's, so ids cannot be probed unsealed."""
     try:
-        verify(session, header, fields, None)
+        verify(session, header, fields, None, trace)
     except _NotYours:
         return
 
@@ -90,26 +118,30 @@ def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
 # --- points of sale ----------------------------------------------------------------------------
 
 def get_point_of_sale(sandbox: Sandbox, shop_id: int, provider_id: int | None,
-                      header: str | None) -> tuple[PointOfSale, Any]:
+                      header: str | None,
+        trace: SealTrace | None = None) -> tuple[PointOfSale, Any]:
     """GET /point-of-sales/{shopId}?serviceProviderId= (Kit §4.4.1)."""
     with sandbox.uow() as uow:
         pos = _point_of_sale_for(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id),
-                                 shop_id, provider_id)
+                                 shop_id, provider_id, trace)
         return pos, uow.now
 
 
 def _point_of_sale_for(session: StoreSession, header: str | None, fields: list[Any],
-                       shop_id: int, provider_id: int | None) -> PointOfSale:
+                       shop_id: int, provider_id: int | None, trace: SealTrace | None = None) -> PointOfSale:
     """The active point of sale a call names, once the caller has proven it may use it."""
     holder = Holder("provider", provider_id) if provider_id is not None else Holder("shop", shop_id)
     if holder.kind == "provider" and session.service_provider(holder.id) is None:
+        if trace is not None:
+            trace.check = seal.diagnose(header, fields, _holder_pair(holder), None,
+                                        note="unknown serviceProviderId: no key to check the seal with")
         raise errors.InvalidSeal("unknown serviceProviderId: no key to check the seal with")
     pos = session.point_of_sale(shop_id)
     if pos is None:
-        require_some_seal(session, header, fields)
+        require_some_seal(session, header, fields, trace)
         raise errors.PointOfSaleNotFound(f"no point of sale {shop_id}")
     try:
-        verify(session, header, fields, holder)
+        verify(session, header, fields, holder, trace)
     except _NotYours:
         raise _wrong_key(session, header, fields, pos, holder) or errors.PointOfSaleNotFound(
             f"no point of sale {shop_id}") from None
@@ -152,13 +184,14 @@ def _sealed_with(session: StoreSession, header: str | None, fields: list[Any], h
 
 # --- payment transactions ------------------------------------------------------------------------
 
-def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
+def create_transaction(sandbox: Sandbox, body: Any, header: str | None,
+                       trace: SealTrace | None = None) -> tuple[Transaction, bool, Any]:
     """POST /payment-transactions: (transaction, created?, now). Same-day duplicate → existing one."""
     new = requests.parse_create_transaction(body)
     f = new.fields
     with sandbox.uow() as uow:
         _point_of_sale_for(uow.session, header, seal.create_transaction_fields(body),
-                           f["shop_id"], f["service_provider_id"])
+                           f["shop_id"], f["service_provider_id"], trace)
         existing = uow.session.transaction_by_order(f["shop_id"], f["service_provider_id"], uow.now,
                                                     f["order_id"], f["payment_id"])
         if existing is not None:
@@ -171,14 +204,14 @@ def create_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple
 
 
 def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, fields: list[Any],
-           load: Callable[[str], T | None], not_found: type[errors.KitError]) -> T:
+           load: Callable[[str], T | None], not_found: type[errors.KitError], trace: SealTrace | None = None) -> T:
     """The caller's own object, with any deadline it has passed applied; others' look absent."""
     obj = load(object_id) if 0 < len(object_id) <= 10 and object_id.isascii() and object_id.isalnum() else None
     if obj is None:
-        require_some_seal(uow.session, header, fields)
+        require_some_seal(uow.session, header, fields, trace)
         raise not_found(f"no {kind.replace('_', '-')} {object_id}")
     try:
-        verify(uow.session, header, fields, owner_of(obj))  # type: ignore[arg-type]
+        verify(uow.session, header, fields, owner_of(obj), trace)  # type: ignore[arg-type]
     except _NotYours:
         raise not_found(f"no {kind.replace('_', '-')} {object_id}") from None
     if catch_up(uow, kind, object_id):
@@ -187,9 +220,10 @@ def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, field
     return obj
 
 
-def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None, fields: list[Any]) -> Transaction:
+def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None, fields: list[Any],
+                       trace: SealTrace | None) -> Transaction:
     return _owned(uow, "transaction", transaction_id, header, fields, uow.session.transaction,
-                  errors.TransactionNotFound)
+                  errors.TransactionNotFound, trace)
 
 
 def _require_active_shop(uow: UnitOfWork, shop_id: int) -> None:
@@ -198,11 +232,12 @@ def _require_active_shop(uow: UnitOfWork, shop_id: int) -> None:
         raise errors.MerchantNotAllowed(f"point of sale {shop_id} is not active")
 
 
-def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, Any]:
+def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
+        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     """POST /payment-transactions/{id}/payer (Kit §4.5.2): 202 PROCESSING."""
     command = requests.parse_set_payer(body)
     with sandbox.uow() as uow:
-        tx = _owned_transaction(uow, transaction_id, header, seal.payer_fields(transaction_id, body))
+        tx = _owned_transaction(uow, transaction_id, header, seal.payer_fields(transaction_id, body), trace)
         _require_active_shop(uow, tx.shop_id)
         tx.require_initialized()
         amount = command.amount
@@ -224,17 +259,19 @@ def ask_payer(uow: UnitOfWork, tx: Transaction, beneficiary_ref: Any, amount: in
     behaviours.payment_reached(uow, tx, beneficiary)
 
 
-def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None) -> tuple[Transaction, Any]:
+def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None,
+        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     with sandbox.uow() as uow:
-        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
+        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id), trace)
         return tx, uow.now
 
 
-def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, Any]:
+def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
+        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     """POST /payment-transactions/{id}/execute (Kit §4.5.4)."""
     command = requests.parse_execute(body)
     with sandbox.uow() as uow:
-        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id))
+        tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id), trace)
         beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
         payers = None
         if command.payers is not None:
@@ -247,11 +284,12 @@ def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None
         return tx, uow.now
 
 
-def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None) -> tuple[Transaction, bool, Any]:
+def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
+        trace: SealTrace | None = None) -> tuple[Transaction, bool, Any]:
     """POST /payment-transactions/{id}/cancellation (Kit §4.5.5): (tx, changed?, now)."""
     command = requests.parse_reason(body)
     with sandbox.uow() as uow:
-        tx = _owned_transaction(uow, transaction_id, header, seal.cancellation_fields(transaction_id, body))
+        tx = _owned_transaction(uow, transaction_id, header, seal.cancellation_fields(transaction_id, body), trace)
         beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
         changed = payments.cancel(tx, beneficiary, command.reason, command.label, uow.now)
         if changed:
@@ -264,13 +302,14 @@ def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None)
 
 # --- pre-transactions -------------------------------------------------------------------------------
 
-def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> tuple[PreTransaction, bool, Any]:
+def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None,
+                           trace: SealTrace | None = None) -> tuple[PreTransaction, bool, Any]:
     """POST /pre-transactions (Kit §4.6.1)."""
     new = requests.parse_create_pre_transaction(body)
     f = new.fields
     with sandbox.uow() as uow:
         _point_of_sale_for(uow.session, header, seal.create_pre_transaction_fields(body),
-                           f["shop_id"], f["service_provider_id"])
+                           f["shop_id"], f["service_provider_id"], trace)
         existing = uow.session.pre_transaction_by_order(f["shop_id"], f["service_provider_id"], uow.now,
                                                         f["order_id"], f["pre_payment_id"])
         if existing is not None:
@@ -282,20 +321,23 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None) -> t
         return pre, True, uow.now
 
 
-def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fields: list[Any]) -> PreTransaction:
+def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fields: list[Any],
+                           trace: SealTrace | None) -> PreTransaction:
     return _owned(uow, "pre_transaction", pre_id, header, fields, uow.session.pre_transaction,
-                  errors.PreTransactionNotFound)
+                  errors.PreTransactionNotFound, trace)
 
 
-def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None) -> tuple[PreTransaction, Any]:
+def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None,
+        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     with sandbox.uow() as uow:
-        return _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id)), uow.now
+        return _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id), trace), uow.now
 
 
-def qr_code(sandbox: Sandbox, pre_id: str, header: str | None, *, acceptable: bool = True) -> tuple[bytes, str]:
+def qr_code(sandbox: Sandbox, pre_id: str, header: str | None, *, acceptable: bool = True,
+            trace: SealTrace | None = None) -> tuple[bytes, str]:
     """GET /pre-transactions/{id}/qr-code (Kit §4.6.2): (PNG bytes, the URL it encodes)."""
     with sandbox.uow() as uow:
-        pre = _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id))
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id), trace)
         if not acceptable:  # checked before anything changes
             raise errors.NotAcceptable("Accept must allow image/png or text/plain")
         pre.show_qr_code(uow.now, activates=sandbox.rules.qrCodeActivatesRequest)
@@ -303,11 +345,12 @@ def qr_code(sandbox: Sandbox, pre_id: str, header: str | None, *, acceptable: bo
     return sandbox.qr_png(pre_id), sandbox.payment_url(pre_id)
 
 
-def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None) -> tuple[PreTransaction, Any]:
+def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
+        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     """POST /pre-transactions/{id}/contact (Kit §4.6.4): email the request or push it to the app."""
     command = requests.parse_contact(body)
     with sandbox.uow() as uow:
-        pre = _owned_pre_transaction(uow, pre_id, header, seal.contact_fields(pre_id, body))
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.contact_fields(pre_id, body), trace)
         if command.email is not None:
             from ..domain.ids import is_email
 
@@ -323,13 +366,14 @@ def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None) -> tup
         return pre, uow.now
 
 
-def abort(sandbox: Sandbox, pre_id: str, body: Any, header: str | None) -> tuple[PreTransaction, Any]:
+def abort(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
+        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     """POST /pre-transactions/{id}/abort (Kit §4.6.5): only the merchant's ABORTED_MERCHANT."""
     command = requests.parse_reason(body)
     if command.reason != ABORTED_MERCHANT:
         raise errors.BadRequest("reason must be ABORTED_MERCHANT")
     with sandbox.uow() as uow:
-        pre = _owned_pre_transaction(uow, pre_id, header, seal.abort_fields(pre_id, body))
+        pre = _owned_pre_transaction(uow, pre_id, header, seal.abort_fields(pre_id, body), trace)
         tx = uow.session.transaction(pre.current_transaction_id) if pre.current_transaction_id else None
         pre.abort_by(command.reason, command.label, uow.now)
         if tx is not None and tx.cancellable(uow.now):  # the payment in progress is withdrawn with it

@@ -29,6 +29,7 @@ from ..domain import errors
 from ..domain.dates import format_date, parse_date
 from ..domain.events import Event
 from . import back_office
+from .request_journal import RequestJournal
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ RESET_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC
 CHOICES = {"acquisitionFault": ("", "DELAYED", "NO_SLIP_FOUND", "CONFLICTED")}
 HOURS = ("acquisitionHour", "journalHour")
 MAX_DAYS = 1000
+MAXIMA = {"requestJournalSize": 100_000}  # each entry holds bodies of up to 8 KB
 FILES = ("webhookCaFile",)  # rules naming a file on the server's machine ("" for none)
 
 
@@ -83,6 +85,8 @@ class Rules:
     acquisitionFault: str = ""  # fault: "DELAYED", "NO_SLIP_FOUND" or "CONFLICTED" instead of CONSIGNED
     closedDays: list[str] = field(default_factory=list)  # ISO dates closed besides holidays and weekends
     openDays: list[str] = field(default_factory=list)  # ISO dates open despite the calendar
+    requestJournal: bool = True  # the request journal (/_sandbox/requests) records calls
+    requestJournalSize: int = 1000  # entries the request journal keeps, newest first (at most 100000)
     webhookCaFile: str = ""  # a PEM file of more CAs webhook deliveries trust (besides the system's and --tls's)
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -116,6 +120,8 @@ class Rules:
                 raise errors.BadRequest(f"{name} must be a number")
             elif not 0 <= value <= MAX_SETTING or (isinstance(current, int) and (value < 1 or value != int(value))):
                 raise errors.BadRequest(f"{name} is out of range")
+            elif value > MAXIMA.get(name, MAX_SETTING):
+                raise errors.BadRequest(f"{name} is at most {MAXIMA[name]}")
             checked[name] = type(current)(value)
         for name, value in checked.items():
             setattr(self, name, value)
@@ -172,6 +178,7 @@ class Sandbox:
         self._stopping = False
         self._worker: threading.Thread | None = None
         self.sftp: Any = None  # the SFTP space's server, when `serve` runs one
+        self.request_journal = RequestJournal()  # this process's latest calls (/_sandbox/requests)
         self._boot(clock)
 
     # --- set-up -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..domain import errors
 from ..services.sandbox import Sandbox, Settings
-from . import beneficiary, control, dashboard, docs, kit_api, live, portal, pro, trust
+from . import beneficiary, control, dashboard, docs, journal, kit_api, live, portal, pro, trust
 from .jsonout import error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)
+    journal.register(app, kit_api.bp.url_prefix or "", control.bp.url_prefix or "")  # the request journal
     hosts = trust.register(app, sandbox.settings.public_url, sandbox.settings.bind_host,
                            sandbox.settings.allowed_hosts)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(hosts),

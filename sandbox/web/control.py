@@ -85,6 +85,7 @@ def reset() -> Response:
     sandbox = current_sandbox()
     sandbox.reset_clock(now)
     used = fixtures.reset(sandbox, seed)
+    sandbox.request_journal.clear()  # like WireMock's reset: a new world starts with an empty journal
     return json_response({"status": "ok", "seed": used, "now": format_date(sandbox.clock.now())})
 
 

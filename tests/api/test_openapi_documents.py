@@ -82,6 +82,8 @@ CONTROL_CALLS = {
     ("post", "/beneficiaries/{beneficiaryId}/unblock"), ("get", "/settings"), ("patch", "/settings"),
     ("post", "/population"), ("get", "/journals"), ("get", "/journals/{name}"), ("get", "/sftp"),
     ("put", "/sftp/accounts/{username}/keys"),
+    # issue 15, item 2: the request journal
+    ("get", "/requests"), ("delete", "/requests"), ("get", "/requests/{requestId}"),
     # issue 15, item 1: HTTPS with `serve --tls`
     ("get", "/tls/ca.pem"), ("post", "/tls/certificates"),
 }

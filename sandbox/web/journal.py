@@ -1,0 +1,191 @@
+"""The request journal's web side: hooks that record each Kit and control-plane call, and its routes.
+
+Every call to the Kit API, and to the control plane (marked `"surface": "control"`), becomes an entry
+of `sandbox.request_journal` (services/request_journal.py): method, path, query, headers (the
+ANCV-Security header kept: it is test data; Authorization and Cookie are not), bodies (truncated,
+secrets such as keys and passwords masked), status, duration, and for a Kit call the seal check the
+operation made (`seal`, from kit.SealTrace: never a key). A network fault fired on the call
+(sandbox/web/faults.py) is copied in as `fault`; a call whose answer was never sent (`reset`,
+`drop_response`) has `status: null`. Calls to the journal itself, health and static files are not
+recorded. A refused Kit call's `X-Sandbox-Detail` ends with the path of its entry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from ..domain import errors
+from ..domain.dates import format_date
+from .context import current_sandbox
+from .control import AdminTokenRequired, is_admin
+from .jsonin import digits
+from .jsonout import header_value, json_response
+
+bp = Blueprint("request_journal", __name__, url_prefix="/_sandbox")
+
+MAX_BODY_CHARS = 8 * 1024  # a body longer than this is cut, and says so
+MAX_LIMIT = 10_000
+HIDDEN_HEADERS = {"authorization", "cookie"}  # the admin token and people's sessions are not test data
+NOT_RECORDED = ("/_sandbox/requests", "/_sandbox/health")
+FAULT_KEY = "ancv_sandbox.fault"  # set by sandbox/web/faults.py when a fault fires
+HANG_UP_KEY = "ancv_sandbox.hang_up"  # set by sandbox/web/faults.py when the answer will not be sent
+HIDDEN = "(hidden)"
+
+
+def register(app: Flask, kit_prefix: str, control_prefix: str) -> None:
+    """Record the calls under `kit_prefix` and `control_prefix`, first hook in, last hook out."""
+    app.register_blueprint(bp)
+
+    def surface() -> str | None:
+        path = request.path
+        if path.startswith(kit_prefix):
+            return "kit"
+        if path.startswith(control_prefix) and not path.startswith(NOT_RECORDED):
+            return "control"
+        return None
+
+    def start() -> None:
+        g.journal_surface = surface()
+        g.journal_started = time.perf_counter()
+
+    def finish(response: Response) -> Response:
+        kind = g.pop("journal_surface", None)
+        if kind is None:
+            return response
+        sandbox = current_sandbox()
+        if not sandbox.rules.requestJournal:
+            return response
+        entry_id = sandbox.request_journal.new_id()
+        entry = _entry(entry_id, kind, response, sandbox.clock.now())
+        sandbox.request_journal.add(entry, sandbox.rules.requestJournalSize)
+        if kind == "kit" and response.status_code >= 400:
+            detail = response.headers.get("X-Sandbox-Detail")
+            pointer = f"journal: /_sandbox/requests/{entry_id}"
+            response.headers["X-Sandbox-Detail"] = header_value(f"{detail} ({pointer})" if detail else pointer)
+        return response
+
+    # before every other hook (a delay fault's sleep counts in the duration), after every other one
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
+    app.after_request_funcs.setdefault(None, []).insert(0, finish)
+
+
+def _entry(entry_id: str, kind: str, response: Response, now: Any) -> dict[str, Any]:
+    fault = request.environ.get(FAULT_KEY)
+    hung_up = request.environ.get(HANG_UP_KEY) is not None
+    trace = g.get("seal_trace")
+    response_body = None if hung_up else _body_of(response.mimetype or "", response)
+    entry: dict[str, Any] = {
+        "id": entry_id,
+        "at": format_date(now),
+        "surface": kind,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode("utf-8", "replace"),
+        "headers": {name: value for name, value in request.headers.items() if name.lower() not in HIDDEN_HEADERS},
+        "body": _request_body(),
+        "status": None if hung_up else response.status_code,
+        "errorCode": (response_body.get("errorCode") if isinstance(response_body, dict)
+                      and response.status_code >= 400 else None),
+        "responseBody": response_body,
+        "durationMs": round((time.perf_counter() - g.pop("journal_started", time.perf_counter())) * 1000, 2),
+    }
+    if trace is not None and trace.check is not None:
+        entry["seal"] = trace.check.as_json()
+    if fault is not None:
+        entry["fault"] = dict(fault)
+    return entry
+
+
+def _request_body() -> Any:
+    try:
+        raw = request.get_data(cache=True)
+    except (HTTPException, OSError):  # over the size limit, or the client went away: nothing to show
+        return f"({request.content_length or 'unknown'} bytes, not read)"
+    if not raw:
+        return None
+    return _decoded(raw, request.mimetype or "")
+
+
+def _body_of(mimetype: str, response: Response) -> Any:
+    if response.direct_passthrough or response.is_streamed:
+        return f"({mimetype or 'a stream'}, not kept)"
+    raw = response.get_data()
+    if not raw:
+        return None
+    return _decoded(raw, mimetype)
+
+
+def _decoded(raw: bytes, mimetype: str) -> Any:
+    """JSON as JSON (keys and passwords masked), text as text, other bytes as their size; all bounded."""
+    if mimetype == "application/json" and len(raw) <= MAX_BODY_CHARS:
+        try:
+            return _masked(json.loads(raw))
+        except ValueError:
+            pass
+    if not (mimetype.startswith("text/") or mimetype.endswith("json")):
+        return f"({len(raw)} bytes of {mimetype or 'unknown type'})"
+    text = raw.decode("utf-8", "replace")
+    if "PRIVATE KEY" in text:
+        return HIDDEN
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + f"… ({len(text)} characters)"
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower()
+    return (("key" in lowered and lowered not in {"keyversion", "publickeys", "publickey"})
+            or lowered in {"password", "pin", "secret", "token", "admintoken"} or lowered.endswith("password"))
+
+
+def _masked(value: Any) -> Any:
+    """`value` with every key, password, PIN or token replaced (fixtures and population answers hold them)."""
+    if isinstance(value, dict):
+        return {k: HIDDEN if _is_secret(str(k)) and v not in (None, "") else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+# --- routes --------------------------------------------------------------------------------------------
+
+class RequestNotFound(errors.KitError):
+    status, code, message = 404, "REQUEST_NOT_FOUND", "No such request in the journal"
+
+
+@bp.before_request
+def _check_token() -> None:
+    if not is_admin():  # the same rule as every other control-plane call
+        raise AdminTokenRequired("send Authorization: Bearer <admin token>")
+
+
+@bp.get("/requests")
+def list_requests() -> Response:
+    """The journal, newest first: `?limit=&path=&status=&errorCode=`."""
+    args = request.args
+    limit = digits(args["limit"], "limit") if args.get("limit") else None
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise errors.BadRequest(f"limit must be 1 to {MAX_LIMIT}")
+    status = digits(args["status"], "status") if args.get("status") else None
+    found = current_sandbox().request_journal.find(limit=limit, path=args.get("path") or None, status=status,
+                                                   error_code=args.get("errorCode") or None)
+    return json_response({"requests": found})
+
+
+@bp.get("/requests/<entry_id>")
+def get_request(entry_id: str) -> Response:
+    """One entry of the journal."""
+    entry = current_sandbox().request_journal.get(entry_id)
+    if entry is None:
+        raise RequestNotFound(f"no entry {entry_id} in the journal (it may have been dropped: see requestJournalSize)")
+    return json_response(entry)
+
+
+@bp.delete("/requests")
+def clear_requests() -> Response:
+    """Empty the journal."""
+    current_sandbox().request_journal.clear()
+    return json_response({"status": "ok"})
