@@ -77,3 +77,23 @@ def test_the_fixture_is_the_running_server_put_back_to_its_seed(ancv_sandbox):
                                     f"--ancv-sandbox-url={base}")
         result.assert_outcomes(passed=1)
         assert not list(pytester.path.glob("tmp/**/serve.log"))  # no server of its own
+
+
+HTTPS_TESTS = '''
+import pytest
+import requests
+
+
+def test_the_sandbox_speaks_https_verified_against_its_own_ca(ancv_sandbox):
+    assert ancv_sandbox.url.startswith("https://127.0.0.1:")
+    assert ancv_sandbox.kit().point_of_sale().status == 200
+    assert requests.get(ancv_sandbox.url + "/_sandbox/health", verify=str(ancv_sandbox.ca_file)).ok
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(ancv_sandbox.url + "/_sandbox/health", verify=True)
+'''
+
+
+def test_with_tls_the_fixture_serves_https_and_gives_its_ca_file(pytester):
+    pytester.makepyfile(test_https=HTTPS_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--basetemp={pytester.path / 'tmp'}", "--ancv-sandbox-tls")
+    result.assert_outcomes(passed=1)
