@@ -1,5 +1,6 @@
 """HTTPS (issue 15, item 1): `serve --tls` with the sandbox's own CA, certificates for receivers, webhooks over TLS."""
 
+import ipaddress
 import socket
 import ssl
 import threading
@@ -58,14 +59,15 @@ class HttpsReceiver:
 
 
 def self_signed(host: str) -> tuple[str, str]:
-    """A certificate nobody vouches for: (certificate, key) PEM."""
+    """A certificate nobody vouches for (for an IP address or a host name): (certificate, key) PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    san = x509.IPAddress(ipaddress.ip_address(host)) if host[0].isdigit() else x509.DNSName(host)
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([san]), critical=False)
             .sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -194,3 +196,28 @@ def test_without_tls_the_ca_is_not_found(world):
     with pytest.raises(ControlError) as missing:
         world.control.tls_ca_pem()
     assert missing.value.status == 404 and missing.value.body["errorCode"] == "TLS_NOT_SERVED"
+
+
+def abandoned_delivery(world, url: str) -> dict:
+    """An in-process sandbox's webhook to `url` (a cancelUrl), once settled."""
+    kit, manual = world.kit(), world.beneficiary()
+    tx = kit.create_transaction("hook", "1", 100, redirect_urls={"returnUrl": url, "cancelUrl": url})["transaction"]
+    kit.set_payer(tx["id"], manual["beneficiaryId"])
+    world.control.act(manual["beneficiaryId"], "abandon")
+    assert world.sandbox.sender.wait_idle(DELIVERY_TIMEOUT_S)
+    [hook] = [h for h in world.control.webhooks() if h["url"] == url]
+    return hook
+
+
+def test_the_webhook_ca_file_rule_makes_deliveries_trust_another_ca(world, tmp_path):
+    certificate, key = self_signed("127.0.0.1")
+    receiver = HttpsReceiver(tmp_path, certificate, key)
+    try:
+        refused = world.transport("PATCH", "/_sandbox/settings", {"Content-Type": "application/json"},
+                                  {"webhookCaFile": str(tmp_path / "nowhere.pem")})
+        assert refused.status == 400 and "webhookCaFile: no file at" in refused.headers["X-Sandbox-Detail"]
+        assert world.control.settings(webhookCaFile=str(tmp_path / "receiver.pem"))["webhookCaFile"].endswith(".pem")
+        hook = abandoned_delivery(world, receiver.url("/ko"))
+    finally:
+        receiver.close()
+    assert hook["state"] == "delivered" and receiver.paths == ["/ko"]
