@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import requests
 
@@ -262,6 +263,19 @@ class ControlClient:
 
     def unblock(self, beneficiary_id: str) -> Any:
         return self._call("POST", f"/beneficiaries/{beneficiary_id}/unblock")
+
+    # the request journal (issue 15, item 2), for the pytest plugin and integrators' tools
+    def request_journal(self, limit: int | None = None, path: str | None = None, status: int | None = None,
+                        error_code: str | None = None) -> list[Any]:
+        """The calls the sandbox received, newest first, filtered like `GET /_sandbox/requests`."""
+        asked = {"limit": limit, "path": path, "status": status, "errorCode": error_code}
+        query = urlencode({name: value for name, value in asked.items() if value is not None})
+        entries: list[Any] = self._call("GET", "/requests" + (f"?{query}" if query else ""))["requests"]
+        return entries
+
+    def clear_request_journal(self) -> None:
+        """Empty the request journal."""
+        self._call("DELETE", "/requests")
 
     def settings(self, **changes: Any) -> Any:
         return self._call("PATCH", "/settings", changes) if changes else self._call("GET", "/settings")

@@ -102,6 +102,15 @@ class AncvSandbox:
         events: list[dict[str, Any]] = self.control.events()
         return [e for e in events if name is None or e["type"] == name]
 
+    def requests(self, limit: int | None = None, path: str | None = None, status: int | None = None,
+                 error_code: str | None = None) -> list[dict[str, Any]]:
+        """The request journal, newest first: each call with its headers, body, answer and seal verdict."""
+        return self.control.request_journal(limit=limit, path=path, status=status, error_code=error_code)
+
+    def clear_requests(self) -> None:
+        """Empty the request journal."""
+        self.control.clear_request_journal()
+
 
 def _free_port() -> int:
     with socket.socket() as s:

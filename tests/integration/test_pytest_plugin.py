@@ -44,13 +44,23 @@ def test_helpers_give_urls_keys_mail_and_manual_answers(ancv_sandbox):
     paid = ancv_sandbox.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])["transaction"]
     assert paid["state"] == "VALIDATED"
     assert isinstance(ancv_sandbox.webhooks(), list) and isinstance(ancv_sandbox.emails(), list)
+
+
+def test_the_journal_shows_a_refused_seal_and_what_the_sandbox_sealed(ancv_sandbox):
+    shop = ancv_sandbox.shop()
+    assert ancv_sandbox.kit(dict(shop, key="0" * 32)).point_of_sale().status == 403
+    refused = ancv_sandbox.requests(status=403)
+    assert [e["path"].rsplit("/", 1)[-1] for e in refused] == [str(shop["shopId"])]
+    assert refused[0]["seal"]["verdict"] == "invalid" and refused[0]["seal"]["sealedString"]
+    ancv_sandbox.clear_requests()
+    assert ancv_sandbox.requests(status=403) == []
 '''
 
 
 def test_an_integrators_test_file_gets_a_ready_sandbox_reset_between_tests(pytester):
     pytester.makepyfile(test_checkout=INTEGRATOR_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", f"--basetemp={pytester.path / 'tmp'}")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     assert len(list(pytester.path.glob("tmp/**/serve.log"))) == 1  # one server for the whole session
 
 
