@@ -289,6 +289,21 @@ class ControlClient:
     def events(self, after: int = 0) -> Any:
         return self._call("GET", f"/events?after={after}")
 
+    # network faults and webhook resends (issue 15, item 3)
+    def add_fault(self, operation: str, fault: str, **options: Any) -> Any:
+        """A fault on the next matching Kit calls: `delayMs`, `status`, `times`, `probability` as options."""
+        return self._call("POST", "/faults", {"operation": operation, "fault": fault, **options})
+
+    def faults(self) -> Any:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self, fault_id: int | None = None) -> None:
+        """Remove one fault, or all of them."""
+        self._call("DELETE", "/faults" if fault_id is None else f"/faults/{fault_id}")
+
+    def resend_webhook(self, delivery_id: int) -> Any:
+        return self._call("POST", f"/webhooks/{delivery_id}/resend")
+
     # HTTPS with `serve --tls` (issue 15, item 1)
     def tls_ca_pem(self) -> str:
         """The sandbox's CA certificate, PEM."""

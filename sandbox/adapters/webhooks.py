@@ -34,6 +34,12 @@ def is_success(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
+def _made_this_round(attempts: list[dict[str, Any]]) -> int:
+    """Attempts already made in the current round: since the last resend, else all of them."""
+    starts = [i for i, attempt in enumerate(attempts) if attempt.get("resent")]
+    return len(attempts) - (starts[-1] if starts else 0)
+
+
 class WebhookSender:
     """Posts deliveries in background threads; `record` stores each attempt."""
 
@@ -51,18 +57,24 @@ class WebhookSender:
     def submit(self, delivery: dict[str, Any]) -> None:
         self._work.submit(self._attempts, delivery)
 
-    def _attempts(self, delivery: dict[str, Any]) -> None:
+    def resend(self, delivery: dict[str, Any]) -> None:
+        """Post a delivery again, with a fresh round of retries; its past attempts stay on record."""
+        self._work.submit(self._attempts, delivery, True)
+
+    def _attempts(self, delivery: dict[str, Any], resent: bool = False) -> None:
         attempts: list[dict[str, Any]] = list(delivery.get("attempts", []))
         url = delivery["url"]
         if self._strict() and not url.startswith("https://"):
             attempts.append({"at": self._now(), "status": None, "error": "not sent: strict mode requires https"})
             self._record(delivery["id"], "failed", attempts)
             return
-        for delay in (0.0, *RETRY_DELAYS_S)[len(attempts):]:
+        for delay in (0.0, *RETRY_DELAYS_S)[0 if resent else _made_this_round(attempts):]:
             if delay:
                 time.sleep(delay)
             status, error = self._post(url, delivery["body"])
             attempt: dict[str, Any] = {"at": self._now(), "status": status}
+            if resent:  # where this round starts: a restart carries on with the round's own retries
+                attempt["resent"], resent = True, False
             if error:
                 attempt["error"] = error
             attempts.append(attempt)

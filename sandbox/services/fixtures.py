@@ -263,6 +263,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
     with sandbox.store.session() as s:
         seed = seed if seed is not None else s.get_meta("seed", sandbox.settings.seed)
     sandbox.sender.wait_idle(timeout=2)
+    sandbox.faults.clear()
     sandbox.store.drop_all()
     sandbox.rng.seed(f"{seed}:0")
     with sandbox.store.session() as s:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..adapters.store import StoreSession
-from ..domain import wire
+from ..domain import errors, wire
 from ..domain.accounts import MerchantAccount
 from ..domain.events import Event
 from ..domain.pre_transactions import ABORTED_BENEFICIARY, PROCESSING, PreTransaction
@@ -200,3 +200,20 @@ def _reminder(event: Event, batch: _Batch) -> list[Plan]:
         return []
     link = batch.link(PORTAL_OPERATION_PATH + tx.transaction_id)
     return [_email(event.data["to"], emails.validation_reminder(tx, link))]
+
+
+class UnknownDelivery(errors.KitError):
+    status, code, message = 404, "UNKNOWN_WEBHOOK", "No such webhook delivery"
+
+
+def resend_webhook(sandbox: Sandbox, delivery_id: int) -> dict[str, Any]:
+    """Post a recorded webhook delivery again, with its retries (Stripe's `events resend`); on the timeline."""
+    with sandbox.uow() as uow:
+        delivery = next((d for d in uow.session.webhooks() if d["id"] == delivery_id), None)
+        if delivery is None:
+            raise UnknownDelivery(f"no webhook delivery {delivery_id}")
+        uow.session.record_webhook_attempts(delivery_id, "pending", delivery["attempts"])
+        uow.record("WebhookResent", str(delivery_id), url=delivery["url"])
+    delivery["state"] = "pending"
+    sandbox.sender.resend(delivery)
+    return delivery

@@ -29,6 +29,7 @@ from ..domain import errors
 from ..domain.dates import format_date, parse_date
 from ..domain.events import Event
 from . import back_office
+from .faults import FaultBook
 from .request_journal import RequestJournal
 from .unit_of_work import UnitOfWork
 
@@ -162,6 +163,7 @@ class Sandbox:
         self.clock_start: datetime | None = None  # a virtual clock's first instant (set by _boot)
         self.timer_listeners: list[Callable[[datetime], None]] = []  # told of each commit's earliest new deadline
         self.rng = random.Random()
+        self.faults = FaultBook()  # network faults on demand (in memory: per server process; a reset clears them)
         # TLS (issue 15, item 1): the CA `serve --tls` signs with; webhook deliveries trust it too
         self.tls = CertificateAuthority(Path(settings.tls_dir), WallClock().now()) if settings.tls_dir else None
         self._trust_dir: Path | None = None  # where a trust bundle goes without a CA folder (made when needed)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ..domain import errors
 from ..services.sandbox import Sandbox, Settings
 from . import beneficiary, control, dashboard, docs, journal, kit_api, live, portal, pro, trust
+from . import faults as network_faults
 from .jsonout import error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     journal.register(app, kit_api.bp.url_prefix or "", control.bp.url_prefix or "")  # the request journal
     hosts = trust.register(app, sandbox.settings.public_url, sandbox.settings.bind_host,
                            sandbox.settings.allowed_hosts)
+    network_faults.register(app)  # after the Host check; before Socket.IO wraps the WSGI app (Kit calls only)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(hosts),
                         message_queue=message_queue)
     live.register(socketio, sandbox, shared=message_queue is not None)

@@ -13,6 +13,7 @@ from ..domain import errors, wire
 from ..domain.dates import format_date, parse_date
 from ..services import beneficiary_app, fixtures, scheduler, sftp_space, tls_certificates
 from ..services.beneficiary_app import find_beneficiary
+from ..services.notifications import resend_webhook as resend_delivery
 from .context import current_sandbox
 from .jsonin import digits, parse_json
 from .jsonout import json_response
@@ -228,3 +229,36 @@ def tls_ca() -> Response:
 def tls_certificate() -> Response:
     """A key and a certificate signed by the sandbox's CA, for `{"hosts": [...]}` (a webhook receiver's)."""
     return json_response(tls_certificates.issue(current_sandbox(), _json_body()))
+
+
+# --- network faults and webhook resends (issue 15, item 3) ----------------------------------------------
+@bp.post("/faults")
+def add_fault() -> Response:
+    """Add a network fault for the next matching Kit calls (services/faults.py)."""
+    return json_response(current_sandbox().faults.add(_json_body()).as_json(), 201)
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """The faults in force, oldest first."""
+    return json_response({"faults": [fault.as_json() for fault in current_sandbox().faults.all()]})
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    """Remove every fault."""
+    current_sandbox().faults.clear()
+    return Response(status=204)
+
+
+@bp.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Response:
+    """Remove one fault."""
+    current_sandbox().faults.remove(digits(fault_id, "fault id"))
+    return Response(status=204)
+
+
+@bp.post("/webhooks/<delivery_id>/resend")
+def resend_webhook(delivery_id: str) -> Response:
+    """Post a recorded webhook delivery again, with its retries."""
+    return json_response(resend_delivery(current_sandbox(), digits(delivery_id, "delivery id")), 202)

@@ -86,6 +86,9 @@ CONTROL_CALLS = {
     ("get", "/requests"), ("delete", "/requests"), ("get", "/requests/{requestId}"),
     # issue 15, item 1: HTTPS with `serve --tls`
     ("get", "/tls/ca.pem"), ("post", "/tls/certificates"),
+    # issue 15, item 3: network faults and webhook resends
+    ("post", "/faults"), ("get", "/faults"), ("delete", "/faults"), ("delete", "/faults/{faultId}"),
+    ("post", "/webhooks/{deliveryId}/resend"),
 }
 
 
