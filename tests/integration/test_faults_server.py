@@ -10,11 +10,13 @@ from tests.conftest import serving
 TIMEOUT_S = 5  # a hang-up that left the client waiting would fail here, not hang the suite
 
 
-@pytest.mark.parametrize("server", ["gevent", "threading"])
-def test_lost_responses_and_resets_look_like_a_closed_connection(tmp_path, server):
-    with serving(tmp_path, "--clock", "virtual", "--server", server) as (base, control, _, process):
+@pytest.mark.parametrize("options", [("--server", "gevent"), ("--server", "threading"), ("--tls",)],
+                         ids=["gevent", "threading", "gevent-tls"])
+def test_lost_responses_and_resets_look_like_a_closed_connection(tmp_path, options):
+    with serving(tmp_path, "--clock", "virtual", *options) as (base, control, _, process):
         shop = next(p for p in control.fixtures()["pointsOfSale"] if p["status"] == "ACTIVE")
-        kit = shop_client(HttpTransport(base, timeout=TIMEOUT_S), shop)
+        ca_file = str(tmp_path / "serve.sqlite3.tls" / "ca.pem") if "--tls" in options else True
+        kit = shop_client(HttpTransport(base, timeout=TIMEOUT_S, verify=ca_file), shop)
 
         control.add_fault("createTransaction", "drop_response", times=1)
         with pytest.raises(requests.ConnectionError):
