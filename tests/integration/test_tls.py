@@ -221,3 +221,17 @@ def test_the_webhook_ca_file_rule_makes_deliveries_trust_another_ca(world, tmp_p
     finally:
         receiver.close()
     assert hook["state"] == "delivered" and receiver.paths == ["/ko"]
+
+
+def test_socket_io_connects_over_tls_from_the_servers_own_pages(tls_server):
+    import socketio
+
+    base, _, ca_file, _ = tls_server
+    http = requests.Session()
+    http.verify = ca_file
+    client = socketio.Client(http_session=http)
+    client.connect(base, transports=["websocket"], wait_timeout=5)  # its Origin: https://127.0.0.1:PORT
+    try:
+        assert client.connected and client.transport() == "websocket"
+    finally:
+        client.disconnect()
