@@ -2,7 +2,7 @@
 """Throughput of the sealed Kit API against a trivial route, on one running sandbox.
 
     .venv/bin/python bench/bench_api.py [--clients 16] [--seconds 10] [--server gevent|threading]
-                                        [--db file|memory] [--procs 8] [--json]
+                                        [--db file|memory] [--procs 8] [--no-journal] [--json]
 
 One run starts `ancv-sandbox serve` (127.0.0.1, a free port, a temporary SQLite file,
 `--clock wall`), waits for `/_sandbox/health`, then measures two phases against that same
@@ -25,6 +25,10 @@ and the fixtures have 8 beneficiaries with a device, which the bench switches to
 "manual" behaviour. Clients share them round-robin; a client holds its beneficiary's
 lock (a multiprocessing lock, across processes) from /payer to the cancellation, so no
 409 is provoked. The time spent waiting for that lock is reported and is not latency.
+
+With `--no-journal`, a third phase runs the kit mix again with the request journal turned off
+(`PATCH /_sandbox/settings {"requestJournal": false}`), and the journal's cost is printed: how much
+of the kit mix's throughput (and server CPU per request) recording every call takes (target < 5 %).
 
 Prints requests/s, p50 and p99 per phase, payment lifecycles/s, the ratio
 kit-mix calls/s / trivial requests/s (target >= 0.4) and the machine's facts; `--json`
@@ -533,6 +537,24 @@ STACKS = {
 }
 
 
+def _set_rules(base_url: str, changes: dict[str, Any]) -> None:
+    from sandbox.client import ControlClient, HttpTransport
+
+    ControlClient(HttpTransport(base_url, timeout=30)).settings(**changes)
+
+
+JOURNAL_COST_TARGET_PCT = 5.0
+
+
+def _journal_cost(kit: dict[str, Any], unjournaled: dict[str, Any]) -> dict[str, Any]:
+    """What the request journal takes from the kit mix: throughput lost, server CPU per request added."""
+    rps_cost = 100.0 * (1 - kit["rps"] / unjournaled["rps"]) if unjournaled["rps"] else None
+    with_cpu, without_cpu = kit["serverCpuMsPerRequest"], unjournaled["serverCpuMsPerRequest"]
+    cpu_cost = 100.0 * (with_cpu / without_cpu - 1) if with_cpu and without_cpu else None
+    return {"throughputCostPct": rps_cost, "serverCpuCostPct": cpu_cost, "targetPct": JOURNAL_COST_TARGET_PCT,
+            "meetsTarget": rps_cost is not None and rps_cost < JOURNAL_COST_TARGET_PCT}
+
+
 def _ms(value: float | None) -> str:
     return f"{value:8.2f}" if value is not None else "       -"
 
@@ -581,6 +603,16 @@ def render(report: dict[str, Any]) -> str:
         + (f"{report['cpuRatio']:.2f}" if report["cpuRatio"] is not None else "-")
         + "   (what the ratio would be if the server's CPU limited both phases)",
     ]
+    unjournaled, cost = report["phases"].get("kitWithoutJournal"), report.get("journalCost")
+    if unjournaled and cost:
+        lines += [
+            row("kit mix  without the request journal", unjournaled, unjournaled["errors"]),
+            "request journal's cost on the kit mix: throughput "
+            + (f"{cost['throughputCostPct']:+.1f}%" if cost["throughputCostPct"] is not None else "-")
+            + ", server CPU ms/request "
+            + (f"{cost['serverCpuCostPct']:+.1f}%" if cost["serverCpuCostPct"] is not None else "-")
+            + f"   (target < {cost['targetPct']:g}%: {'MET' if cost['meetsTarget'] else 'NOT MET'}; one run, noisy)",
+        ]
     for label, r in (("trivial", trivial), ("kit mix", kit)):
         if r.get("serverCpuPct") is not None and r["serverCpuPct"] < SERVER_BOUND_PCT:
             lines.append(f"NOTE     the {label} phase kept the server's CPU only {r['serverCpuPct']:.0f}% busy: its rate was "
@@ -594,8 +626,8 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"server   log during the run: {problems['tracebacks']} traceback(s), {problems['errorLines']} ERROR "
                  f"line(s); on SIGTERM it exited with {stop.get('exitCode')} in {stop.get('seconds')} s"
                  f"{' (SIGKILL needed)' if stop.get('killed') else ''}, {stop.get('tracebacks')} traceback(s)")
-    if trivial["errors"] or kit["errors"]:
-        kinds = {**trivial["errorKinds"], **kit["errorKinds"]}
+    if trivial["errors"] or kit["errors"] or (unjournaled and unjournaled["errors"]):
+        kinds = {**trivial["errorKinds"], **kit["errorKinds"], **(unjournaled["errorKinds"] if unjournaled else {})}
         lines.append(f"ERRORS   {json.dumps(kinds)}: the figures above count successful requests only")
     return "\n".join(lines)
 
@@ -620,6 +652,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record the server with py-spy during each measured phase (DIR/trivial.txt, "
                              "DIR/kit.txt, collapsed stacks); it costs the server CPU, so figures drop")
+    parser.add_argument("--no-journal", action="store_true",
+                        help="also run the kit mix with the request journal off, and print the journal's cost")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.procs < 1 or args.timeout <= 0:
@@ -637,7 +671,7 @@ def _on_term(signum: int, _frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    budget = 90 + 2 * (args.warmup + args.seconds + 4 * args.timeout + 40)
+    budget = 90 + (3 if args.no_journal else 2) * (args.warmup + args.seconds + 4 * args.timeout + 40)
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_term)
     signal.alarm(int(budget))
@@ -657,6 +691,11 @@ def main(argv: list[str] | None = None) -> int:
         trivial = run_phase("trivial", server, clients, args, run_id, len(beneficiaries), args.profile)
         log(f"bench: kit phase, {args.clients} clients, {args.seconds:g} s")
         kit = run_phase("kit", server, clients, args, run_id, len(beneficiaries), args.profile)
+        unjournaled = None
+        if args.no_journal:
+            _set_rules(server.base_url, {"requestJournal": False})
+            log(f"bench: kit phase without the request journal, {args.clients} clients, {args.seconds:g} s")
+            unjournaled = run_phase("kit", server, clients, args, run_id + "-nj", len(beneficiaries), None)
         problems = server.log_problems()
     except Watchdog:
         print(f"bench: gave up after {budget:.0f} s (watchdog)", file=sys.stderr)
@@ -686,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
                    "timeout": args.timeout, "profiled": args.profile is not None},
         "server": {"stack": STACKS[args.server], "command": server.command, "logProblems": problems,
                    "stopped": {**server.stopped, "tracebacks": at_stop["tracebacks"] - problems["tracebacks"]}},
-        "phases": {"trivial": trivial, "kit": kit},
+        "phases": {"trivial": trivial, "kit": kit, **({"kitWithoutJournal": unjournaled} if unjournaled else {})},
+        **({"journalCost": _journal_cost(kit, unjournaled)} if unjournaled else {}),
         "ratio": ratio,
         "target": TARGET_RATIO,
         "meetsTarget": ratio >= TARGET_RATIO,
@@ -695,7 +735,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpuRatio": cpu_ratio,
     }
     print(json.dumps(report, indent=2) if args.json else render(report), flush=True)
-    return 1 if trivial["errors"] or kit["errors"] or trivial["stuckThreads"] or kit["stuckThreads"] else 0
+    failed = any(p["errors"] or p["stuckThreads"] for p in (trivial, kit, unjournaled) if p)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

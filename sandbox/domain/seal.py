@@ -168,6 +168,12 @@ def _encodings(key: str, message: str) -> tuple[str, str, str]:
             base64.b64encode(digest).rstrip(b"=").decode("ascii"), digest.hex())
 
 
+def accepted(parsed: SecurityHeader, fields: list[Any], expected_holder: tuple[str, int] | None) -> SealCheck:
+    """The check of a seal the caller found valid (no second HMAC): "ok", with a note on '=' padding."""
+    padded = "the Kit's seal has no '=' padding (accepted here)" if parsed.seal.endswith("=") else None
+    return SealCheck(OK, parsed.key_version, expected_holder, field_names(fields), seal_message(fields), padded)
+
+
 def diagnose(header: str | None, fields: list[Any], expected_holder: tuple[str, int] | None,
              expected_key: tuple[str, str] | None, *, other_holder: bool = False,
              note: str | None = None) -> SealCheck:

@@ -74,7 +74,7 @@ def verify(session: StoreSession, header: str | None, fields: list[Any], holder:
     key = _key_of(session, holder) if holder is not None else None
     if key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal):
         if trace is not None:
-            trace.check = seal.diagnose(header, fields, expected, key)
+            trace.check = seal.accepted(parsed, fields, expected)
         return
     others = [p.key for p in session.points_of_sale_with_key_version(parsed.key_version)]
     others += [s.key for s in session.service_providers_with_key_version(parsed.key_version)]

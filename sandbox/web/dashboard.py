@@ -65,6 +65,12 @@ def advance_clock() -> Any:
     return redirect(url_for("dashboard.home"))
 
 
+@bp.get("/requetes")
+def request_journal() -> str:
+    """The request journal (`/_sandbox/requests`), live, with filters."""
+    return render_template("dashboard/requests.html")
+
+
 @bp.get("/_sandbox/mail")
 def mailbox() -> str:
     """The outbox, newest first, read like a mail catcher."""

@@ -78,7 +78,10 @@ def _entry(entry_id: str, kind: str, response: Response, now: Any) -> dict[str, 
     fault = request.environ.get(FAULT_KEY)
     hung_up = request.environ.get(HANG_UP_KEY) is not None
     trace = g.get("seal_trace")
+    # bodies are kept as bytes and decoded when the journal is read: recording stays cheap
     response_body = None if hung_up else _body_of(response.mimetype or "", response)
+    error = (_error_code(response_body) if isinstance(response_body, RawBody) and response.status_code >= 400
+             else None)
     entry: dict[str, Any] = {
         "id": entry_id,
         "at": format_date(now),
@@ -89,8 +92,7 @@ def _entry(entry_id: str, kind: str, response: Response, now: Any) -> dict[str, 
         "headers": {name: value for name, value in request.headers.items() if name.lower() not in HIDDEN_HEADERS},
         "body": _request_body(),
         "status": None if hung_up else response.status_code,
-        "errorCode": (response_body.get("errorCode") if isinstance(response_body, dict)
-                      and response.status_code >= 400 else None),
+        "errorCode": error,
         "responseBody": response_body,
         "durationMs": round((time.perf_counter() - g.pop("journal_started", time.perf_counter())) * 1000, 2),
     }
@@ -108,7 +110,7 @@ def _request_body() -> Any:
         return f"({request.content_length or 'unknown'} bytes, not read)"
     if not raw:
         return None
-    return _decoded(raw, request.mimetype or "")
+    return RawBody(raw, request.mimetype or "")  # at most the app's MAX_CONTENT_LENGTH, cut by RawBody
 
 
 def _body_of(mimetype: str, response: Response) -> Any:
@@ -117,22 +119,46 @@ def _body_of(mimetype: str, response: Response) -> Any:
     raw = response.get_data()
     if not raw:
         return None
-    return _decoded(raw, mimetype)
+    return RawBody(raw, mimetype)
 
 
-def _decoded(raw: bytes, mimetype: str) -> Any:
+class RawBody:
+    """A body as received or sent, decoded (and its secrets masked) only when the journal is read."""
+
+    __slots__ = ("raw", "mimetype", "size")
+
+    def __init__(self, raw: bytes, mimetype: str) -> None:
+        # a bounded journal is bounded in bytes too: only what will be shown is kept
+        self.raw, self.mimetype, self.size = raw[:MAX_BODY_CHARS + 1], mimetype, len(raw)
+
+    def decoded(self) -> Any:
+        return _decoded(self.raw, self.mimetype, self.size)
+
+
+def _error_code(body: RawBody) -> str | None:
+    decoded = body.decoded()
+    code = decoded.get("errorCode") if isinstance(decoded, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def rendered(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as JSON: its bodies decoded."""
+    return {name: value.decoded() if isinstance(value, RawBody) else value for name, value in entry.items()}
+
+
+def _decoded(raw: bytes, mimetype: str, size: int) -> Any:
     """JSON as JSON (keys and passwords masked), text as text, other bytes as their size; all bounded."""
-    if mimetype == "application/json" and len(raw) <= MAX_BODY_CHARS:
+    if mimetype == "application/json" and size <= MAX_BODY_CHARS:
         try:
             return _masked(json.loads(raw))
         except ValueError:
             pass
     if not (mimetype.startswith("text/") or mimetype.endswith("json")):
-        return f"({len(raw)} bytes of {mimetype or 'unknown type'})"
+        return f"({size} bytes of {mimetype or 'unknown type'})"
     text = raw.decode("utf-8", "replace")
     if "PRIVATE KEY" in text:
         return HIDDEN
-    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + f"… ({len(text)} characters)"
+    return text if size <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + f"… (cut: {size} bytes in all)"
 
 
 def _is_secret(name: str) -> bool:
@@ -172,7 +198,7 @@ def list_requests() -> Response:
     status = digits(args["status"], "status") if args.get("status") else None
     found = current_sandbox().request_journal.find(limit=limit, path=args.get("path") or None, status=status,
                                                    error_code=args.get("errorCode") or None)
-    return json_response({"requests": found})
+    return json_response({"requests": [rendered(entry) for entry in found]})
 
 
 @bp.get("/requests/<entry_id>")
@@ -181,7 +207,7 @@ def get_request(entry_id: str) -> Response:
     entry = current_sandbox().request_journal.get(entry_id)
     if entry is None:
         raise RequestNotFound(f"no entry {entry_id} in the journal (it may have been dropped: see requestJournalSize)")
-    return json_response(entry)
+    return json_response(rendered(entry))
 
 
 @bp.delete("/requests")
