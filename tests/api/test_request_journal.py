@@ -9,6 +9,8 @@ import hmac
 import json
 from typing import Any
 
+import pytest
+
 from sandbox.client import KIT_PATH, Reply
 from sandbox.domain import seal
 
@@ -163,3 +165,17 @@ def test_delete_empties_the_journal_and_the_rule_turns_it_off(world: Any) -> Non
     assert journal(world) == []
     missing = world.transport("GET", "/_sandbox/requests/r999999", {}, None)
     assert missing.status == 404 and missing.body["errorCode"] == "REQUEST_NOT_FOUND"
+
+
+def test_a_fired_fault_is_in_its_entry_and_an_answer_never_sent_has_no_status(world: Any) -> None:
+    fault = world.control.add_fault("createTransaction", "error", status=502, times=1)
+    reply = world.kit().create_transaction("order-fe", "1", 4000)
+    entry = journal(world, "?limit=1")[0]
+    assert entry["status"] == 502 and entry["fault"]["id"] == fault["id"] and entry["fault"]["fault"] == "error"
+    assert reply.headers["X-Sandbox-Detail"].endswith(f"(journal: /_sandbox/requests/{entry['id']})")
+    world.control.add_fault("createTransaction", "drop_response", times=1)
+    with pytest.raises(ConnectionError):
+        world.kit().create_transaction("order-fd", "1", 4000)
+    entry = journal(world, "?limit=1")[0]
+    assert entry["status"] is None and entry["responseBody"] is None and entry["fault"]["fault"] == "drop_response"
+    assert entry["seal"]["verdict"] == "ok"  # the operation ran (and committed) before the hang-up
