@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..domain import errors
 from ..domain.dates import format_date
+from ..domain.seal import SealCheck
 from .context import current_sandbox
 from .control import AdminTokenRequired, is_admin
 from .jsonin import digits
@@ -75,42 +76,46 @@ def register(app: Flask, kit_prefix: str, control_prefix: str) -> None:
 
 
 def _entry(entry_id: str, kind: str, response: Response, now: Any) -> dict[str, Any]:
-    fault = request.environ.get(FAULT_KEY)
-    hung_up = request.environ.get(HANG_UP_KEY) is not None
+    # Recording stays cheap (it runs on every call): the request is looked up once, bodies are kept as
+    # bytes, headers as the WSGI environ has them, the seal check as its object, the instant as a datetime;
+    # all of them are turned into JSON when the journal is read (`rendered`).
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
+    fault = environ.get(FAULT_KEY)
+    hung_up = environ.get(HANG_UP_KEY) is not None
     trace = g.get("seal_trace")
-    # bodies are kept as bytes and decoded when the journal is read: recording stays cheap
     response_body = None if hung_up else _body_of(response.mimetype or "", response)
     error = (_error_code(response_body) if isinstance(response_body, RawBody) and response.status_code >= 400
              else None)
     entry: dict[str, Any] = {
         "id": entry_id,
-        "at": format_date(now),
+        "at": now,
         "surface": kind,
-        "method": request.method,
-        "path": request.path,
-        "query": request.query_string.decode("utf-8", "replace"),
-        "headers": {name: value for name, value in request.headers.items() if name.lower() not in HIDDEN_HEADERS},
-        "body": _request_body(),
+        "method": req.method,
+        "path": req.path,
+        "query": environ.get("QUERY_STRING", ""),
+        "headers": RawHeaders({k: v for k, v in environ.items() if k.startswith(HEADER_KEYS)}),
+        "body": _request_body(req),
         "status": None if hung_up else response.status_code,
         "errorCode": error,
         "responseBody": response_body,
         "durationMs": round((time.perf_counter() - g.pop("journal_started", time.perf_counter())) * 1000, 2),
     }
     if trace is not None and trace.check is not None:
-        entry["seal"] = trace.check.as_json()
+        entry["seal"] = trace.check
     if fault is not None:
         entry["fault"] = dict(fault)
     return entry
 
 
-def _request_body() -> Any:
+def _request_body(req: Any) -> Any:
     try:
-        raw = request.get_data(cache=True)
+        raw = req.get_data(cache=True)
     except (HTTPException, OSError):  # over the size limit, or the client went away: nothing to show
-        return f"({request.content_length or 'unknown'} bytes, not read)"
+        return f"({req.content_length or 'unknown'} bytes, not read)"
     if not raw:
         return None
-    return RawBody(raw, request.mimetype or "")  # at most the app's MAX_CONTENT_LENGTH, cut by RawBody
+    return RawBody(raw, req.mimetype or "")  # at most the app's MAX_CONTENT_LENGTH, cut by RawBody
 
 
 def _body_of(mimetype: str, response: Response) -> Any:
@@ -141,9 +146,35 @@ def _error_code(body: RawBody) -> str | None:
     return code if isinstance(code, str) else None
 
 
+HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")
+
+
+class RawHeaders:
+    """A request's headers as WSGI keys (`HTTP_ANCV_SECURITY`), named as on the wire when read."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+
+    def decoded(self) -> dict[str, str]:
+        named = {key.removeprefix("HTTP_").replace("_", "-").title(): str(value)
+                 for key, value in self.environ.items()}
+        return {name: value for name, value in named.items() if name.lower() not in HIDDEN_HEADERS}
+
+
 def rendered(entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry as JSON: its bodies decoded."""
-    return {name: value.decoded() if isinstance(value, RawBody) else value for name, value in entry.items()}
+    """An entry as JSON: its bodies and headers decoded, its instant a Kit date, its seal check as JSON."""
+    out: dict[str, Any] = {}
+    for name, value in entry.items():
+        if isinstance(value, RawBody | RawHeaders):
+            value = value.decoded()
+        elif isinstance(value, SealCheck):
+            value = value.as_json()
+        elif name == "at":
+            value = format_date(value)
+        out[name] = value
+    return out
 
 
 def _decoded(raw: bytes, mimetype: str, size: int) -> Any:
