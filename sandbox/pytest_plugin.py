@@ -111,6 +111,21 @@ class AncvSandbox:
         """Empty the request journal."""
         self.control.clear_request_journal()
 
+    def fault(self, operation: str, fault: str, **options: Any) -> dict[str, Any]:
+        """A network fault on the next matching Kit calls: `delay` (delayMs), `error` (status), `drop_response`,
+        `reset`; `times` and `probability` as options. A reset between tests removes it."""
+        added: dict[str, Any] = self.control.add_fault(operation, fault, **options)
+        return added
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults in force."""
+        faults: list[dict[str, Any]] = self.control.faults()
+        return faults
+
+    def clear_faults(self) -> None:
+        """Remove every fault."""
+        self.control.clear_faults()
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -54,13 +54,30 @@ def test_the_journal_shows_a_refused_seal_and_what_the_sandbox_sealed(ancv_sandb
     assert refused[0]["seal"]["verdict"] == "invalid" and refused[0]["seal"]["sealedString"]
     ancv_sandbox.clear_requests()
     assert ancv_sandbox.requests(status=403) == []
+
+
+def test_a_fault_makes_the_next_creation_fail_once(ancv_sandbox):
+    ancv_sandbox.fault("createTransaction", "error", status=503, times=1)
+    kit = ancv_sandbox.kit()
+    assert kit.create_transaction("order-4", "1", 4000).status == 503
+    assert kit.create_transaction("order-4", "1", 4000).status == 201
+
+
+def test_faults_do_not_outlive_their_test(ancv_sandbox):
+    ancv_sandbox.fault("*", "error", status=500)
+    assert len(ancv_sandbox.faults()) == 1
+
+
+def test_so_the_next_test_has_none(ancv_sandbox):
+    assert ancv_sandbox.faults() == []
+    assert ancv_sandbox.kit().create_transaction("order-5", "1", 4000).status == 201
 '''
 
 
 def test_an_integrators_test_file_gets_a_ready_sandbox_reset_between_tests(pytester):
     pytester.makepyfile(test_checkout=INTEGRATOR_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", f"--basetemp={pytester.path / 'tmp'}")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=8)
     assert len(list(pytester.path.glob("tmp/**/serve.log"))) == 1  # one server for the whole session
 
 
