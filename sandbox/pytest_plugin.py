@@ -5,9 +5,10 @@ a test that names `ancv_sandbox` gets a server started once for the session (`an
 on a free loopback port, virtual clock, a database in a temporary folder, stopped when the session
 ends), put back to its seeded state before each test unless the test is marked
 `@pytest.mark.ancv_sandbox_keep`. `--ancv-sandbox-url URL` uses a running server instead (reset
-still applies); `--ancv-sandbox-tls` starts it with `serve --tls`, like ANCV's HTTPS-only platform,
-and `.ca_file` is the certificate authority to trust. Nothing starts unless a test asks for the fixture, so the plugin stays out of the
-way of suites that do not use it.
+still applies; an `https://` server is verified against the system's roots or `REQUESTS_CA_BUNDLE`).
+`--ancv-sandbox-tls` starts it with `serve --tls`, like ANCV's HTTPS-only platform, and `.ca_file` is
+the certificate authority to trust. Nothing starts unless a test asks for the fixture, so the plugin
+stays out of the way of suites that do not use it.
 
 The helpers read like the Kit and the control plane (SPEC §9) and go through `sandbox.client`.
 """
@@ -136,7 +137,7 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(folder: Path, tls: bool = False) -> Iterator[AncvSandbox]:
-    """Run `ancv-sandbox serve` (virtual clock, database in `folder`, HTTPS if `tls`) on loopback until the block ends."""
+    """Run `ancv-sandbox serve` on loopback (virtual clock, database in `folder`, HTTPS if `tls`) until the block ends."""
     port = _free_port()
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--clock", "virtual", "--db", str(folder / "sandbox.sqlite3"), "--sftp-port", "0"]
