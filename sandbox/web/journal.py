@@ -235,6 +235,8 @@ def list_requests() -> Response:
 @bp.get("/requests/<entry_id>")
 def get_request(entry_id: str) -> Response:
     """One entry of the journal."""
+    if not (entry_id.startswith("r") and entry_id[1:].isascii() and entry_id[1:].isdigit() and len(entry_id) <= 19):
+        raise errors.BadRequest("a journal entry's id is r followed by digits, e.g. r12")
     entry = current_sandbox().request_journal.get(entry_id)
     if entry is None:
         raise RequestNotFound(f"no entry {entry_id} in the journal (it may have been dropped: see requestJournalSize)")

@@ -165,6 +165,7 @@ def test_delete_empties_the_journal_and_the_rule_turns_it_off(world: Any) -> Non
     assert journal(world) == []
     missing = world.transport("GET", "/_sandbox/requests/r999999", {}, None)
     assert missing.status == 404 and missing.body["errorCode"] == "REQUEST_NOT_FOUND"
+    assert world.transport("GET", "/_sandbox/requests/nope", {}, None).status == 400
 
 
 def test_a_fired_fault_is_in_its_entry_and_an_answer_never_sent_has_no_status(world: Any) -> None:
