@@ -14,6 +14,7 @@ from typing import Any
 
 from .pre_transactions import ABORTED_BENEFICIARY, PreTransaction
 from .transactions import ABORTED, DEFERRED, REJECTED, TSPD_FIXED, Transaction
+from .transactions import CANCELLED as CANCELLED_STATE
 
 IMMEDIATE, DELAYED, PRE_BOOKING, DELAYED_PRE_BOOKING = (
     "Paiement immédiat", "Paiement différé", "Pré-réservation", "Pré-réservation différée")
@@ -48,7 +49,11 @@ FAILURES = {
                           "application."),
 }
 OTHER_FAILURE = (REFUSED, "Le paiement n'a pas pu être autorisé.")
-FAMILY = {status: REFUSED for status, _ in FAILURES.values()}
+# A pre-booking nobody validated before its capture date: the sandbox cancelled it, not the merchant.
+NOT_VALIDATED_IN_TIME = ("Annulé : délai de validation dépassé",
+                         "La pré-réservation n'a pas été validée avant sa date limite : elle a été annulée et "
+                         "votre client recrédité.")
+FAMILY = {status: REFUSED for status, _ in FAILURES.values()} | {NOT_VALIDATED_IN_TIME[0]: CANCELLED}
 
 
 def family(status: str) -> str:
@@ -102,7 +107,11 @@ def failure(tx: Transaction) -> tuple[str, str] | None:
 
 def _status(tx: Transaction) -> tuple[str, str | None]:
     ended = failure(tx)
-    return ended if ended else (TRANSACTION_STATUS[tx.state], None)
+    if ended:
+        return ended
+    if tx.state == CANCELLED_STATE and tx.cancellation is not None and tx.cancellation.by_deadline:
+        return NOT_VALIDATED_IN_TIME
+    return TRANSACTION_STATUS[tx.state], None
 
 
 def _paid(tx: Transaction) -> datetime | None:

@@ -152,3 +152,15 @@ def test_the_app_pro_tells_a_failed_try_and_a_refusal(world):
                           listing, re.S))
     assert {v: k for k, v in ops.items()} == {"PRO-CODE": "EN ATTENTE", "PRO-REFUS": "REFUSÉ PAR LE CLIENT"}
     assert "Dernière tentative : Refusé : code personnel erroné" in listing
+
+
+def test_a_pre_booking_left_unvalidated_past_its_deadline_says_so_and_is_filed_as_cancelled(world, merchant):
+    tx = world.paid_transaction(world.kit(), capture_mode="DEFERRED", capture_date=world.later(days=2))
+    world.advance(2 * 86_400 + 1)  # the capture date passes: the sandbox cancels it and re-credits the client
+    assert world.kit().get_transaction(tx["id"])["transaction"]["state"] == "CANCELLED"
+    order_id = tx["order"]["id"]
+    assert row_status(text(merchant.get("/encaissement")), order_id) == "Annulé : délai de validation dépassé"
+    detail = text(merchant.get(f"/encaissement/operations/{tx['id']}"))
+    assert "n'a pas été validée avant sa date limite" in re.search(r'id="reason">([^<]*)<', detail).group(1)
+    cancelled = text(merchant.get("/encaissement", status="Annulé"))
+    assert order_id in cancelled
