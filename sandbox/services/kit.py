@@ -72,7 +72,7 @@ def verify(session: StoreSession, header: str | None, fields: list[Any], holder:
             trace.check = seal.diagnose(header, fields, expected, None)
         raise errors.InvalidSeal("the ANCV-Security header is missing or not HmacSHA256.{versionKey}.{seal}")
     key = _key_of(session, holder) if holder is not None else None
-    if key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal):
+    if _verifies(key, parsed, fields):
         if trace is not None:
             trace.check = seal.accepted(parsed, fields, expected)
         return
@@ -88,7 +88,6 @@ def verify(session: StoreSession, header: str | None, fields: list[Any], holder:
     if trace is not None:
         trace.check = seal.diagnose(header, fields, expected, key)
     raise errors.InvalidSeal("the seal does not match the expected key and fields")
-
 
 
 def require_some_seal(session: StoreSession, header: str | None, fields: list[Any],
@@ -117,9 +116,8 @@ def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
 
 # --- points of sale ----------------------------------------------------------------------------
 
-def get_point_of_sale(sandbox: Sandbox, shop_id: int, provider_id: int | None,
-                      header: str | None,
-        trace: SealTrace | None = None) -> tuple[PointOfSale, Any]:
+def get_point_of_sale(sandbox: Sandbox, shop_id: int, provider_id: int | None, header: str | None,
+                      trace: SealTrace | None = None) -> tuple[PointOfSale, Any]:
     """GET /point-of-sales/{shopId}?serviceProviderId= (Kit §4.4.1)."""
     with sandbox.uow() as uow:
         pos = _point_of_sale_for(uow.session, header, seal.point_of_sale_fields(shop_id, provider_id),
@@ -177,9 +175,12 @@ def _wrong_key(session: StoreSession, header: str | None, fields: list[Any], pos
 
 def _sealed_with(session: StoreSession, header: str | None, fields: list[Any], holder: Holder) -> bool:
     parsed = seal.parse_security_header(header)
-    key = _key_of(session, holder)
-    return (parsed is not None and key is not None and key[0] == parsed.key_version
-            and seal.seal_matches(key[1], fields, parsed.seal))
+    return parsed is not None and _verifies(_key_of(session, holder), parsed, fields)
+
+
+def _verifies(key: tuple[str, str] | None, parsed: seal.SecurityHeader, fields: list[Any]) -> bool:
+    """Whether `key` (version, key) made the presented seal of these fields."""
+    return key is not None and key[0] == parsed.key_version and seal.seal_matches(key[1], fields, parsed.seal)
 
 
 # --- payment transactions ------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def _require_active_shop(uow: UnitOfWork, shop_id: int) -> None:
 
 
 def set_payer(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
-        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
+              trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     """POST /payment-transactions/{id}/payer (Kit §4.5.2): 202 PROCESSING."""
     command = requests.parse_set_payer(body)
     with sandbox.uow() as uow:
@@ -260,14 +261,14 @@ def ask_payer(uow: UnitOfWork, tx: Transaction, beneficiary_ref: Any, amount: in
 
 
 def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None,
-        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
+                    trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     with sandbox.uow() as uow:
         tx = _owned_transaction(uow, transaction_id, header, seal.transaction_id_fields(transaction_id), trace)
         return tx, uow.now
 
 
 def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
-        trace: SealTrace | None = None) -> tuple[Transaction, Any]:
+            trace: SealTrace | None = None) -> tuple[Transaction, Any]:
     """POST /payment-transactions/{id}/execute (Kit §4.5.4)."""
     command = requests.parse_execute(body)
     with sandbox.uow() as uow:
@@ -285,7 +286,7 @@ def execute(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None
 
 
 def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
-        trace: SealTrace | None = None) -> tuple[Transaction, bool, Any]:
+           trace: SealTrace | None = None) -> tuple[Transaction, bool, Any]:
     """POST /payment-transactions/{id}/cancellation (Kit §4.5.5): (tx, changed?, now)."""
     command = requests.parse_reason(body)
     with sandbox.uow() as uow:
@@ -328,7 +329,7 @@ def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fie
 
 
 def get_pre_transaction(sandbox: Sandbox, pre_id: str, header: str | None,
-        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
+                        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     with sandbox.uow() as uow:
         return _owned_pre_transaction(uow, pre_id, header, seal.pre_transaction_id_fields(pre_id), trace), uow.now
 
@@ -346,7 +347,7 @@ def qr_code(sandbox: Sandbox, pre_id: str, header: str | None, *, acceptable: bo
 
 
 def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
-        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
+            trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     """POST /pre-transactions/{id}/contact (Kit §4.6.4): email the request or push it to the app."""
     command = requests.parse_contact(body)
     with sandbox.uow() as uow:
@@ -367,7 +368,7 @@ def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
 
 
 def abort(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
-        trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
+          trace: SealTrace | None = None) -> tuple[PreTransaction, Any]:
     """POST /pre-transactions/{id}/abort (Kit §4.6.5): only the merchant's ABORTED_MERCHANT."""
     command = requests.parse_reason(body)
     if command.reason != ABORTED_MERCHANT:
