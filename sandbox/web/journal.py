@@ -24,6 +24,7 @@ from ..domain.dates import format_date
 from ..domain.seal import SealCheck
 from .context import current_sandbox
 from .control import AdminTokenRequired, is_admin
+from .faults import FAULT_KEY, HANG_UP_KEY  # set when a fault fires, and when the answer will not be sent
 from .jsonin import digits
 from .jsonout import header_value, json_response
 
@@ -33,8 +34,6 @@ MAX_BODY_CHARS = 8 * 1024  # a body longer than this is cut, and says so
 MAX_LIMIT = 10_000
 HIDDEN_HEADERS = {"authorization", "cookie"}  # the admin token and people's sessions are not test data
 NOT_RECORDED = ("/_sandbox/requests", "/_sandbox/health")
-FAULT_KEY = "ancv_sandbox.fault"  # set by sandbox/web/faults.py when a fault fires
-HANG_UP_KEY = "ancv_sandbox.hang_up"  # set by sandbox/web/faults.py when the answer will not be sent
 HIDDEN = "(hidden)"
 
 
