@@ -37,11 +37,12 @@ def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
         tx = uow.session.transaction(ref)
         if tx is not None:
             beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
-            if payments.handle_deadline(tx, beneficiary, now):
-                behaviours.after_transaction_change(uow, tx)
-                if beneficiary is not None:
-                    uow.save(beneficiary)
+            changed = payments.handle_deadline(tx, beneficiary, now)
+            if changed and beneficiary is not None:
+                uow.save(beneficiary)
             uow.save(tx)
+            if changed:  # the transaction's own move first, then its request follows
+                behaviours.after_transaction_change(uow, tx)
     elif kind == "pre_transaction":
         pre = uow.session.pre_transaction(ref)
         if pre is not None:
