@@ -5,7 +5,7 @@
 
 A lifecycle is what a simulation does for one payment, calling the services directly (no
 Flask, no HTTP): `kit.create_transaction` with a sealed header, `kit.set_payer`, the
-beneficiary's `authorize` in the app (`beneficiary_app.act`), then `scheduler.advance` by
+beneficiary's `authorize` in the app (`paying.act`), then `scheduler.advance` by
 one second. Each lifecycle has a fresh beneficiary, from a population added beforehand, so
 no beneficiary's history grows. Both stores run the same lifecycles on a virtual clock in
 the same process, alternating, `--rounds` times; the figure is lifecycles per CPU second of
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sandbox.adapters.memory_store import MEMORY  # noqa: E402
 from sandbox.domain import seal  # noqa: E402
-from sandbox.services import beneficiary_app, fixtures, kit, scheduler  # noqa: E402
+from sandbox.domain.requests import Act  # noqa: E402
+from sandbox.services import fixtures, kit, paying, scheduler  # noqa: E402
 from sandbox.services.sandbox import Sandbox, Settings  # noqa: E402
 
 START = datetime(2026, 6, 1, 8, tzinfo=UTC)
@@ -59,7 +60,7 @@ class Bench:
         payer = {"payer": {"beneficiaryId": beneficiary_id}}
         kit.set_payer(self.sandbox, tx.transaction_id, payer,
                       self._header(seal.payer_fields(tx.transaction_id, payer)))
-        answer = beneficiary_app.act(self.sandbox, beneficiary_id, {"action": "authorize", "pin": pin})
+        answer = paying.act(self.sandbox, beneficiary_id, Act("authorize", pin=pin))
         assert answer["transaction"].state == "VALIDATED", answer  # NORMAL capture: validated at once
         scheduler.advance(self.sandbox, 1)
         self.done += 1

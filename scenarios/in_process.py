@@ -20,11 +20,11 @@ import simpy
 from sandbox.adapters.clock import SimClock
 from sandbox.adapters.webhooks import RETRY_DELAYS_S, is_success
 from sandbox.client import KitClient, Reply
-from sandbox.domain import errors, wire
+from sandbox.domain import errors, requests, wire
 from sandbox.domain.cashing import QR, Choice, Demand, FormErrors
 from sandbox.domain.dates import format_date
 from sandbox.domain.events import Event
-from sandbox.services import beneficiary_app, fixtures, kit, merchant_payments, scheduler
+from sandbox.services import fixtures, kit, merchant_payments, paying, scheduler
 from sandbox.services.sandbox import Sandbox, Settings
 
 from .platform import Hub, Message, Observations, PlatformError, kit_client
@@ -117,7 +117,7 @@ class InProcessPlatform:
     def act(self, beneficiary_id: str, action: str, **fields: Any) -> dict[str, Any]:
         sandbox = self._sandbox
         try:
-            result = beneficiary_app.act(sandbox, beneficiary_id, {"action": action, **fields})
+            result = paying.act(sandbox, beneficiary_id, requests.parse_act({"action": action, **fields}))
         except errors.KitError as error:
             raise refusal(error) from None
         return wire.act_json(result, sandbox.clock.now())

@@ -42,21 +42,20 @@ def record_scenarios(folder: Path, slow: bool) -> None:
     from scenarios import runner, spec
     from scenarios.in_process import InProcessPlatform
 
+    class Observed(InProcessPlatform):
+        """Keeps what the run observed (the runner closes the sandbox before returning)."""
+
+        def observations(self) -> Any:
+            self.seen = super().observations()
+            return self.seen
+
     for path in spec.library():
         scenario = spec.load(path)
         if "slow" in scenario.tags and not slow:
             continue
-        platform = InProcessPlatform(scenario.start, scenario.seed)
-        seen: dict[str, Any] = {}
-        observe = platform.observations
-
-        def keep() -> Any:
-            seen["it"] = observe()
-            return seen["it"]
-
-        platform.observations = keep  # type: ignore[method-assign]
+        platform = Observed(scenario.start, scenario.seed)
         runner.run(scenario, platform, simpy.Environment(), seed=scenario.seed)
-        it = seen["it"]
+        it = platform.seen
         count = _write(folder / f"scenario-{scenario.name}.jsonl", _lines(it.events, it.emails, it.webhooks))
         print(f"scenario {scenario.name}: {count} lines")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import events
 from .events import RecordsEvents
 from .records import to_plain
 from .sessions import close_session, is_open, open_session
@@ -78,19 +79,19 @@ class MerchantAccount(RecordsEvents):
         if hmac.compare_digest(password.encode(), self.password.encode()):
             self.wrong_passwords = 0
             open_session(self.sessions, grant)
-            self._record("MerchantLoggedIn", self.login, now)
+            self._record(events.MERCHANT_LOGGED_IN, self.login, now)
             return
         self.wrong_passwords += 1
         if self.wrong_passwords >= MAX_WRONG_PASSWORDS:
             self.locked = True
-            self._record("MerchantAccountLocked", self.login, now)
+            self._record(events.MERCHANT_ACCOUNT_LOCKED, self.login, now)
             raise AccountLocked()
-        self._record("MerchantLoginRefused", self.login, now, wrongPasswords=self.wrong_passwords)
+        self._record(events.MERCHANT_LOGIN_REFUSED, self.login, now, wrongPasswords=self.wrong_passwords)
         raise WrongCredentials()
 
     def start_reset(self, token: str, now: datetime) -> None:
         self.reset_token, self.reset_expires = token, now + RESET_LINK_VALIDITY
-        self._record("MerchantPasswordResetRequested", self.login, now)
+        self._record(events.MERCHANT_PASSWORD_RESET_REQUESTED, self.login, now)
 
     def reset_link_valid(self, token: str, now: datetime) -> bool:
         """Whether the link holding `token` may still set a new password (not used, not expired)."""
@@ -105,7 +106,7 @@ class MerchantAccount(RecordsEvents):
         self.password, self.reset_token, self.reset_expires = new_password, None, None
         self.locked, self.wrong_passwords = False, 0
         self.sessions.clear()  # whoever knew the old password is logged out
-        self._record("MerchantPasswordReset", self.login, now)
+        self._record(events.MERCHANT_PASSWORD_RESET, self.login, now)
 
     def log_out(self, grant: str) -> None:
         close_session(self.sessions, grant)

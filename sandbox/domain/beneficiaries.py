@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import errors
+from . import errors, events
 from .events import RecordsEvents
 from .records import to_plain
 from .sessions import close_session, is_open, open_session
@@ -93,7 +93,7 @@ class Beneficiary(RecordsEvents):
         if self.wrong_pin_streak >= block_after:
             for device in self.devices:
                 device.status = DEVICE_BLOCKED
-            self._record("BeneficiaryDeviceBlocked", self.beneficiary_id, now)
+            self._record(events.BENEFICIARY_DEVICE_BLOCKED, self.beneficiary_id, now)
         return False
 
     def unblock_devices(self, now: datetime) -> None:
@@ -102,7 +102,7 @@ class Beneficiary(RecordsEvents):
         for device in self.devices:
             device.status = DEVICE_ACTIVE
         self.wrong_passwords, self.login_locked_until = 0, None
-        self._record("BeneficiaryDeviceUnblocked", self.beneficiary_id, now)
+        self._record(events.BENEFICIARY_DEVICE_UNBLOCKED, self.beneficiary_id, now)
 
     # --- the app's login ---------------------------------------------------------------
     def login_locked(self, now: datetime) -> bool:
@@ -121,9 +121,9 @@ class Beneficiary(RecordsEvents):
         self.wrong_passwords += 1
         if self.wrong_passwords >= WRONG_PASSWORDS_BEFORE_LOCK:
             self.wrong_passwords, self.login_locked_until = 0, now + LOGIN_LOCK
-            self._record("BeneficiaryLoginLocked", self.beneficiary_id, now, until=self.login_locked_until)
+            self._record(events.BENEFICIARY_LOGIN_LOCKED, self.beneficiary_id, now, until=self.login_locked_until)
             return LOGIN_LOCKED
-        self._record("BeneficiaryLoginRefused", self.beneficiary_id, now, wrongPasswords=self.wrong_passwords)
+        self._record(events.BENEFICIARY_LOGIN_REFUSED, self.beneficiary_id, now, wrongPasswords=self.wrong_passwords)
         return WRONG_PASSWORD
 
     def log_out(self, grant: str) -> None:
@@ -136,7 +136,7 @@ class Beneficiary(RecordsEvents):
         if behaviour not in BEHAVIOURS:
             raise errors.BadRequest(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
         self.behaviour = behaviour
-        self._record("BeneficiaryBehaviourSet", self.beneficiary_id, now, behaviour=behaviour)
+        self._record(events.BENEFICIARY_BEHAVIOUR_SET, self.beneficiary_id, now, behaviour=behaviour)
 
     # --- money -----------------------------------------------------------------------
     def hold(self, transaction_id: str, amount: int, now: datetime) -> None:

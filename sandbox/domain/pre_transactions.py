@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import errors
+from . import errors, events
 from .events import RecordsEvents
 from .records import to_plain
 from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_MODES
@@ -36,11 +36,11 @@ MOVES: dict[str, frozenset[str]] = {
 }
 
 EVENT_NAMES = {
-    PROCESSING: "PreTransactionProcessing",
-    AUTHORIZING: "PreTransactionAuthorizing",
-    USED: "PreTransactionUsed",
-    ABORTED: "PreTransactionAborted",
-    EXPIRED: "PreTransactionExpired",
+    PROCESSING: events.PRE_TRANSACTION_PROCESSING,
+    AUTHORIZING: events.PRE_TRANSACTION_AUTHORIZING,
+    USED: events.PRE_TRANSACTION_USED,
+    ABORTED: events.PRE_TRANSACTION_ABORTED,
+    EXPIRED: events.PRE_TRANSACTION_EXPIRED,
 }
 
 
@@ -85,7 +85,7 @@ class PreTransaction(RecordsEvents):
                **fields: Any) -> PreTransaction:
         pre = cls(pre_transaction_id=pre_transaction_id, creation_date=now, update_date=now, **fields)
         pre._check_terms(currency, minimum_amount, now)
-        pre._record("PreTransactionCreated", pre_transaction_id, now, amount=pre.amount, shopId=pre.shop_id)
+        pre._record(events.PRE_TRANSACTION_CREATED, pre_transaction_id, now, amount=pre.amount, shopId=pre.shop_id)
         return pre
 
     def _check_terms(self, currency: str, minimum_amount: int, now: datetime) -> None:

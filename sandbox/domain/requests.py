@@ -327,3 +327,42 @@ def parse_contact(data: Any) -> Contact:
     if (email is None) == (ref is None):
         raise errors.BadRequest("exactly one of contact or beneficiaryId must be given")
     return Contact(email, ref)
+
+
+# --- the control plane's `POST /_sandbox/beneficiaries/{id}/act` (SPEC §9) ---------------------------------
+
+ACTIONS = ("scan", "adjust", "authorize", "abandon", "refuse")
+PAYMENT_URL_MARKER = "/pre-transactions/"
+
+
+@dataclass(frozen=True)
+class Act:
+    """What a beneficiary's app does: `pre_transaction_id` for scan (and refuse, of a request not scanned yet),
+    else the payment `transaction_id` names (default: the one waiting for the beneficiary). `amount` (adjust)
+    and `pin` (authorize) are as given: the commands check them, whoever calls them."""
+
+    action: str
+    pre_transaction_id: str | None = None
+    transaction_id: str | None = None
+    amount: Any = None
+    pin: Any = None
+
+
+def pre_transaction_id_from_url(url: Any) -> str:
+    """The request id in a payment QR code's URL (`…/pre-transactions/{id}/qr-code`)."""
+    if not isinstance(url, str) or PAYMENT_URL_MARKER not in url:
+        raise errors.BadRequest("url must be a payment QR code URL ending in /pre-transactions/{id}/qr-code")
+    tail = url.split(PAYMENT_URL_MARKER, 1)[1].strip("/").split("/")
+    if not tail[0] or len(tail[0]) > 10 or not tail[0].isalnum():
+        raise errors.BadRequest("the URL does not name a pre-transaction")
+    return tail[0]
+
+
+def parse_act(data: Any) -> Act:
+    if not isinstance(data, dict) or data.get("action") not in ACTIONS:
+        raise errors.BadRequest(f"action must be one of {', '.join(ACTIONS)}")
+    action = data["action"]
+    url = data.get("url")
+    pre_id = pre_transaction_id_from_url(url) if action == "scan" or (action == "refuse" and url is not None) else None
+    tx_id = data.get("transactionId")
+    return Act(action, pre_id, str(tx_id) if tx_id is not None else None, data.get("amount"), data.get("pin"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import errors
+from . import errors, events
 from .events import RecordsEvents
 from .records import to_plain
 
@@ -67,18 +67,18 @@ TIMEOUTS: dict[tuple[str, str | None], tuple[int, str, str | None]] = {
 }
 
 EVENT_NAMES = {
-    PROCESSING: "TransactionProcessing",
-    AUTHORIZED: "TransactionAuthorized",
-    VALIDATED: "TransactionValidated",
-    REJECTED: "TransactionRejected",
-    ABORTED: "TransactionAborted",
-    CANCELLED: "TransactionCancelled",
-    EXPIRED: "TransactionExpired",
-    CONSIGNED: "TransactionConsigned",
-    DELAYED: "TransactionDelayed",
-    NO_SLIP_FOUND: "TransactionNoSlipFound",
-    CONFLICTED: "TransactionConflicted",
-    PAID: "TransactionPaid",
+    PROCESSING: events.TRANSACTION_PROCESSING,
+    AUTHORIZED: events.TRANSACTION_AUTHORIZED,
+    VALIDATED: events.TRANSACTION_VALIDATED,
+    REJECTED: events.TRANSACTION_REJECTED,
+    ABORTED: events.TRANSACTION_ABORTED,
+    CANCELLED: events.TRANSACTION_CANCELLED,
+    EXPIRED: events.TRANSACTION_EXPIRED,
+    CONSIGNED: events.TRANSACTION_CONSIGNED,
+    DELAYED: events.TRANSACTION_DELAYED,
+    NO_SLIP_FOUND: events.TRANSACTION_NO_SLIP_FOUND,
+    CONFLICTED: events.TRANSACTION_CONFLICTED,
+    PAID: events.TRANSACTION_PAID,
 }
 
 
@@ -164,7 +164,7 @@ class Transaction(RecordsEvents):
         transaction = cls(transaction_id=transaction_id, creation_date=now, update_date=now, **fields)
         transaction._check_terms(currency, minimum_amount, now)
         transaction.expiration_date = now + timedelta(seconds=TIMEOUTS[(INITIALIZED, None)][0])
-        transaction._record("TransactionInitialized", transaction_id, now, amount=transaction.amount,
+        transaction._record(events.TRANSACTION_INITIALIZED, transaction_id, now, amount=transaction.amount,
                             shopId=transaction.shop_id)
         return transaction
 

@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
-from ..domain import journals
+from ..domain import events, journals
 from ..domain.back_office import due_transfers
 from ..domain.calendar import WorkingDays
 from ..domain.dates import PARIS, format_date, paris_day
+from ..domain.deadlines import ACQUISITION_RUN, JOURNAL_RUN, NIGHTLY
 from ..domain.ids import digits
 from ..domain.merchants import DEFAULT_COMMISSION_BASIS_POINTS
 from ..domain.transactions import CONSIGNED, DELAYED, NO_SLIP_FOUND, VALIDATED, Transaction
@@ -40,9 +41,7 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
 
-ACQUISITION_RUN, JOURNAL_RUN = "acquisition_run", "journal_run"
 TIMER_KINDS = (ACQUISITION_RUN, JOURNAL_RUN)
-NIGHTLY = "nightly"  # the one timer of each kind
 RETENTION = relativedelta(months=6)  # Kit §5.2.4.1: files are kept 6 months
 SLIP_DIGITS = 8  # Kit §6.6
 JOURNAL_FOLDERS = {journals.DLO: "operations_journal", journals.BRJ: "refunds_journal"}
@@ -75,7 +74,17 @@ def schedule(sandbox: Sandbox) -> None:
             uow.session.set_timer(kind, NIGHTLY, next_run(uow.now, _hour(sandbox, kind), days))
 
 
-def handle(uow: UnitOfWork, kind: str) -> None:
+def acquisition_run(uow: UnitOfWork, _ref: str) -> None:
+    """ACQUISITION_RUN fell due: consign what is ready, pay the transfers whose day has come."""
+    _nightly(uow, ACQUISITION_RUN)
+
+
+def journal_run(uow: UnitOfWork, _ref: str) -> None:
+    """JOURNAL_RUN fell due: write the day's journals, purge those older than six months."""
+    _nightly(uow, JOURNAL_RUN)
+
+
+def _nightly(uow: UnitOfWork, kind: str) -> None:
     """A nightly deadline came: run if today is a working day not run yet, then set the next one.
 
     Once a day: when the hour is moved later after today's run, the deadline comes again today and
@@ -126,7 +135,7 @@ def reimburse(uow: UnitOfWork, days: WorkingDays) -> None:
             tx.pay(refund, uow.now)
             uow.save(tx)
         s.save_transfer(transfer)
-        uow.record("TransferPaid", transfer.transfer_id, shopId=transfer.shop_id,
+        uow.record(events.TRANSFER_PAID, transfer.transfer_id, shopId=transfer.shop_id,
                    transactionDay=transfer.transaction_day.isoformat(), transactions=len(lines),
                    total=transfer.total, fee=transfer.fee, net=transfer.net)
 
@@ -141,11 +150,11 @@ def recipient_of(tx: Transaction) -> str:
 def write_journals(uow: UnitOfWork) -> None:
     s, now = uow.session, uow.now
     last = s.get_meta(LAST_JOURNAL) or {}
-    events = s.events(after=last.get("seq", 0))
-    if events:
-        changed = {e["ref"] for e in events if e["type"].startswith("Transaction")}
-        paid = {e["ref"] for e in events if e["type"] == "TransactionPaid"}
-        start = paris_day(last["at"]) if "at" in last else paris_day(events[0]["at"])
+    happened = s.events(after=last.get("seq", 0))
+    if happened:
+        changed = {e["ref"] for e in happened if e["type"].startswith(events.TRANSACTION_PREFIX)}
+        paid = {e["ref"] for e in happened if e["type"] == events.TRANSACTION_PAID}
+        start = paris_day(last["at"]) if "at" in last else paris_day(happened[0]["at"])
         by_kind: dict[str, dict[str, list[Transaction]]] = {journals.DLO: defaultdict(list),
                                                              journals.BRJ: defaultdict(list)}
         for transaction_id in sorted(changed):
@@ -158,7 +167,7 @@ def write_journals(uow: UnitOfWork) -> None:
         for kind, groups in by_kind.items():
             for recipient, txs in sorted(groups.items()):
                 _keep(uow, kind, recipient, start, txs)
-        s.set_meta(LAST_JOURNAL, {"seq": events[-1]["seq"], "at": now})
+        s.set_meta(LAST_JOURNAL, {"seq": happened[-1]["seq"], "at": now})
     else:
         s.set_meta(LAST_JOURNAL, {**last, "at": now})
 
@@ -178,7 +187,7 @@ def _keep(uow: UnitOfWork, kind: str, recipient: str, start: date, txs: list[Tra
         path.write_text(content, encoding="utf-8")
         stamp = now.timestamp()  # sandbox time, so that the purge of a virtual clock's months works
         os.utime(path, (stamp, stamp))
-    uow.record("JournalWritten", name, kind=kind, recipient=recipient, count=count)
+    uow.record(events.JOURNAL_WRITTEN, name, kind=kind, recipient=recipient, count=count)
 
 
 def purge(uow: UnitOfWork) -> None:
@@ -192,4 +201,4 @@ def purge(uow: UnitOfWork) -> None:
 
         files = purge_files(Path(folder), limit)
     if removed or files:
-        uow.record("JournalsPurged", "journals", before=format_date(limit), journals=removed, files=len(files))
+        uow.record(events.JOURNALS_PURGED, "journals", before=format_date(limit), journals=removed, files=len(files))

@@ -25,9 +25,11 @@ from ..domain.beneficiaries import (
     Allocation,
     Beneficiary,
 )
-from ..domain.ids import CVCO_ID_PREFIX, digits
+from ..domain.deadlines import PRE_TRANSACTION, TRANSACTION
+from ..domain.ids import CVCO_ID_PREFIX
 from ..domain.operations import parse_euros
 from ..domain.pre_transactions import PreTransaction
+from ..domain.requests import Act
 from ..domain.transactions import (
     ABORTED,
     AUTHORIZATION_REQUEST,
@@ -41,145 +43,14 @@ from ..domain.transactions import (
     REJECTED_TIMEOUT,
     Transaction,
 )
-from . import behaviours
 from .emails import euros, french_date, french_day
+from .paying import act, find_beneficiary
+from .scheduler import catch_up
 
 if TYPE_CHECKING:
     from ..adapters.store import StoreSession
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
-
-PAYMENT_URL_MARKER = "/pre-transactions/"
-
-
-def pre_transaction_id_from_url(url: Any) -> str:
-    """The request id in a payment QR code's URL (`…/pre-transactions/{id}/qr-code`)."""
-    if not isinstance(url, str) or PAYMENT_URL_MARKER not in url:
-        raise errors.BadRequest("url must be a payment QR code URL ending in /pre-transactions/{id}/qr-code")
-    tail = url.split(PAYMENT_URL_MARKER, 1)[1].strip("/").split("/")
-    if not tail[0] or len(tail[0]) > 10 or not tail[0].isalnum():
-        raise errors.BadRequest("the URL does not name a pre-transaction")
-    return tail[0]
-
-
-def _save_all(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction) -> None:
-    uow.save(tx)
-    uow.save(beneficiary)
-    behaviours.after_transaction_change(uow, tx)
-
-
-def scan(uow: UnitOfWork, beneficiary: Beneficiary, pre_transaction_id: str) -> Transaction:
-    pre = uow.session.pre_transaction(pre_transaction_id)
-    if pre is None:
-        raise errors.PreTransactionNotFound(f"no payment request {pre_transaction_id}")
-    pending = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
-    tx_id = uow.sandbox.new_id(lambda candidate: uow.session.transaction(candidate) is not None)
-    tx = payments.scan(pre, beneficiary, tx_id, other_pending=pending is not None, now=uow.now,
-                       propose_balance=uow.sandbox.rules.proposeBalanceWhenShort)
-    uow.save(pre)
-    uow.save(tx)
-    uow.save(beneficiary)
-    behaviours.payment_reached(uow, tx, beneficiary)
-    return tx
-
-
-def adjust(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, amount: Any) -> Transaction:
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise errors.BadRequest("amount must be an integer number of cents")
-    payments.adjust(tx, beneficiary, amount, uow.now)
-    _save_all(uow, beneficiary, tx)
-    return tx
-
-
-def authorize(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, pin: Any) -> Transaction:
-    if not isinstance(pin, str) or not (pin.isascii() and pin.isdigit()) or len(pin) != 6:
-        raise errors.BadRequest("pin must be the 6-digit personal code, as a string")
-    payments.authorize(tx, beneficiary, pin, digits(uow.sandbox.rng, 6), uow.now,
-                       block_after=uow.sandbox.rules.wrongPinsBeforeBlock)
-    _save_all(uow, beneficiary, tx)
-    return tx
-
-
-def abandon(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction) -> Transaction:
-    tx.abort(uow.now)
-    _save_all(uow, beneficiary, tx)
-    return tx
-
-
-def refuse(uow: UnitOfWork, beneficiary: Beneficiary, pre: PreTransaction) -> PreTransaction:
-    tx = uow.session.transaction(pre.current_transaction_id) if pre.current_transaction_id else None
-    if tx is not None and tx.beneficiary_id != beneficiary.beneficiary_id:
-        raise errors.OperationPreTransactionNotAllowed("another beneficiary is paying this request")
-    payments.refuse(pre, tx, uow.now)
-    uow.save(pre)
-    if tx is not None:
-        uow.save(tx)
-    return pre
-
-
-# --- the control plane's `act` ----------------------------------------------------------------
-
-ACTIONS = ("scan", "adjust", "authorize", "abandon", "refuse")
-
-
-def find_beneficiary(uow: UnitOfWork, ref: Any) -> Beneficiary:
-    """By 11-digit number or email, as the Kit's beneficiaryId allows."""
-    text = str(ref).strip() if isinstance(ref, str | int) and not isinstance(ref, bool) else ""
-    beneficiary = uow.session.beneficiary(text) if text.isdigit() else uow.session.beneficiary_by_email(text)
-    if beneficiary is None:
-        raise errors.BeneficiaryNotFound(f"no beneficiary {ref!r}")
-    return beneficiary
-
-
-def _target_transaction(uow: UnitOfWork, beneficiary: Beneficiary, body: dict[str, Any]) -> Transaction:
-    if body.get("transactionId") is not None:
-        tx = uow.session.transaction(str(body["transactionId"]))
-        if tx is None or tx.beneficiary_id != beneficiary.beneficiary_id:
-            raise errors.TransactionNotFound("no such transaction for this beneficiary")
-        return tx
-    tx = uow.session.pending_transaction_of(beneficiary.beneficiary_id)
-    if tx is None:
-        raise errors.TransactionNotFound("this beneficiary has no payment waiting for an answer")
-    return tx
-
-
-def act(sandbox: Sandbox, beneficiary_ref: str, body: Any) -> dict[str, Any]:
-    """`POST /_sandbox/beneficiaries/{id}/act`: returns the affected objects."""
-    from .kit import catch_up
-
-    if not isinstance(body, dict) or body.get("action") not in ACTIONS:
-        raise errors.BadRequest(f"action must be one of {', '.join(ACTIONS)}")
-    action = body["action"]
-    with sandbox.uow() as uow:
-        beneficiary = find_beneficiary(uow, beneficiary_ref)
-        if action == "scan":
-            pre_id = pre_transaction_id_from_url(body.get("url"))
-            catch_up(uow, "pre_transaction", pre_id)
-            return {"transaction": scan(uow, beneficiary, pre_id)}
-        if action == "refuse" and body.get("url") is not None:  # a request not scanned yet
-            pre_id = pre_transaction_id_from_url(body["url"])
-            catch_up(uow, "pre_transaction", pre_id)
-            pre = uow.session.pre_transaction(pre_id)
-            if pre is None:
-                raise errors.PreTransactionNotFound(f"no payment request {pre_id}")
-            return {"preTransaction": refuse(uow, beneficiary, pre)}
-        tx = _target_transaction(uow, beneficiary, body)
-        if catch_up(uow, "transaction", tx.transaction_id):  # a deadline passed: reload what it changed
-            beneficiary = find_beneficiary(uow, beneficiary_ref)
-            tx = uow.session.transaction(tx.transaction_id) or tx
-        if action == "adjust":
-            return {"transaction": adjust(uow, beneficiary, tx, body.get("amount"))}
-        if action == "authorize":
-            return {"transaction": authorize(uow, beneficiary, tx, body.get("pin"))}
-        if action == "abandon":
-            return {"transaction": abandon(uow, beneficiary, tx)}
-        # refuse without a URL: the request behind the payment in progress
-        if not tx.pre_transaction_id:
-            raise errors.OperationTransactionNotAllowed("this payment does not come from a payment request")
-        pre = uow.session.pre_transaction(tx.pre_transaction_id)
-        assert pre is not None
-        return {"preTransaction": refuse(uow, beneficiary, pre), "transaction": uow.session.transaction(tx.transaction_id)}
-
 
 # --- the App' Chèque-Vacances: the beneficiary's web app (`/app`) ---------------------------------
 # Every button of the app goes through `act` above, like the behaviours and the control plane;
@@ -333,10 +204,8 @@ def _merchant(session: StoreSession, shop_id: int) -> str:
 
 def _pending(uow: UnitOfWork, beneficiary_id: str) -> Transaction | None:
     """The payment waiting for this beneficiary, once any deadline already passed has been applied."""
-    from .kit import catch_up
-
     tx = uow.session.pending_transaction_of(beneficiary_id)
-    if tx is not None and catch_up(uow, "transaction", tx.transaction_id):
+    if tx is not None and catch_up(uow, TRANSACTION, tx.transaction_id):
         tx = uow.session.pending_transaction_of(beneficiary_id)
     return tx
 
@@ -431,13 +300,11 @@ def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficia
 
 def payment_page(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PaymentPage:
     """One of this beneficiary's payments (anybody else's looks absent: 404)."""
-    from .kit import catch_up
-
     with sandbox.uow() as uow, _in_french():
         tx = uow.session.transaction(transaction_id) if transaction_id.isalnum() else None
         if tx is None or tx.beneficiary_id != beneficiary_id:
             raise errors.TransactionNotFound(transaction_id)
-        if catch_up(uow, "transaction", transaction_id):
+        if catch_up(uow, TRANSACTION, transaction_id):
             tx = uow.session.transaction(transaction_id) or tx
         beneficiary = find_beneficiary(uow, beneficiary_id)
         pre = uow.session.pre_transaction(tx.pre_transaction_id) if tx.pre_transaction_id else None
@@ -447,9 +314,9 @@ def payment_page(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> 
         return PaymentPage(tx, merchant, pre, proposed, beneficiary.available(uow.now), outcome)
 
 
-def _act(sandbox: Sandbox, beneficiary_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def _act(sandbox: Sandbox, beneficiary_id: str, command: Act) -> dict[str, Any]:
     with _in_french():
-        return act(sandbox, beneficiary_id, body)
+        return act(sandbox, beneficiary_id, command)
 
 
 def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, amount: str) -> Transaction:
@@ -459,8 +326,7 @@ def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, a
     except ValueError:
         raise AppRefusal("Indiquez un montant en euros, par exemple 15,00.") from None
     try:
-        return _act(sandbox, beneficiary_id, {"action": "adjust", "amount": cents,
-                                              "transactionId": transaction_id})["transaction"]
+        return _act(sandbox, beneficiary_id, Act("adjust", amount=cents, transaction_id=transaction_id))["transaction"]
     except AppRefusal as refusal:
         if isinstance(refusal.__cause__, errors.InvalidPayerAmount):
             page = payment_page(sandbox, beneficiary_id, transaction_id)
@@ -477,8 +343,7 @@ def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, a
 def authorize_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, pin: str) -> Transaction:
     """The 6-digit personal code; a wrong one ends the payment (SR: one attempt per payment)."""
     try:
-        return _act(sandbox, beneficiary_id, {"action": "authorize", "pin": pin,
-                                              "transactionId": transaction_id})["transaction"]
+        return _act(sandbox, beneficiary_id, Act("authorize", pin=pin, transaction_id=transaction_id))["transaction"]
     except AppRefusal as refusal:
         if isinstance(refusal.__cause__, errors.BadRequest):
             raise AppRefusal("Saisissez votre code personnel à 6 chiffres.") from refusal
@@ -487,25 +352,21 @@ def authorize_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str
 
 def abandon_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> Transaction:
     """"Abandonner": give up this payment (ABORTED_TSPD); a payment request stays payable."""
-    return _act(sandbox, beneficiary_id,
-                {"action": "abandon", "transactionId": transaction_id})["transaction"]
+    return _act(sandbox, beneficiary_id, Act("abandon", transaction_id=transaction_id))["transaction"]
 
 
 def refuse_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PreTransaction:
     """"Refuser": refuse the payment request behind this payment (ABORTED_BENEFICIARY)."""
-    return _act(sandbox, beneficiary_id,
-                {"action": "refuse", "transactionId": transaction_id})["preTransaction"]
+    return _act(sandbox, beneficiary_id, Act("refuse", transaction_id=transaction_id))["preTransaction"]
 
 
 def pushed_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Incoming:
     """A request pushed to this beneficiary (`/contact`), in whatever state; anybody else's looks absent."""
-    from .kit import catch_up
-
     with sandbox.uow() as uow, _in_french():
         pre = uow.session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
         if pre is None or pre.contact_beneficiary_id != beneficiary_id:
             raise errors.PreTransactionNotFound(pre_transaction_id)
-        if catch_up(uow, "pre_transaction", pre_transaction_id):
+        if catch_up(uow, PRE_TRANSACTION, pre_transaction_id):
             pre = uow.session.pre_transaction(pre_transaction_id) or pre
         return Incoming(pre, _merchant(uow.session, pre.shop_id))
 
@@ -526,8 +387,7 @@ def open_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str)
 def refuse_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> PreTransaction:
     """"Refuser" on a pushed request not opened yet."""
     pushed_request(sandbox, beneficiary_id, pre_transaction_id)
-    return _act(sandbox, beneficiary_id, {"action": "refuse",
-                                          "url": sandbox.payment_url(pre_transaction_id)})["preTransaction"]
+    return _act(sandbox, beneficiary_id, Act("refuse", pre_transaction_id=pre_transaction_id))["preTransaction"]
 
 
 def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
@@ -535,8 +395,7 @@ def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Tra
         pending = s.pending_transaction_of(beneficiary_id)
     if pending is not None and pending.pre_transaction_id == pre_transaction_id:
         return pending  # scanned twice: the payment already waits
-    return _act(sandbox, beneficiary_id, {"action": "scan",
-                                          "url": sandbox.payment_url(pre_transaction_id)})["transaction"]
+    return _act(sandbox, beneficiary_id, Act("scan", pre_transaction_id=pre_transaction_id))["transaction"]
 
 
 def payment_request_id(sandbox: Sandbox, text: str, other_bases: tuple[str, ...] = ()) -> str | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from ..domain import errors
+from ..domain import errors, events
 from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
 from ..domain.ids import luhn_check_digit
@@ -219,7 +219,7 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
                 allocations=[Allocation(f"{number}-1", balance, now - timedelta(days=30), _end_of_year(now.year + 1))])
             session.save_beneficiary(beneficiary)
             people.append(beneficiary)
-        uow.record("PopulationAdded", "sandbox", seed=request.seed, serviceProviders=len(providers),
+        uow.record(events.POPULATION_ADDED, "sandbox", seed=request.seed, serviceProviders=len(providers),
                    pointsOfSale=len(points), beneficiaries=len(people))
         return _as_json(providers, points, accounts, people, now)
 
@@ -255,7 +255,7 @@ def load(sandbox: Sandbox, seed: int) -> None:
         for beneficiary in world["beneficiaries"]:
             uow.save(beneficiary)
         uow.session.set_meta("seed", seed)
-        uow.record("FixturesLoaded", "sandbox", seed=seed)
+        uow.record(events.FIXTURES_LOADED, "sandbox", seed=seed)
 
 
 def reset(sandbox: Sandbox, seed: int | None) -> int:

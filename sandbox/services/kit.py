@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..adapters.store import StoreSession
 from ..domain import errors, payments, requests, seal
+from ..domain.deadlines import PRE_TRANSACTION, TRANSACTION
+from ..domain.ids import is_email
 from ..domain.merchants import PointOfSale
 from ..domain.pre_transactions import ABORTED_MERCHANT, PreTransaction
 from ..domain.transactions import CURRENCY, Transaction
-from . import behaviours
-from .beneficiary_app import find_beneficiary
+from .paying import find_beneficiary
+from .scheduler import catch_up
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -101,17 +103,6 @@ def require_some_seal(session: StoreSession, header: str | None, fields: list[An
 
 class _NotYours(Exception):
     """A valid seal of another merchant: answered as if the object did not exist."""
-
-
-def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
-    """Apply a deadline that has passed but not yet fired (wall clock lag); True if one did."""
-    from .scheduler import handle_timer
-
-    due = uow.session.timer(kind, ref)
-    if due is None or due > uow.now:
-        return False
-    handle_timer(uow, kind, ref)
-    return True
 
 
 # --- points of sale ----------------------------------------------------------------------------
@@ -223,7 +214,7 @@ def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, field
 
 def _owned_transaction(uow: UnitOfWork, transaction_id: str, header: str | None, fields: list[Any],
                        trace: SealTrace | None) -> Transaction:
-    return _owned(uow, "transaction", transaction_id, header, fields, uow.session.transaction,
+    return _owned(uow, TRANSACTION, transaction_id, header, fields, uow.session.transaction,
                   errors.TransactionNotFound, trace)
 
 
@@ -257,7 +248,6 @@ def ask_payer(uow: UnitOfWork, tx: Transaction, beneficiary_ref: Any, amount: in
                            other_pending=pending is not None, now=uow.now, stalled=rules.stallAcquisition,
                            propose_balance=rules.proposeBalanceWhenShort)
     uow.save(tx)
-    behaviours.payment_reached(uow, tx, beneficiary)
 
 
 def get_transaction(sandbox: Sandbox, transaction_id: str, header: str | None,
@@ -297,7 +287,6 @@ def cancel(sandbox: Sandbox, transaction_id: str, body: Any, header: str | None,
             uow.save(tx)
             if beneficiary is not None:
                 uow.save(beneficiary)
-            behaviours.after_transaction_change(uow, tx)
         return tx, changed, uow.now
 
 
@@ -324,7 +313,7 @@ def create_pre_transaction(sandbox: Sandbox, body: Any, header: str | None,
 
 def _owned_pre_transaction(uow: UnitOfWork, pre_id: str, header: str | None, fields: list[Any],
                            trace: SealTrace | None) -> PreTransaction:
-    return _owned(uow, "pre_transaction", pre_id, header, fields, uow.session.pre_transaction,
+    return _owned(uow, PRE_TRANSACTION, pre_id, header, fields, uow.session.pre_transaction,
                   errors.PreTransactionNotFound, trace)
 
 
@@ -353,8 +342,6 @@ def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
     with sandbox.uow() as uow:
         pre = _owned_pre_transaction(uow, pre_id, header, seal.contact_fields(pre_id, body), trace)
         if command.email is not None:
-            from ..domain.ids import is_email
-
             if not is_email(command.email):
                 raise errors.BadRequest("contact must be an email address")
             pre.send_to(uow.now, email=command.email)
@@ -363,7 +350,6 @@ def contact(sandbox: Sandbox, pre_id: str, body: Any, header: str | None,
             beneficiary = find_beneficiary(uow, command.beneficiary_ref)
             pre.send_to(uow.now, beneficiary_id=beneficiary.beneficiary_id)
             uow.save(pre)
-            behaviours.request_pushed(uow, pre_id, beneficiary)
         return pre, uow.now
 
 

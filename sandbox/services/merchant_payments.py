@@ -236,8 +236,6 @@ def validate_pre_booking(sandbox: Sandbox, shop_ids: list[int], transaction_id: 
 def cancel_operation(sandbox: Sandbox, shop_ids: list[int], transaction_id: str | None,
                      pre_transaction_id: str | None) -> None:
     """✗ "Annuler l'opération": a payment (re-crediting the client) or a request not paid yet."""
-    from . import behaviours
-
     with sandbox.uow() as uow:
         try:
             if transaction_id:
@@ -247,7 +245,6 @@ def cancel_operation(sandbox: Sandbox, shop_ids: list[int], transaction_id: str 
                 uow.save(tx)
                 if beneficiary is not None:
                     uow.save(beneficiary)
-                behaviours.after_transaction_change(uow, tx)
             elif pre_transaction_id:
                 pre = uow.session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
                 if pre is None or pre.shop_id not in shop_ids:

@@ -11,29 +11,33 @@ Emails (SPEC §8), in French, texts in emails.py:
 - to the client (the payer's account email): a pre-booking confirmed by the merchant
   (DEFERRED → VALIDATED), a payment cancelled after authorization (re-credited);
 - payment requests sent by `/contact`, password reset links.
+
+Each function below plans what one event sends; `handlers.NOTIFICATIONS` says which event
+sends what. They run once the unit of work's handlers are done, over all its events at once
+(a request refused or expired sends its own email, not its payment's too).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ..adapters.store import StoreSession
-from ..domain import errors, wire
+from ..domain import errors, events, wire
 from ..domain.accounts import MerchantAccount
 from ..domain.events import Event
 from ..domain.pre_transactions import ABORTED_BENEFICIARY, PROCESSING, PreTransaction
 from ..domain.transactions import DEFERRED, Transaction
-from . import emails, reminders
+from . import emails
+from .merchant_accounts import reset_link
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
+    from .unit_of_work import UnitOfWork
 
-RETURN_URL_EVENTS = {"TransactionAuthorized"}
-CANCEL_URL_EVENTS = {"TransactionRejected", "TransactionAborted"}
 PORTAL_LOGIN_PATH = "/espace-ptl/connexion"
 PORTAL_OPERATION_PATH = "/espace-ptl/encaissement/operations/"
 APP_SCANNER_PATH = "/app/scanner"
@@ -49,97 +53,22 @@ class Plan:
     html: str = ""
 
 
-def plan(events: list[Event], saved: list[Any], now: datetime, sandbox: Sandbox,
-         session: StoreSession) -> list[Plan]:
-    latest: dict[str, Any] = {}
-    for entity in saved:
-        key = (getattr(entity, "transaction_id", None) or getattr(entity, "pre_transaction_id", None)
-               or getattr(entity, "login", None))
-        if key:
-            latest[f"{type(entity).__name__}:{key}"] = entity
-    plans: list[Plan] = []
-    batch = _Batch(sandbox, session, latest, {e.ref for e in events if _request_ended(e)})
-    for event in events:
-        tx = latest.get(f"Transaction:{event.ref}")
-        pre = latest.get(f"PreTransaction:{event.ref}")
-        account = latest.get(f"MerchantAccount:{event.ref}")
-        if event.name == reminders.REMINDER_DUE:
-            plans.extend(_reminder(event, batch))
-        elif isinstance(tx, Transaction):
-            plans.extend(_for_transaction(event, tx, now))
-            plans.extend(_transaction_emails(event, tx, batch))
-        elif isinstance(pre, PreTransaction):
-            plans.extend(_for_pre_transaction(event, pre, now, sandbox, session))
-            plans.extend(_request_emails(event, pre, batch))
-        elif isinstance(account, MerchantAccount) and event.name == "MerchantPasswordResetRequested":
-            assert account.reset_token is not None
-            from .merchant_accounts import reset_link
-
-            plans.append(_email(account.email, emails.password_reset(account, reset_link(sandbox, account.reset_token))))
-    return plans
-
-
-def _for_transaction(event: Event, tx: Transaction, now: datetime) -> list[Plan]:
-    if event.name in RETURN_URL_EVENTS and tx.return_url:
-        return [Plan("webhook", tx.return_url, wire.transaction_envelope(tx, now))]
-    if event.name in CANCEL_URL_EVENTS and tx.cancel_url:
-        return [Plan("webhook", tx.cancel_url, wire.transaction_envelope(tx, now))]
-    return []
-
-
-def _for_pre_transaction(event: Event, pre: PreTransaction, now: datetime, sandbox: Sandbox,
-                         session: StoreSession) -> list[Plan]:
-    plans = []
-    ended = _request_ended(event)
-    if ended and pre.cancel_url:
-        plans.append(Plan("webhook", pre.cancel_url, wire.pre_transaction_envelope(pre, now)))
-    if event.name == "PreTransactionProcessing" and event.data.get("contact"):
-        png = sandbox.qr_png(pre.pre_transaction_id)
-        pos = session.point_of_sale(pre.shop_id)
-        url = sandbox.payment_url(pre.pre_transaction_id)
-        message = emails.payment_request(pre, url, base64.b64encode(png).decode("ascii"),
-                                         pos.name if pos else str(pre.shop_id), _app_link(sandbox, url))
-        plans.append(_email(event.data["contact"], message))
-    return plans
-
-
-def _app_link(sandbox: Sandbox, payment_url: str) -> str:
-    """The email's link: the App' Chèque-Vacances's scanner with the request's address, to pay with "Payer"
-    (the Kit's QR address itself answers only sealed calls, not a person's browser)."""
-    return f"{sandbox.settings.public_url.rstrip('/')}{APP_SCANNER_PATH}?{urlencode({'url': payment_url})}"
-
-
-def _request_ended(event: Event) -> bool:
-    """A payment request expired, or its beneficiary refused it."""
-    return event.name == "PreTransactionExpired" or _refused(event)
-
-
-def _refused(event: Event) -> bool:
-    """The beneficiary refused a payment request in the app."""
-    return event.name == "PreTransactionAborted" and event.data.get("reason") == ABORTED_BENEFICIARY
-
-
-def _email(to: str, message: emails.Message) -> Plan:
-    return Plan("email", to, subject=message.subject, text=message.text, html=message.html)
-
-
 @dataclass(frozen=True)
-class _Batch:
-    """What the emails of one unit of work look things up in."""
+class Batch:
+    """One unit of work's events, as the planners see them."""
 
-    sandbox: Sandbox
-    session: StoreSession
-    latest: dict[str, Any]
+    uow: UnitOfWork
     ended_requests: set[str]  # payment requests refused or expired in this unit of work (their own email)
 
+    def saved(self, kind: type, ref: str) -> Any:
+        """The entity an event is about, as this unit of work saved it (None for an event with none)."""
+        return self.uow.saved(kind, ref)
+
     def link(self, path: str) -> str:
-        return self.sandbox.settings.public_url.rstrip("/") + path
+        return self.uow.sandbox.settings.public_url.rstrip("/") + path
 
     def request_of(self, tx: Transaction) -> PreTransaction | None:
-        if not tx.pre_transaction_id:
-            return None
-        pre = self.latest.get(f"PreTransaction:{tx.pre_transaction_id}")
-        return pre if isinstance(pre, PreTransaction) else self.session.pre_transaction(tx.pre_transaction_id)
+        return self.uow.pre_transaction(tx.pre_transaction_id) if tx.pre_transaction_id else None
 
     def identifier(self, tx: Transaction) -> str:
         """The client as the merchant named them: the request's contact, else the payer as given."""
@@ -154,52 +83,144 @@ class _Batch:
         return pre.expiration_date if pre is not None and pre.state == PROCESSING else None
 
     def merchant_name(self, shop_id: int) -> str:
-        pos = self.session.point_of_sale(shop_id)
+        pos = self.uow.session.point_of_sale(shop_id)
         return pos.name if pos else str(shop_id)
 
 
-def _transaction_emails(event: Event, tx: Transaction, batch: _Batch) -> list[Plan]:
-    plans = []
-    portal = batch.link(PORTAL_LOGIN_PATH)
-    if tx.merchant_email:
-        message = None
-        if event.name == "TransactionAuthorized":
-            message = emails.transaction_validated(tx, batch.identifier(tx), portal)
-        elif tx.pre_transaction_id in batch.ended_requests:
-            pass  # the request's refusal or expiry is the one email (below)
-        elif event.name == "TransactionRejected":
-            message = emails.payment_rejected(tx, portal, batch.retry_until(tx))
-        elif event.name == "TransactionAborted":
-            message = emails.payment_abandoned(tx, portal, batch.retry_until(tx))
-        if message is not None:
-            plans.append(_email(tx.merchant_email, message))
-    confirmed = event.name == "TransactionValidated" and tx.capture_mode == DEFERRED
-    cancelled = event.name == "TransactionCancelled" and tx.authorization is not None  # the client had paid
-    if (confirmed or cancelled) and tx.beneficiary_id:
-        beneficiary = batch.session.beneficiary(tx.beneficiary_id)
-        if beneficiary is not None and beneficiary.email:
-            tell = emails.deferred_payment_confirmed if confirmed else emails.payment_cancelled
-            plans.append(_email(beneficiary.email, tell(tx, beneficiary.first_name, batch.merchant_name(tx.shop_id))))
-    return plans
+Planner = Callable[[Event, Batch], list[Plan]]
 
 
-def _request_emails(event: Event, pre: PreTransaction, batch: _Batch) -> list[Plan]:
-    if not pre.merchant_email:
+def plan(uow: UnitOfWork, table: Mapping[str, Sequence[Planner]], happened: list[Event]) -> list[Plan]:
+    """Everything these events send, in their order, each event's as `table` lists them."""
+    batch = Batch(uow, {e.ref for e in happened if _request_ended(e)})
+    return [p for event in happened for planner in table.get(event.name, ()) for p in planner(event, batch)]
+
+
+def _email(to: str, message: emails.Message) -> Plan:
+    return Plan("email", to, subject=message.subject, text=message.text, html=message.html)
+
+
+def _request_ended(event: Event) -> bool:
+    """A payment request expired, or its beneficiary refused it."""
+    return event.name == events.PRE_TRANSACTION_EXPIRED or _refused(event)
+
+
+def _refused(event: Event) -> bool:
+    """The beneficiary refused a payment request in the app."""
+    return event.name == events.PRE_TRANSACTION_ABORTED and event.data.get("reason") == ABORTED_BENEFICIARY
+
+
+# --- webhooks (Kit §5.1) ------------------------------------------------------------------------------
+
+def to_return_url(event: Event, batch: Batch) -> list[Plan]:
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or not tx.return_url:
+        return []
+    return [Plan("webhook", tx.return_url, wire.transaction_envelope(tx, batch.uow.now))]
+
+
+def to_cancel_url(event: Event, batch: Batch) -> list[Plan]:
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or not tx.cancel_url:
+        return []
+    return [Plan("webhook", tx.cancel_url, wire.transaction_envelope(tx, batch.uow.now))]
+
+
+def request_to_cancel_url(event: Event, batch: Batch) -> list[Plan]:
+    pre = batch.saved(PreTransaction, event.ref)
+    if pre is None or not pre.cancel_url or not _request_ended(event):
+        return []
+    return [Plan("webhook", pre.cancel_url, wire.pre_transaction_envelope(pre, batch.uow.now))]
+
+
+# --- emails to the merchant ------------------------------------------------------------------------
+
+def merchant_told_paid(event: Event, batch: Batch) -> list[Plan]:
+    """The client confirmed: "LA TRANSACTION A ÉTÉ VALIDÉE"."""
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or not tx.merchant_email:
+        return []
+    return [_email(tx.merchant_email, emails.transaction_validated(tx, batch.identifier(tx),
+                                                                   batch.link(PORTAL_LOGIN_PATH)))]
+
+
+def merchant_told_failed(event: Event, batch: Batch) -> list[Plan]:
+    """The payment was rejected or abandoned, unless its request's refusal or expiry says it (its own email)."""
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or not tx.merchant_email or tx.pre_transaction_id in batch.ended_requests:
+        return []
+    tell = emails.payment_rejected if event.name == events.TRANSACTION_REJECTED else emails.payment_abandoned
+    return [_email(tx.merchant_email, tell(tx, batch.link(PORTAL_LOGIN_PATH), batch.retry_until(tx)))]
+
+
+def merchant_told_request_ended(event: Event, batch: Batch) -> list[Plan]:
+    pre = batch.saved(PreTransaction, event.ref)
+    if pre is None or not pre.merchant_email or not _request_ended(event):
         return []
     portal = batch.link(PORTAL_LOGIN_PATH)
-    if _refused(event):
-        return [_email(pre.merchant_email, emails.payment_refused(pre, portal))]
-    if event.name == "PreTransactionExpired":
-        return [_email(pre.merchant_email, emails.request_expired(pre, portal))]
-    return []
+    message = emails.payment_refused(pre, portal) if _refused(event) else emails.request_expired(pre, portal)
+    return [_email(pre.merchant_email, message)]
 
 
-def _reminder(event: Event, batch: _Batch) -> list[Plan]:
-    tx = batch.session.transaction(event.ref)
+def merchant_reminded(event: Event, batch: Batch) -> list[Plan]:
+    """A pre-booking's validation deadline is 24 h away (reminders.py)."""
+    tx = batch.uow.session.transaction(event.ref)
     if tx is None or not event.data.get("to"):
         return []
     link = batch.link(PORTAL_OPERATION_PATH + tx.transaction_id)
     return [_email(event.data["to"], emails.validation_reminder(tx, link))]
+
+
+def password_reset_link(event: Event, batch: Batch) -> list[Plan]:
+    account = batch.saved(MerchantAccount, event.ref)
+    if account is None:
+        return []
+    assert account.reset_token is not None
+    return [_email(account.email, emails.password_reset(account, reset_link(batch.uow.sandbox, account.reset_token)))]
+
+
+# --- emails to the client -----------------------------------------------------------------------------
+
+def client_asked_to_pay(event: Event, batch: Batch) -> list[Plan]:
+    """A payment request sent by email (`/contact`, parcours B and D): its QR code and a link to pay."""
+    pre = batch.saved(PreTransaction, event.ref)
+    if pre is None or not event.data.get("contact"):
+        return []
+    sandbox = batch.uow.sandbox
+    png = sandbox.qr_png(pre.pre_transaction_id)
+    url = sandbox.payment_url(pre.pre_transaction_id)
+    message = emails.payment_request(pre, url, base64.b64encode(png).decode("ascii"),
+                                     batch.merchant_name(pre.shop_id), _app_link(sandbox, url))
+    return [_email(event.data["contact"], message)]
+
+
+def _app_link(sandbox: Sandbox, payment_url: str) -> str:
+    """The email's link: the App' Chèque-Vacances's scanner with the request's address, to pay with "Payer"
+    (the Kit's QR address itself answers only sealed calls, not a person's browser)."""
+    return f"{sandbox.settings.public_url.rstrip('/')}{APP_SCANNER_PATH}?{urlencode({'url': payment_url})}"
+
+
+def client_told_confirmed(event: Event, batch: Batch) -> list[Plan]:
+    """A pre-booking the merchant validated (DEFERRED → VALIDATED)."""
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or tx.capture_mode != DEFERRED:
+        return []
+    return _to_client(tx, batch, emails.deferred_payment_confirmed)
+
+
+def client_told_cancelled(event: Event, batch: Batch) -> list[Plan]:
+    """A payment cancelled after the client paid: re-credited."""
+    tx = batch.saved(Transaction, event.ref)
+    if tx is None or tx.authorization is None:
+        return []
+    return _to_client(tx, batch, emails.payment_cancelled)
+
+
+def _to_client(tx: Transaction, batch: Batch, tell: Callable[[Transaction, str, str], emails.Message]) -> list[Plan]:
+    beneficiary = batch.uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+    if beneficiary is None or not beneficiary.email:
+        return []
+    return [_email(beneficiary.email, tell(tx, beneficiary.first_name, batch.merchant_name(tx.shop_id)))]
 
 
 class UnknownDelivery(errors.KitError):
@@ -213,7 +234,7 @@ def resend_webhook(sandbox: Sandbox, delivery_id: int) -> dict[str, Any]:
         if delivery is None:
             raise UnknownDelivery(f"no webhook delivery {delivery_id}")
         uow.session.record_webhook_attempts(delivery_id, "pending", delivery["attempts"])
-        uow.record("WebhookResent", str(delivery_id), url=delivery["url"])
+        uow.record(events.WEBHOOK_RESENT, str(delivery_id), url=delivery["url"])
     delivery["state"] = "pending"
     sandbox.sender.resend(delivery)
     return delivery

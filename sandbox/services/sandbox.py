@@ -25,13 +25,15 @@ from ..adapters.smtp import SmtpRelay
 from ..adapters.store import Store
 from ..adapters.tls import CertificateAuthority, trust_bundle
 from ..adapters.webhooks import WebhookSender
-from ..domain import errors
+from ..domain import errors, events
 from ..domain.dates import format_date, parse_date
 from ..domain.events import Event
-from . import back_office
+from ..domain.ids import new_object_id
+from . import back_office, fixtures, scheduler
 from .faults import FaultBook
+from .handlers import WIRING
 from .request_journal import RequestJournal
-from .unit_of_work import UnitOfWork
+from .unit_of_work import UnitOfWork, Wiring
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +156,9 @@ class Sandbox:
     """Everything one running sandbox owns."""
 
     def __init__(self, settings: Settings, *, store: Store | MemoryStore | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, wiring: Wiring = WIRING) -> None:
         self.settings = settings
+        self.wiring = wiring  # what follows each event and each deadline (handlers.py)
         self.store = store or make_store(settings.db)
         self.rules = settings.rules
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
@@ -211,8 +214,6 @@ class Sandbox:
             self._start_up(resend_pending=alone)
 
     def _start_up(self, resend_pending: bool) -> None:
-        from . import fixtures
-
         with self.store.session() as s:
             seed = s.get_meta("seed")
             generation = s.get_meta("generation", -1) + 1
@@ -274,8 +275,6 @@ class Sandbox:
         self.store.close()
 
     def _run_scheduler(self) -> None:
-        from . import scheduler
-
         while not self._stopping:
             try:
                 scheduler.fire_due(self)
@@ -297,7 +296,7 @@ class Sandbox:
 
     # --- units of work and what follows them -------------------------------------------------
     def uow(self, now: datetime | None = None) -> UnitOfWork:
-        return UnitOfWork(self, now)
+        return UnitOfWork(self, self.wiring, now)
 
     def after_commit(self, events: list[Event], deliveries: list[dict[str, Any]], saved: list[Any],
                      earliest_timer: datetime | None = None, emails: list[dict[str, Any]] | None = None) -> None:
@@ -329,7 +328,7 @@ class Sandbox:
         """On the timeline: the relay could not take this email (it stays in the outbox)."""
         assert self.relay is not None
         with self.uow() as uow:
-            uow.record("EmailRelayFailed", "smtp", to=email["to"], subject=email["subject"],
+            uow.record(events.EMAIL_RELAY_FAILED, "smtp", to=email["to"], subject=email["subject"],
                        writtenAt=format_date(email["at"]), relay=self.relay.address, error=error)
 
     def load_rules(self, session: Any) -> None:
@@ -347,7 +346,7 @@ class Sandbox:
             rules = replace(self.rules)
             rules.update(changes)
             uow.session.set_meta("rules", asdict(rules))
-            uow.record("SettingsChanged", "settings", **changes)
+            uow.record(events.SETTINGS_CHANGED, "settings", **changes)
         back_office.schedule(self)  # the hours or the calendar may have changed
         return self.current_rules()
 
@@ -358,8 +357,6 @@ class Sandbox:
 
     # --- randomness --------------------------------------------------------------------------
     def new_id(self, exists: Callable[[str], bool]) -> str:
-        from ..domain.ids import new_object_id
-
         while True:
             candidate = new_object_id(self.rng)
             if not exists(candidate):
@@ -383,11 +380,9 @@ class Sandbox:
         """Part of a reset: a virtual clock goes back to the instant it started with, or to `to`.
 
         A wall clock follows the real time and is left alone (giving `to` is then a 409)."""
-        from .scheduler import NotVirtualClock
-
         if not isinstance(self.clock, VirtualClock):
             if to is not None:
-                raise NotVirtualClock("the clock is in wall mode: a reset leaves it alone, so \"now\" cannot be set")
+                raise scheduler.NotVirtualClock("the clock is in wall mode: a reset leaves it alone, so \"now\" cannot be set")
             return
         if to is not None and not RESET_RANGE[0] <= to < RESET_RANGE[1]:
             raise errors.BadRequest(f"now must be from {RESET_RANGE[0].year} to {RESET_RANGE[1].year - 1}")

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..adapters.clock import VIRTUAL, VirtualClock
-from ..domain import errors, payments
-from . import back_office, behaviours, reminders
+from ..domain import errors, events
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -31,33 +30,27 @@ class NotVirtualClock(errors.KitError):
 
 
 def handle_timer(uow: UnitOfWork, kind: str, ref: str) -> None:
-    """Apply the deadline `kind` of object `ref`, whatever it has become meanwhile."""
-    now = uow.now
-    if kind == "transaction":
-        tx = uow.session.transaction(ref)
-        if tx is not None:
-            beneficiary = uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
-            changed = payments.handle_deadline(tx, beneficiary, now)
-            if changed and beneficiary is not None:
-                uow.save(beneficiary)
-            uow.save(tx)
-            if changed:  # the transaction's own move first, then its request follows
-                behaviours.after_transaction_change(uow, tx)
-    elif kind == "pre_transaction":
-        pre = uow.session.pre_transaction(ref)
-        if pre is not None:
-            pre.expire_if_due(now)
-            uow.save(pre)
-    elif kind in behaviours.TIMER_KINDS:
-        behaviours.answer(uow, kind, ref)
-    elif kind in reminders.TIMER_KINDS:
-        reminders.remind(uow, kind, ref)
-    elif kind in back_office.TIMER_KINDS:
-        back_office.handle(uow, kind)
+    """Apply the deadline `kind` of object `ref` (its handler in the wiring), whatever it has become meanwhile."""
+    handler = uow.wiring.timers.get(kind)
+    if handler is not None:
+        handler(uow, ref)
+    else:
+        log.warning("no handler for deadlines of kind %r", kind)
     # Whatever happened, this instant is dealt with: never fire the same timer twice.
     due = uow.session.timer(kind, ref)
-    if due is not None and due <= now:
+    if due is not None and due <= uow.now:
         uow.session.set_timer(kind, ref, None)
+
+
+def catch_up(uow: UnitOfWork, kind: str, ref: str) -> bool:
+    """Apply a deadline that has passed but not yet fired (wall clock lag), with all that follows from it,
+    before the caller reads the object; True if one did."""
+    due = uow.session.timer(kind, ref)
+    if due is None or due > uow.now:
+        return False
+    handle_timer(uow, kind, ref)
+    uow.react()
+    return True
 
 
 def fire_due(sandbox: Sandbox, until: datetime | None = None) -> int:
@@ -88,7 +81,7 @@ def fire_due(sandbox: Sandbox, until: datetime | None = None) -> int:
             log.exception("deadline %s %s failed", kind, ref)
             with sandbox.uow() as uow:
                 uow.session.set_timer(kind, ref, None)
-                uow.record("DeadlineFailed", ref, kind=kind, error=f"{type(error).__name__}: {error}")
+                uow.record(events.DEADLINE_FAILED, ref, kind=kind, error=f"{type(error).__name__}: {error}")
         fired += 1
     return fired
 
@@ -106,7 +99,7 @@ def advance(sandbox: Sandbox, seconds: float) -> int:
         sandbox.clock.set(target)
         with sandbox.uow() as uow:
             uow.session.set_meta("clock_now", target)
-            uow.record("ClockAdvanced", "clock", seconds=seconds, fired=fired)
+            uow.record(events.CLOCK_ADVANCED, "clock", seconds=seconds, fired=fired)
     return fired
 
 

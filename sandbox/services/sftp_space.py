@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.sftp import Account, SftpServer
-from ..domain import errors
+from ..domain import errors, events
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -52,7 +52,7 @@ def kinds(sandbox: Sandbox) -> dict[str, str]:
                 **{str(pos.shop_id): "pointOfSale" for pos in s.points_of_sale()}}
 
 
-ACCOUNTS_CHANGE = frozenset({"FixturesLoaded", "PopulationAdded", "SftpKeysChanged"})
+ACCOUNTS_CHANGE = frozenset({events.FIXTURES_LOADED, events.POPULATION_ADDED, events.SFTP_KEYS_CHANGED})
 
 
 def start_server(sandbox: Sandbox, folder: Path, host: str = "127.0.0.1", port: int = 0) -> SftpServer:
@@ -90,7 +90,7 @@ def set_keys(sandbox: Sandbox, username: str, body: Any) -> Account:
         saved = uow.session.get_meta(KEYS, {})
         saved[username] = [k.strip() for k in keys]
         uow.session.set_meta(KEYS, saved)
-        uow.record("SftpKeysChanged", username, keys=len(keys))
+        uow.record(events.SFTP_KEYS_CHANGED, username, keys=len(keys))
     return next(a for a in accounts(sandbox) if a.username == username)
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request, session
 
-from ..domain import errors, wire
+from ..domain import errors, requests, wire
 from ..domain.dates import format_date, parse_date
-from ..services import beneficiary_app, fixtures, scheduler, sftp_space, tls_certificates
-from ..services.beneficiary_app import find_beneficiary
+from ..services import fixtures, paying, scheduler, sftp_space, tls_certificates
 from ..services.notifications import resend_webhook as resend_delivery
+from ..services.paying import find_beneficiary
 from .context import current_sandbox
 from .jsonin import digits, parse_json
 from .jsonout import json_response
@@ -121,7 +121,7 @@ def advance() -> Response:
 def act(beneficiary_id: str) -> Response:
     """Act as the beneficiary's app."""
     sandbox = current_sandbox()
-    result = beneficiary_app.act(sandbox, beneficiary_id, _json_body())
+    result = paying.act(sandbox, beneficiary_id, requests.parse_act(_json_body()))
     return json_response(wire.act_json(result, sandbox.clock.now()))
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..domain import events
 from ..services.faults import OPERATIONS, Fault
 from . import kit_api
 from .context import current_sandbox
@@ -66,7 +67,7 @@ def _inject() -> Response | None:
         return None
     request.environ[FAULT_KEY] = {"id": fault.fault_id, "fault": fault.kind, "operation": operation}
     with sandbox.uow() as uow:
-        uow.record("FaultInjected", _ref(operation), faultId=fault.fault_id, fault=fault.kind, operation=operation,
+        uow.record(events.FAULT_INJECTED, _ref(operation), faultId=fault.fault_id, fault=fault.kind, operation=operation,
                    method=request.method, path=request.path)
     return _carry_out(fault, operation)
 
