@@ -11,6 +11,7 @@ from typing import Any
 
 import simpy
 
+from sandbox.domain import events
 from sandbox.services.behaviours import wrong_pin
 from scenarios import spec
 from scenarios.context import Context
@@ -43,7 +44,7 @@ class Customer:
     def _phone(self) -> Generator[simpy.Event, Any, None]:
         while True:
             message: Message = yield self.ctx.hub.next(("beneficiary", self.id))
-            if message.type == "TransactionProcessing":
+            if message.type == events.TRANSACTION_PROCESSING:
                 if message.ref not in self._answered:
                     self._answered.add(message.ref)
                     data = message.data

@@ -18,6 +18,7 @@ from typing import Any
 import simpy
 
 from customer_sim.customers import Customer
+from sandbox.domain import events
 from sandbox.domain.dates import format_date
 from sandbox.domain.operations import plain_euros
 from scenarios import spec
@@ -110,7 +111,7 @@ class Merchant:
             if message.kind != "event" or "state" not in message.data:
                 continue
             last = message.data
-            if last["state"] in done or (message.type == "PreTransactionProcessing" and last.get("via") is None):
+            if last["state"] in done or (message.type == events.PRE_TRANSACTION_PROCESSING and last.get("via") is None):
                 break  # a final state, or the request is usable again because its payment failed
         return last
 

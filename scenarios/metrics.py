@@ -11,10 +11,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from sandbox.domain import events as names
+
 from .spec import Expectation, ScenarioError
 
-TRANSACTION_EVENTS = {"TransactionInitialized": "INITIALIZED"}
-PRE_TRANSACTION_EVENTS = {"PreTransactionCreated": "CREATED"}
+TRANSACTION_EVENTS = {names.TRANSACTION_INITIALIZED: "INITIALIZED"}
+PRE_TRANSACTION_EVENTS = {names.PRE_TRANSACTION_CREATED: "CREATED"}
 ENDINGS = ("REJECTED", "ABORTED")
 # Families of figures an expectation can name as `family.KEY` (a missing key counts 0) …
 FAMILIES = ("transactions", "transaction_endings", "pre_transactions", "webhooks", "kit_errors", "app_errors",
@@ -40,19 +42,19 @@ def final_states(events: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, 
     requests: dict[str, str] = {}
     for event in events:
         kind, data = event["type"], event["data"]
-        if kind.startswith("PreTransaction"):
+        if kind.startswith(names.PRE_TRANSACTION_PREFIX):
             state = PRE_TRANSACTION_EVENTS.get(kind) or data.get("state")
             if state:
                 requests[event["ref"]] = state
-        elif kind.startswith("Transaction"):
+        elif kind.startswith(names.TRANSACTION_PREFIX):
             state = TRANSACTION_EVENTS.get(kind) or data.get("state")
             if not state:
                 continue
             tx = transactions.setdefault(event["ref"], {"authorized": 0, "validated": 0})
             tx["state"], tx["subState"] = state, data.get("subState")
-            if kind == "TransactionAuthorized":
+            if kind == names.TRANSACTION_AUTHORIZED:
                 tx["authorized"] = data.get("amount", 0)
-            elif kind == "TransactionValidated":
+            elif kind == names.TRANSACTION_VALIDATED:
                 tx["validated"] = data.get("amount", 0)
     return transactions, requests
 
@@ -82,9 +84,9 @@ def summarize(events: list[dict[str, Any]], emails: list[dict[str, Any]], webhoo
         "emails": len(emails),
         "webhooks": dict(sorted(Counter(w["state"] for w in webhooks).items())),
         "events": len(events),
-        "transfers": sum(1 for e in events if e["type"] == "TransferPaid"),
-        "amount_reimbursed_cents": sum(e["data"].get("net", 0) for e in events if e["type"] == "TransferPaid"),
-        "amount_fees_cents": sum(e["data"].get("fee", 0) for e in events if e["type"] == "TransferPaid"),
+        "transfers": sum(1 for e in events if e["type"] == names.TRANSFER_PAID),
+        "amount_reimbursed_cents": sum(e["data"].get("net", 0) for e in events if e["type"] == names.TRANSFER_PAID),
+        "amount_fees_cents": sum(e["data"].get("fee", 0) for e in events if e["type"] == names.TRANSFER_PAID),
     }
     for family in FAMILIES:
         if family not in summary:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import simpy
 
 from sandbox.client import KitClient, Transport, provider_client, shop_client
+from sandbox.domain import events
 
 
 class PlatformError(Exception):
@@ -168,7 +169,7 @@ class Hub:
         if message.kind == "webhook":  # integrators know their orders, not the ids the sandbox gives
             obj = message.data.get("transaction") or message.data.get("preTransaction") or {}
             keys.append(("order", (obj.get("order") or {}).get("id")))
-        if message.kind == "event" and message.type in ("TransactionProcessing", "PreTransactionProcessing"):
+        if message.kind == "event" and message.type in (events.TRANSACTION_PROCESSING, events.PRE_TRANSACTION_PROCESSING):
             data = message.data
             if data.get("beneficiaryId"):  # /payer, or a request pushed to the app: the phone rings
                 keys.append(("beneficiary", data["beneficiaryId"]))

@@ -26,6 +26,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
+from sandbox.domain import events as names
+from sandbox.domain import transactions
 from sandbox.domain.dates import PARIS, paris_day
 from sandbox.domain.operations import FAILURES
 from sandbox.services.emails import euros
@@ -42,22 +44,9 @@ ANSWERS = (AUTHORIZED, REJECTED, ABORTED)  # what a payer's app answers once a p
 IN_FLIGHT = (INITIALIZED, PROCESSING, AUTHORIZED)  # waiting for the client or for the merchant
 
 # event type -> the state it means when its data carries none
-TRANSACTION_EVENTS = {
-    "TransactionInitialized": INITIALIZED,
-    "TransactionProcessing": PROCESSING,
-    "TransactionAuthorized": AUTHORIZED,
-    "TransactionValidated": VALIDATED,
-    "TransactionRejected": REJECTED,
-    "TransactionAborted": ABORTED,
-    "TransactionCancelled": "CANCELLED",
-    "TransactionExpired": "EXPIRED",
-    "TransactionDelayed": "DELAYED",
-    "TransactionNoSlipFound": "NO_SLIP_FOUND",
-    "TransactionConflicted": "CONFLICTED",
-    "TransactionConsigned": "CONSIGNED",
-    "TransactionPaid": "PAID",
-}
-PRE_TRANSACTION_CREATED, PRE_TRANSACTION_USED = "PreTransactionCreated", "PreTransactionUsed"
+TRANSACTION_EVENTS = {names.TRANSACTION_INITIALIZED: INITIALIZED,
+                      **{name: state for state, name in transactions.EVENT_NAMES.items()}}
+PRE_TRANSACTION_CREATED, PRE_TRANSACTION_USED = names.PRE_TRANSACTION_CREATED, names.PRE_TRANSACTION_USED
 
 # bottom to top in the stacked plots: money that arrived, then what failed, then what still waits
 STATE_ORDER = ("PAID", "CONSIGNED", "CONFLICTED", "NO_SLIP_FOUND", "DELAYED", VALIDATED, AUTHORIZED,
