@@ -203,7 +203,7 @@ def _owned(uow: UnitOfWork, kind: str, object_id: str, header: str | None, field
         require_some_seal(uow.session, header, fields, trace)
         raise not_found(f"no {kind.replace('_', '-')} {object_id}")
     try:
-        verify(uow.session, header, fields, owner_of(obj), trace)  # type: ignore[arg-type]
+        verify(uow.session, header, fields, owner_of(obj), trace)
     except _NotYours:
         raise not_found(f"no {kind.replace('_', '-')} {object_id}") from None
     if catch_up(uow, kind, object_id):
