@@ -45,7 +45,7 @@ from . import behaviours
 from .emails import euros, french_date, french_day
 
 if TYPE_CHECKING:
-    from ..adapters.store import StoreSession
+    from .ports import StoreSession
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
 

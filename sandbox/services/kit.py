@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..adapters.store import StoreSession
 from ..domain import errors, payments, requests, seal
 from ..domain.merchants import PointOfSale
 from ..domain.pre_transactions import ABORTED_MERCHANT, PreTransaction
 from ..domain.transactions import CURRENCY, Transaction
 from . import behaviours
 from .beneficiary_app import find_beneficiary
+from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox

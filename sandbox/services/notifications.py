@@ -21,13 +21,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from ..adapters.store import StoreSession
 from ..domain import errors, wire
 from ..domain.accounts import MerchantAccount
 from ..domain.events import Event
 from ..domain.pre_transactions import ABORTED_BENEFICIARY, PROCESSING, PreTransaction
 from ..domain.transactions import DEFERRED, Transaction
 from . import emails, reminders
+from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox

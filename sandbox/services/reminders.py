@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.store import StoreSession
 from ..domain.dates import format_date
 from ..domain.events import Event
 from ..domain.transactions import AUTHORIZED, DEFERRED, Transaction
+from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.store import StoreSession
 from ..domain.accounts import MerchantAccount
 from ..domain.beneficiaries import Beneficiary
 from ..domain.events import Event
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import Transaction
 from . import notifications, reminders
+from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
