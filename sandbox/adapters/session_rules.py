@@ -37,18 +37,6 @@ def order_key(shop_id: int, service_provider_id: int | None, when: datetime, ord
     return hashlib.sha256(parts.encode()).hexdigest()
 
 
-def transaction_order(tx: Transaction) -> OrderParts | None:
-    """What a transaction answers to as a duplicate; none when it was made by scanning a payment
-    request, which answers for it."""
-    if tx.pre_transaction_id:
-        return None
-    return tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id
-
-
-def pre_transaction_order(pre: PreTransaction) -> OrderParts:
-    return pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id, pre.pre_payment_id
-
-
 class SessionRules(ABC):
     """The public methods that carry a rule; the storage primitives are left to each store."""
 
@@ -91,7 +79,10 @@ class SessionRules(ABC):
 
     # --- transactions ----------------------------------------------------------------------
     def save_transaction(self, tx: Transaction) -> None:
-        self._put_transaction(tx, transaction_order(tx))
+        # a transaction made by scanning a payment request answers to the request's key, not its own
+        order = None if tx.pre_transaction_id else (
+            tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id)
+        self._put_transaction(tx, order)
         self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
 
     def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
@@ -108,7 +99,8 @@ class SessionRules(ABC):
 
     # --- pre-transactions ----------------------------------------------------------------------
     def save_pre_transaction(self, pre: PreTransaction) -> None:
-        self._put_pre_transaction(pre, pre_transaction_order(pre))
+        self._put_pre_transaction(pre, (pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id,
+                                        pre.pre_payment_id))
         self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
 
     def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
