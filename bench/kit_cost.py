@@ -114,11 +114,13 @@ def statement_costs(n: int = 5000) -> None:
 
     from sqlalchemy import bindparam, select
 
-    from sandbox.adapters.store import STATEMENTS, Store, transactions
+    from sandbox.adapters.sql_schema import transactions
+    from sandbox.adapters.sql_session import STATEMENTS
+    from sandbox.adapters.sql_store import SqlStore
 
     with tempfile.TemporaryDirectory(prefix="ancv-kit-cost-") as tmp:
         path = str(Path(tmp) / "statements.sqlite3")
-        store = Store(path)
+        store = SqlStore(path)
         with store.session() as s:
             s._run(STATEMENTS.insert["transactions"], {"transaction_id": "abc", "shop_id": 1, "state": "INITIALIZED",
                                                        "order_key": "k", "created_us": 1, "data": "{}"})
@@ -151,7 +153,7 @@ def statement_costs(n: int = 5000) -> None:
         for _ in range(n // 5):
             with store.session():
                 pass
-        print(f"  {'empty Store.session() (BEGIN IMMEDIATE, COMMIT)':<52}{(time.process_time() - t0) / (n // 5) * 1e6:8.1f} us")
+        print(f"  {'empty SqlStore.session() (BEGIN IMMEDIATE, COMMIT)':<52}{(time.process_time() - t0) / (n // 5) * 1e6:8.1f} us")
         store.close()
         t0 = time.process_time()
         for _ in range(n // 5):

@@ -103,9 +103,10 @@ class World:
 def fresh_test_database() -> str | None:
     """None (SQLite in memory), "memory" (a new MemoryStore per sandbox), or the emptied ANCV_SANDBOX_TEST_DB."""
     if TEST_DB and TEST_DB != MEMORY:
-        from sandbox.adapters.store import Store, metadata
+        from sandbox.adapters.sql_schema import metadata
+        from sandbox.adapters.sql_store import SqlStore
 
-        store = Store(TEST_DB)
+        store = SqlStore(TEST_DB)
         metadata.drop_all(store.engine)
         store.close()
     return TEST_DB

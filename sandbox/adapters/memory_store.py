@@ -28,26 +28,30 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.accounts import MerchantAccount
 from ..domain.back_office import Transfer
 from ..domain.beneficiaries import Beneficiary
 from ..domain.events import Event
 from ..domain.merchants import PointOfSale, ServiceProvider
-from ..domain.pre_transactions import PROCESSING as PRE_PROCESSING
 from ..domain.pre_transactions import PreTransaction
-from ..domain.transactions import PROCESSING, Transaction
-from .store import Store, StoreSession, dumps, from_us, loads, order_key, to_us
+from ..domain.transactions import Transaction
+from .session_rules import OrderParts, SessionRules, order_key
+from .sql_store import SqlStore
+from .store_codec import dumps, from_us, loads, to_us
+
+if TYPE_CHECKING:
+    from ..services import ports
 
 MEMORY = "memory"  # the `db` setting that selects this store
 _AS_IS = frozenset({str, int, float, bool, type(None), date})  # values the SQL store reads back unchanged
 _CONTAINERS = (dict, tuple)  # how stored data holds JSON's objects and arrays
 
 
-def make_store(db: str | None) -> Store | MemoryStore:
+def make_store(db: str | None) -> ports.Store:
     """The store a `db` setting names: "memory" for this one, anything else as `database_url` reads it."""
-    return MemoryStore() if db == MEMORY else Store(db)
+    return MemoryStore() if db == MEMORY else SqlStore(db)
 
 
 # --- plain data, as the SQL store's JSON gives it back ----------------------------------------
@@ -166,7 +170,7 @@ class _Table:
         return [row for _, row in sorted(self.rows.items(), key=lambda item: item[0])]
 
 
-def _order_key(table: _Table, key: str, order: tuple[Any, ...] | None) -> str | None:
+def _order_key(table: _Table, key: str, order: OrderParts | None) -> str | None:
     """`order_key(*order)`, or the row's own when its order did not change (it never does once created)."""
     row = table.rows.get(key)
     if row is not None and row.columns["order"] == order:
@@ -237,16 +241,12 @@ class MemoryStore:
         """Nothing to release: the data lives as long as this object."""
 
 
-class MemorySession(StoreSession):
-    """Reads and writes inside one transaction of a MemoryStore.
+class MemorySession(SessionRules):
+    """Reads and writes inside one transaction of a MemoryStore."""
 
-    A StoreSession by type, so the services take either; it overrides every public method
-    and shares none of the SQL session's state."""
-
-    def __init__(self, store: MemoryStore) -> None:  # StoreSession.__init__ wants a connection: not called
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
         self._store = store
-        self.earliest_timer: datetime | None = None  # the earliest deadline this session set
-        self._merchants: dict[tuple[str, int], Any] = {}  # read once per session, as the SQL session does
         self._undo: list[tuple[Callable[[Any, Any], None], Any, Any]] = []  # (restore, key, what was there)
         self._marks = (len(store.events), len(store.emails), store.next_seq, store.next_delivery_id)
 
@@ -262,17 +262,12 @@ class MemorySession(StoreSession):
         del store.emails[emails:]
 
     # --- merchants ---------------------------------------------------------------------
-    def add_point_of_sale(self, pos: PointOfSale) -> None:
+    def _put_point_of_sale(self, pos: PointOfSale) -> None:
         self._put(self._store.points_of_sale, pos.shop_id, _plain(pos.to_dict()), {"key_version": pos.key_version})
-        self._merchants.pop(("shop", pos.shop_id), None)
 
-    save_point_of_sale = add_point_of_sale
-
-    def point_of_sale(self, shop_id: int) -> PointOfSale | None:
-        if ("shop", shop_id) not in self._merchants:
-            row = self._store.points_of_sale.rows.get(shop_id)
-            self._merchants[("shop", shop_id)] = PointOfSale.from_dict(_copy(row.data)) if row else None
-        return self._merchants[("shop", shop_id)]
+    def _stored_point_of_sale(self, shop_id: int) -> PointOfSale | None:
+        row = self._store.points_of_sale.rows.get(shop_id)
+        return PointOfSale.from_dict(_copy(row.data)) if row else None
 
     def points_of_sale(self) -> list[PointOfSale]:
         return [PointOfSale.from_dict(_copy(row.data)) for row in self._store.points_of_sale.by_key()]
@@ -281,17 +276,13 @@ class MemorySession(StoreSession):
         rows = self._store.points_of_sale.where(("key_version",), key_version)
         return [PointOfSale.from_dict(_copy(row.data)) for row in rows]
 
-    def add_service_provider(self, sp: ServiceProvider) -> None:
+    def _put_service_provider(self, sp: ServiceProvider) -> None:
         self._put(self._store.service_providers, sp.service_provider_id, _plain(sp.to_dict()),
                   {"key_version": sp.key_version})
-        self._merchants.pop(("provider", sp.service_provider_id), None)
 
-    def service_provider(self, service_provider_id: int) -> ServiceProvider | None:
-        if ("provider", service_provider_id) not in self._merchants:
-            row = self._store.service_providers.rows.get(service_provider_id)
-            self._merchants[("provider", service_provider_id)] = (ServiceProvider.from_dict(_copy(row.data))
-                                                                  if row else None)
-        return self._merchants[("provider", service_provider_id)]
+    def _stored_service_provider(self, service_provider_id: int) -> ServiceProvider | None:
+        row = self._store.service_providers.rows.get(service_provider_id)
+        return ServiceProvider.from_dict(_copy(row.data)) if row else None
 
     def service_providers(self) -> list[ServiceProvider]:
         return [ServiceProvider.from_dict(_copy(row.data)) for row in self._store.service_providers.by_key()]
@@ -311,51 +302,40 @@ class MemorySession(StoreSession):
     def accounts(self) -> list[MerchantAccount]:
         return [MerchantAccount.from_dict(_copy(row.data)) for row in self._store.accounts.by_key()]
 
-    def account_by_reset_token(self, token: str) -> MerchantAccount | None:
-        """The account a reset link belongs to (few accounts: a scan is fine)."""
-        return next((a for a in self.accounts() if a.reset_token == token), None)
-
     # --- beneficiaries -------------------------------------------------------------------
-    def save_beneficiary(self, beneficiary: Beneficiary) -> None:
+    def _put_beneficiary(self, beneficiary: Beneficiary, email_key: str) -> None:
         self._put(self._store.beneficiaries, beneficiary.beneficiary_id, _plain(beneficiary.to_dict()),
-                  {"email": beneficiary.email.lower()})
+                  {"email": email_key})
 
     def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
         row = self._store.beneficiaries.rows.get(beneficiary_id)
         return Beneficiary.from_dict(_copy(row.data)) if row else None
 
-    def beneficiary_by_email(self, email: str) -> Beneficiary | None:
-        row = self._store.beneficiaries.first(("email",), email.lower())
+    def _beneficiary_with_email(self, email_key: str) -> Beneficiary | None:
+        row = self._store.beneficiaries.first(("email",), email_key)
         return Beneficiary.from_dict(_copy(row.data)) if row else None
 
     def beneficiaries(self) -> list[Beneficiary]:
         return [Beneficiary.from_dict(_copy(row.data)) for row in self._store.beneficiaries.by_key()]
 
     # --- transactions ----------------------------------------------------------------------
-    def save_transaction(self, tx: Transaction) -> None:
+    def _put_transaction(self, tx: Transaction, order: OrderParts | None) -> None:
         table = self._store.transactions
-        # a transaction made by scanning a payment request answers to the request's key, not its own
-        order = None if tx.pre_transaction_id else (
-            tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id)
         self._put(table, tx.transaction_id, _plain(tx.to_dict()), {
             "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
             "order": order, "order_key": _order_key(table, tx.transaction_id, order),
             "created_us": to_us(tx.creation_date)})
-        self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
 
     def transaction(self, transaction_id: str) -> Transaction | None:
         row = self._store.transactions.rows.get(transaction_id)
         return Transaction.from_dict(_copy(row.data)) if row else None
 
-    def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
-                             payment_id: str) -> Transaction | None:
-        key = order_key(shop_id, service_provider_id, now, order_id, payment_id)
+    def _transaction_with_order_key(self, key: str) -> Transaction | None:
         row = self._store.transactions.first(("order_key",), key)
         return Transaction.from_dict(_copy(row.data)) if row else None
 
-    def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
-        """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
-        row = self._store.transactions.first(("beneficiary_id", "state"), beneficiary_id, PROCESSING)
+    def _transaction_of_in_state(self, beneficiary_id: str, state: str) -> Transaction | None:
+        row = self._store.transactions.first(("beneficiary_id", "state"), beneficiary_id, state)
         return Transaction.from_dict(_copy(row.data)) if row else None
 
     def transactions(self, shop_ids: list[int] | None = None) -> list[Transaction]:
@@ -378,28 +358,22 @@ class MemorySession(StoreSession):
             counts[row.columns["state"]] = counts.get(row.columns["state"], 0) + 1
         return dict(sorted(counts.items()))
 
-    def transactions_in_state(self, state: str) -> list[Transaction]:
-        """Every transaction in `state`, by id."""
-        rows = self._store.transactions.where(("state",), state)
-        return sorted((Transaction.from_dict(_copy(row.data)) for row in rows), key=lambda tx: tx.transaction_id)
+    def _transactions_in_state(self, state: str) -> list[Transaction]:
+        return [Transaction.from_dict(_copy(row.data)) for row in self._store.transactions.where(("state",), state)]
 
     # --- pre-transactions ----------------------------------------------------------------------
-    def save_pre_transaction(self, pre: PreTransaction) -> None:
+    def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:
         table = self._store.pre_transactions
-        order = (pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id, pre.pre_payment_id)
         self._put(table, pre.pre_transaction_id, _plain(pre.to_dict()), {
             "shop_id": pre.shop_id, "state": pre.state, "contact_beneficiary_id": pre.contact_beneficiary_id,
             "order": order, "order_key": _order_key(table, pre.pre_transaction_id, order),
             "created_us": to_us(pre.creation_date)})
-        self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
 
     def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
         row = self._store.pre_transactions.rows.get(pre_transaction_id)
         return PreTransaction.from_dict(_copy(row.data)) if row else None
 
-    def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
-                                 pre_payment_id: str) -> PreTransaction | None:
-        key = order_key(shop_id, service_provider_id, now, order_id, pre_payment_id)
+    def _pre_transaction_with_order_key(self, key: str) -> PreTransaction | None:
         row = self._store.pre_transactions.first(("order_key",), key)
         return PreTransaction.from_dict(_copy(row.data)) if row else None
 
@@ -411,28 +385,26 @@ class MemorySession(StoreSession):
             rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
         return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
 
-    def pre_transactions_sent_to(self, beneficiary_id: str) -> list[PreTransaction]:
-        """Payment requests pushed to this beneficiary's app (`/contact` with beneficiaryId) still waiting to be paid."""
-        rows = self._store.pre_transactions.where(("contact_beneficiary_id", "state"), beneficiary_id, PRE_PROCESSING)
+    def _pre_transactions_contacting(self, beneficiary_id: str, state: str) -> list[PreTransaction]:
+        rows = self._store.pre_transactions.where(("contact_beneficiary_id", "state"), beneficiary_id, state)
         return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
 
     # --- timers ----------------------------------------------------------------------------------
-    def set_timer(self, kind: str, ref: str, due: datetime | None) -> None:
+    def _put_timer(self, kind: str, ref: str, due: datetime) -> None:
         store = self._store
         key = (kind, ref)
         before = store.timers.get(key)
-        if due is None:
-            if before is not None:
-                del store.timers[key]
-                self._undo.append((self._restore_timer, key, before))
-            return
         due_us = to_us(due)
         if due_us != before:
             store.timers[key] = due_us
             self._push_timer(due_us, kind, ref)
             self._undo.append((self._restore_timer, key, before))
-        if self.earliest_timer is None or due < self.earliest_timer:
-            self.earliest_timer = due
+
+    def _delete_timer(self, kind: str, ref: str) -> None:
+        key = (kind, ref)
+        before = self._store.timers.pop(key, None)
+        if before is not None:
+            self._undo.append((self._restore_timer, key, before))
 
     def _restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
         if due_us is None:
@@ -551,3 +523,11 @@ class MemorySession(StoreSession):
 
     def set_meta(self, key: str, value: Any) -> None:
         self._put(self._store.meta, key, _plain(value))
+
+
+if TYPE_CHECKING:  # mypy checks here that both classes are what the services take
+    def _is_a_store(store: MemoryStore) -> ports.Store:
+        return store
+
+    def _is_a_session(session: MemorySession) -> ports.StoreSession:
+        return session

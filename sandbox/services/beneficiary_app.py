@@ -48,7 +48,7 @@ from .paying import act, find_beneficiary
 from .scheduler import catch_up
 
 if TYPE_CHECKING:
-    from ..adapters.store import StoreSession
+    from .ports import StoreSession
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
 

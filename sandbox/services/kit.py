@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..adapters.store import StoreSession
 from ..domain import errors, payments, requests, seal
 from ..domain.deadlines import PRE_TRANSACTION, TRANSACTION
 from ..domain.ids import is_email
@@ -22,6 +21,7 @@ from ..domain.merchants import PointOfSale
 from ..domain.pre_transactions import ABORTED_MERCHANT, PreTransaction
 from ..domain.transactions import CURRENCY, Transaction
 from .paying import find_beneficiary
+from .ports import StoreSession
 from .scheduler import catch_up
 
 if TYPE_CHECKING:

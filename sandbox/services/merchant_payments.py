@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.store import StoreSession
 from ..domain import errors, operations, payments
 from ..domain.cashing import EMAIL, QR, Choice, Demand, FormErrors
 from ..domain.dates import paris_day
@@ -18,6 +17,7 @@ from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import NORMAL, TSPD_ADJUSTABLE, Transaction
 from . import kit
 from .emails import euros
+from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox

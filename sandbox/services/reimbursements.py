@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..domain.back_office import REIMBURSEMENT_DELAY_WORKING_DAYS, Transfer
 
 if TYPE_CHECKING:
-    from ..adapters.store import StoreSession
+    from .ports import StoreSession
     from .sandbox import Sandbox
 
 __all__ = ["HOW_IT_WORKS", "NONE_YET", "ReimbursedTransaction", "Reimbursement", "reimbursements_of",

@@ -22,7 +22,6 @@ from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
 from ..adapters.memory_store import MemoryStore, make_store
 from ..adapters.qr import qr_png
 from ..adapters.smtp import SmtpRelay
-from ..adapters.store import Store
 from ..adapters.tls import CertificateAuthority, trust_bundle
 from ..adapters.webhooks import WebhookSender
 from ..domain import errors, events
@@ -32,6 +31,7 @@ from ..domain.ids import new_object_id
 from . import back_office, fixtures, scheduler
 from .faults import FaultBook
 from .handlers import WIRING
+from .ports import Store
 from .request_journal import RequestJournal
 from .unit_of_work import UnitOfWork, Wiring
 

@@ -20,9 +20,9 @@ from ..domain.events import Event
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import Transaction
 from . import notifications
+from .ports import StoreSession
 
 if TYPE_CHECKING:
-    from ..adapters.store import StoreSession
     from .sandbox import Sandbox
 
 EventHandler = Callable[["UnitOfWork", Event], None]

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.adapters.store import Store
+from sandbox.adapters.sql_store import SqlStore
 from sandbox.client import KIT_PATH, ControlClient, HttpTransport, KitClient, Reply, shop_client
 from sandbox.domain import pre_transactions as request_states
 from sandbox.domain import transactions as states
@@ -347,7 +347,7 @@ class Crash:
 
     @classmethod
     def read(cls, db: Path) -> Crash:
-        store = Store(str(db))
+        store = SqlStore(str(db))
         try:
             with store.session() as s:
                 timeline = s.events()

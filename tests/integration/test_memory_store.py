@@ -5,6 +5,7 @@ the store's own rules: isolation and rollback, private copies, orders, lookups, 
 numbering, and the shapes of what it returns.
 """
 
+import inspect
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sandbox.adapters.memory_store import MEMORY, MemorySession, MemoryStore, make_store
-from sandbox.adapters.store import Store, StoreSession
+from sandbox.adapters.sql_session import SqlSession
+from sandbox.adapters.sql_store import SqlStore
 from sandbox.domain.beneficiaries import Allocation, Beneficiary, Device
 from sandbox.domain.dates import PARIS
 from sandbox.domain.events import Event
@@ -20,6 +22,7 @@ from sandbox.domain.merchants import PointOfSale
 from sandbox.domain.pre_transactions import PROCESSING as PRE_PROCESSING
 from sandbox.domain.pre_transactions import PreTransaction
 from sandbox.domain.transactions import AUTHORIZED, PROCESSING, Payer, Transaction
+from sandbox.services import ports
 from sandbox.services.sandbox import Sandbox
 from tests.conftest import make_settings
 
@@ -29,7 +32,7 @@ SHOP = 11111111
 
 @pytest.fixture(params=["sqlite", "memory"])
 def store(request):
-    made = Store(None) if request.param == "sqlite" else MemoryStore()
+    made = SqlStore(None) if request.param == "sqlite" else MemoryStore()
     yield made
     made.close()
 
@@ -378,14 +381,33 @@ def test_emails_in_the_order_written(store):
 
 # --- choosing the store -----------------------------------------------------------------------------
 
-def test_the_memory_session_has_every_method_of_the_sql_session():
-    public = {name for name in vars(StoreSession) if not name.startswith("_")}
-    assert public <= set(vars(MemorySession)), sorted(public - set(vars(MemorySession)))
+def _methods(kind: type) -> set[str]:
+    return {name for name in dir(kind) if not name.startswith("_") and callable(getattr(kind, name))}
+
+
+def _parameters(function) -> list[tuple[str, inspect._ParameterKind, object]]:
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+@pytest.mark.parametrize(("protocol", "kinds"), [(ports.StoreSession, (SqlSession, MemorySession)),
+                                                  (ports.Store, (SqlStore, MemoryStore))])
+def test_both_stores_take_each_method_of_the_protocol_with_the_same_parameters(protocol, kinds):
+    """Names, kinds and defaults: a caller passing `after=` or relying on a default works on either store."""
+    for kind in kinds:
+        assert _methods(protocol) <= _methods(kind), (kind.__name__, sorted(_methods(protocol) - _methods(kind)))
+        for name in _methods(protocol):
+            assert _parameters(getattr(kind, name)) == _parameters(getattr(protocol, name)), f"{kind.__name__}.{name}"
+
+
+def test_a_session_offers_nothing_beyond_the_protocol():
+    """What services may call is what both stores promise: a session's public methods are the protocol's."""
+    for kind in (SqlSession, MemorySession):
+        assert _methods(kind) == _methods(ports.StoreSession), kind.__name__
 
 
 def test_db_memory_makes_a_memory_store():
     assert isinstance(make_store(MEMORY), MemoryStore)
-    assert isinstance(make_store(None), Store)
+    assert isinstance(make_store(None), SqlStore)
     sandbox = Sandbox(make_settings(db=MEMORY))
     assert isinstance(sandbox.store, MemoryStore)
     with sandbox.store.session() as s:

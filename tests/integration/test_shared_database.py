@@ -122,11 +122,11 @@ def test_rules_changed_or_reset_through_one_process_are_in_force_in_the_other(fi
 @needs_postgresql
 def test_processes_started_together_on_a_sped_up_wall_clock_share_one_time():
     """Launched while another process starts, each waits, then carries on the clock the first one saved."""
-    from sandbox.adapters.store import Store
+    from sandbox.adapters.sql_store import SqlStore
 
     db = fresh_test_database()
     settings = {"db": db, "clock": "wall", "speed": 100.0, "run_scheduler": False}
-    holder = Store(db)
+    holder = SqlStore(db)
     with ThreadPoolExecutor(max_workers=2) as pool:
         with holder.starting():  # another process is starting: both launches wait
             first = pool.submit(Sandbox, make_settings(**settings))

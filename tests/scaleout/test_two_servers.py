@@ -139,9 +139,10 @@ class Receiver:
 
 
 def empty_database(url: str) -> None:
-    from sandbox.adapters.store import Store, metadata
+    from sandbox.adapters.sql_schema import metadata
+    from sandbox.adapters.sql_store import SqlStore
 
-    store = Store(url)
+    store = SqlStore(url)
     metadata.drop_all(store.engine)
     store.close()
 
