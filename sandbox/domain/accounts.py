@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .events import RecordsEvents
-from .records import to_plain
+from .records import plain_fields
 from .sessions import close_session, is_open, open_session
 
 ADMINISTRATOR, POINT = "administrator", "point"
@@ -115,7 +115,7 @@ class MerchantAccount(RecordsEvents):
         return not self.locked and is_open(self.sessions, grant)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MerchantAccount:
