@@ -16,7 +16,7 @@ from typing import Any
 
 from . import events
 from .events import RecordsEvents
-from .records import to_plain
+from .records import plain_fields
 from .sessions import close_session, is_open, open_session
 
 ADMINISTRATOR, POINT = "administrator", "point"
@@ -116,7 +116,7 @@ class MerchantAccount(RecordsEvents):
         return not self.locked and is_open(self.sessions, grant)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MerchantAccount:

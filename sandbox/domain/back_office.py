@@ -20,7 +20,7 @@ from typing import Any
 
 from .calendar import WorkingDays
 from .dates import paris_day
-from .records import to_plain
+from .records import plain_fields
 from .transactions import Refund, Transaction
 
 BASIS_POINTS_PER_UNIT = 10_000
@@ -52,7 +52,7 @@ class Transfer:
     paid_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transfer:

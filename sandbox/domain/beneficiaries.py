@@ -14,7 +14,7 @@ from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import to_plain
+from .records import plain_fields
 from .sessions import close_session, is_open, open_session
 
 BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device", "low_balance")
@@ -177,7 +177,7 @@ class Beneficiary(RecordsEvents):
 
     # --- storage ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Beneficiary:

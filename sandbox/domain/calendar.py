@@ -27,7 +27,7 @@ def ancv_days(year: int) -> frozenset[date]:
 @lru_cache(maxsize=64)
 def public_holidays(year: int) -> frozenset[date]:
     """France's public holidays of `year` (an immutable fact, so cached)."""
-    return frozenset(holidays.France(years=year))
+    return frozenset(holidays.country_holidays("FR", years=year))
 
 
 @dataclass(frozen=True)

@@ -77,4 +77,5 @@ class RecordsEvents:
         self.__dict__.setdefault("_events", []).append(Event(name, ref, at, data))
 
     def pull_events(self) -> list[Event]:
-        return self.__dict__.pop("_events", [])
+        events: list[Event] = self.__dict__.pop("_events", [])
+        return events

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
 OBJECT_ID_LENGTH = 10
@@ -17,8 +17,11 @@ BENEFICIARY_NUMBER_RE = re.compile(r"^[0-9]{11}$")  # [0-9]: \d also takes "١٢
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
+_T = TypeVar("_T")
+
+
 class RandomSource(Protocol):
-    def choice(self, seq, /): ...  # noqa: ANN001, ANN201
+    def choice(self, seq: Sequence[_T], /) -> _T: ...
     def randint(self, a: int, b: int, /) -> int: ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import to_plain
+from .records import plain_fields
 
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
@@ -41,7 +41,7 @@ class PointOfSale:
         return service_provider_id in self.service_provider_ids
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PointOfSale:
@@ -56,7 +56,7 @@ class ServiceProvider:
     key: str
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ServiceProvider:

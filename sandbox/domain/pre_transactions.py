@@ -14,7 +14,7 @@ from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import to_plain
+from .records import plain_fields
 from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_MODES
 
 CREATED, PROCESSING, AUTHORIZING = "CREATED", "PROCESSING", "AUTHORIZING"
@@ -181,7 +181,7 @@ class PreTransaction(RecordsEvents):
         return self.state in FINAL_STATES
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreTransaction:

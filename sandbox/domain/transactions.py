@@ -13,7 +13,7 @@ from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import to_plain
+from .records import plain_fields
 
 INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
 DELAYED, NO_SLIP_FOUND, CONSIGNED, PAID = "DELAYED", "NO_SLIP_FOUND", "CONSIGNED", "PAID"
@@ -346,7 +346,7 @@ class Transaction(RecordsEvents):
         return self.authorization.amount if self.authorization else 0
 
     def to_dict(self) -> dict[str, Any]:
-        return to_plain(self)
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transaction:
