@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
+from ..domain import deadlines
 from ..domain.accounts import MerchantAccount
 from ..domain.beneficiaries import Beneficiary
 from ..domain.dates import paris_day
@@ -83,7 +84,7 @@ class SessionRules(ABC):
         order = None if tx.pre_transaction_id else (
             tx.shop_id, tx.service_provider_id, tx.creation_date, tx.order_id, tx.payment_id)
         self._put_transaction(tx, order)
-        self.set_timer("transaction", tx.transaction_id, tx.next_deadline())
+        self.set_timer(deadlines.TRANSACTION, tx.transaction_id, tx.next_deadline())
 
     def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                              payment_id: str) -> Transaction | None:
@@ -101,7 +102,7 @@ class SessionRules(ABC):
     def save_pre_transaction(self, pre: PreTransaction) -> None:
         self._put_pre_transaction(pre, (pre.shop_id, pre.service_provider_id, pre.creation_date, pre.order_id,
                                         pre.pre_payment_id))
-        self.set_timer("pre_transaction", pre.pre_transaction_id, pre.next_deadline())
+        self.set_timer(deadlines.PRE_TRANSACTION, pre.pre_transaction_id, pre.next_deadline())
 
     def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                                  pre_payment_id: str) -> PreTransaction | None:
