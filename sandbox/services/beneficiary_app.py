@@ -1,7 +1,10 @@
-"""What the beneficiary's app does: scan, adjust, authorize, abandon, refuse.
+"""The App' Chèque-Vacances (`/app`), the beneficiary's web app, as use cases: log in and out, read the
+balance, a payment, a pushed request or the history, scan a payment QR code, and answer a payment.
 
-Used by the automatic behaviours, by `/_sandbox/beneficiaries/{id}/act`, and later by the
-beneficiary web app and the simulated customers: one path for every way of paying.
+Every button goes through the paying commands (paying.py), the path the behaviours and the control
+plane's `act` take. What the app shows comes back as read models of facts (entities, amounts, names),
+which the web layer (web/beneficiary_pages.py) says in French; what it cannot do is raised, as one of
+the Kit's errors or, where the Kit has none, as an `AppError` below.
 """
 
 from __future__ import annotations
@@ -9,41 +12,18 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..adapters.qr import UnreadableImage, decode_image
+from ..adapters.qr import decode_image
 from ..domain import errors, ids, payments
-from ..domain.beneficiaries import (
-    LOGGED_IN,
-    LOGIN_LOCK,
-    LOGIN_LOCKED,
-    WRONG_PASSWORDS_BEFORE_LOCK,
-    Allocation,
-    Beneficiary,
-)
+from ..domain.beneficiaries import LOGGED_IN, LOGIN_LOCKED, Allocation, Beneficiary
 from ..domain.deadlines import PRE_TRANSACTION, TRANSACTION
 from ..domain.ids import CVCO_ID_PREFIX
-from ..domain.operations import parse_euros
 from ..domain.pre_transactions import PreTransaction
 from ..domain.requests import Act
-from ..domain.transactions import (
-    ABORTED,
-    AUTHORIZATION_REQUEST,
-    AUTHORIZED,
-    CANCELLED,
-    IN_ADJUSTMENT,
-    INITIALIZED,
-    PROCESSING,
-    REJECTED_INTERNAL,
-    REJECTED_SECURITY,
-    REJECTED_TIMEOUT,
-    Transaction,
-)
-from .emails import euros, french_date, french_day
+from ..domain.transactions import CANCELLED, Transaction
 from .paying import act, find_beneficiary
 from .scheduler import catch_up
 
@@ -52,84 +32,40 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
 
-# --- the App' Chèque-Vacances: the beneficiary's web app (`/app`) ---------------------------------
-# Every button of the app goes through `act` above, like the behaviours and the control plane;
-# these functions only read what the app shows and say in French (Kit §6.4.4) why it cannot.
-
-LOGIN_REFUSED = "Identifiant ou mot de passe incorrect."
-LOGIN_LOCKED_MESSAGE = (f"Votre compte est bloqué après {WRONG_PASSWORDS_BEFORE_LOCK} mots de passe erronés. "
-                        f"Réessayez dans {LOGIN_LOCK.seconds // 60} minutes.")
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # Kit §6.4.3: [xxxx]@[xxxxx].[xxx]
-
-# Kit §6.4.4: what the beneficiary reads when a payment cannot start
-REFUSALS = {
-    "INSUFFICIENT_BALANCE": "Le solde de ce compte Chèque-Vacances Connect est insuffisant.",
-    "BENEFICIARY_NOT_FOUND": "Ce compte bénéficiaire Chèque-Vacances Connect n'existe pas.",
-    "OTHER_TRANSACTION_PENDING": ("Un autre paiement est déjà en cours sur votre compte Chèque-Vacances Connect. "
-                                  "Vous devez tout d'abord le finaliser ou l'annuler pour pouvoir effectuer "
-                                  "cette transaction."),
-    "NO_ACTIVE_DEVICE": "Aucun de vos appareils électroniques ne dispose de l'application Chèques-Vacances.",
-    "PRE_TRANSACTION_NOT_FOUND": "Cette demande de paiement n'existe pas.",
-    "PRE_TRANSACTION_EXPIRED": "Cette demande de paiement a expiré : demandez au commerçant d'en faire une nouvelle.",
-    "OPERATION_PRE_TRANSACTION_NOT_ALLOWED": ("Cette demande de paiement ne peut plus être payée : elle est déjà "
-                                              "réglée, annulée ou en cours de paiement."),
-    "TRANSACTION_NOT_FOUND": "Ce paiement est introuvable.",
-    "OPERATION_TRANSACTION_NOT_ALLOWED": "Ce paiement n'attend plus votre réponse.",
-    "INVALID_PAYER_AMOUNT": "Vous pouvez baisser le montant à payer, pas l'augmenter.",
-}
-# Kit §6.4.4: what the beneficiary reads when a payment ends without being accepted
-ENDINGS = {
-    "REJECTED_DEVICE": "Aucun de vos appareils électroniques ne dispose de l'application Chèques-Vacances.",
-    "REJECTED_SECURITY": ("Le code personnel de paiement saisi est erroné, vous n'avez donc pas pu être identifié. "
-                          "Le paiement n'a pas pu être validé."),
-    "REJECTED_TIMEOUT": ("Le délai qui vous est laissé pour finaliser votre paiement via l'Application "
-                         "Chèques-Vacances a été dépassé. La demande de paiement a été annulée."),
-    "REJECTED_INTERNAL": "Le paiement n'a pas pu être validé. Vous pouvez renouveler votre demande.",
-    "REJECTED_COMPLEMENT": "Le paiement complémentaire a été refusé.",
-    "ABORTED_TSPD": "Vous avez abandonné ce paiement : aucun montant n'a été débité.",
-    "ABORTED_COMPLEMENT": "Le paiement complémentaire a été abandonné.",
-    "CANCELLED": "Le commerçant a annulé ce paiement.",
-    "EXPIRED": "La demande de paiement du commerçant a expiré.",
-}
-REQUEST_ENDINGS = {
-    "ABORTED_MERCHANT": "Le commerçant a annulé sa demande de paiement.",
-    "ABORTED_BENEFICIARY": "Vous avez refusé cette demande de paiement.",
-    "EXPIRED": "La demande de paiement du commerçant a expiré.",
-    "USED": "Cette demande de paiement est réglée.",
-}
-CREDITED_BACK = "{amount} recrédités le {day}"  # a cancelled payment's amount back on the balance
-NOT_VALIDATED_IN_TIME = "Le commerçant n'a pas validé la pré-réservation avant la date limite."
 RECENT_CREDITS = timedelta(days=7)  # Mon solde recalls the credits of a cancelled payment this long
-DEVICE_BLOCKED = ("Votre code personnel a été saisi {count} fois de suite de manière erronée : votre appareil "
-                  "est bloqué. Contactez l'ANCV pour le débloquer.")
-PAYMENT_STATUS = {  # Historique
-    "INITIALIZED": "En attente", "PROCESSING": "En attente de votre réponse", "AUTHORIZED": "Autorisé",
-    "VALIDATED": "Payé", "DELAYED": "Payé", "NO_SLIP_FOUND": "Payé", "CONSIGNED": "Payé", "PAID": "Payé",
-    "CONFLICTED": "Payé", "REJECTED": "Refusé", "ABORTED": "Abandonné", "CANCELLED": "Annulé", "EXPIRED": "Expiré",
-}
 
 
-class AppRefusal(Exception):
-    """What the app cannot do, said to the beneficiary in French, with the HTTP status of the page."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class AppError(Exception):
+    """What the app cannot do for a reason the Kit has no error for (one subclass per reason)."""
 
 
-def refusal_of(error: errors.KitError) -> AppRefusal:
-    """The Kit's error as the app says it (Kit §6.4.4)."""
-    status = error.status if 400 <= error.status < 500 else 400
-    return AppRefusal(REFUSALS.get(error.code, "Cette action n'est pas possible."), status)
+class NotAnIdentifier(AppError):
+    """The login is neither an 11-digit identifier nor an email address."""
 
 
-@contextmanager
-def _in_french() -> Iterator[None]:
-    try:
-        yield
-    except errors.KitError as error:
-        raise refusal_of(error) from error
+class LoginRefused(AppError):
+    """No such account, or the wrong password: one refusal for both, so nobody learns who has an account."""
+
+
+class LoginLocked(AppError):
+    """Too many wrong passwords in a row: the login is locked for a while, even with the right one."""
+
+
+class NothingPasted(AppError):
+    """The payment address to scan is empty."""
+
+
+class NoCodeOnImage(AppError):
+    """No QR code could be read on the image."""
+
+
+class BeneficiaryCode(AppError):
+    """The code read is a beneficiary's `CVCoId`, which a merchant scans, not a payment request."""
+
+
+class NotAPaymentCode(AppError):
+    """No code read names a payment request of this sandbox."""
 
 
 def log_in(sandbox: Sandbox, ref: str, password: str) -> tuple[Beneficiary, str]:
@@ -139,19 +75,19 @@ def log_in(sandbox: Sandbox, ref: str, password: str) -> tuple[Beneficiary, str]
     text = ref.strip() if isinstance(ref, str) else ""
     grant = secrets.token_urlsafe(24)  # never from the seeded generator
     if not ((text.isascii() and text.isdigit() and len(text) == 11) or EMAIL_SHAPE.match(text)):
-        raise AppRefusal("Saisissez votre identifiant à 11 chiffres ou votre adresse e-mail.", 400)
+        raise NotAnIdentifier()
     given = password if isinstance(password, str) else ""
     with sandbox.uow() as uow:
         beneficiary = uow.session.beneficiary(text) if text.isdigit() else uow.session.beneficiary_by_email(text)
         if beneficiary is None:
             hmac.compare_digest(given.encode(), secrets.token_hex(16).encode())  # as long as a wrong password
-            raise AppRefusal(LOGIN_REFUSED, 401)
+            raise LoginRefused()
         outcome = beneficiary.log_in(given, uow.now, grant)
         uow.save(beneficiary)
     if outcome == LOGIN_LOCKED:
-        raise AppRefusal(LOGIN_LOCKED_MESSAGE, 401)
+        raise LoginLocked()
     if outcome != LOGGED_IN:
-        raise AppRefusal(LOGIN_REFUSED, 401)
+        raise LoginRefused()
     return beneficiary, grant
 
 
@@ -170,36 +106,70 @@ def logged_in_beneficiary(sandbox: Sandbox, beneficiary_id: str, grant: str) -> 
     return beneficiary if beneficiary is not None and beneficiary.logged_in(grant) else None
 
 
+# --- what the app shows ------------------------------------------------------------------------------
+# `merchant` is the name of the point of sale a payment or request is for (None: no such point of sale).
+
 @dataclass(frozen=True)
 class Incoming:
-    """A payment request pushed to the app and not opened yet."""
+    """A payment request pushed to the app."""
 
     request: PreTransaction
-    merchant: str
+    merchant: str | None
+
+
+@dataclass(frozen=True)
+class PastPayment:
+    """A payment of the history: what it came to, and what its cancellation gave back to the balance."""
+
+    transaction: Transaction
+    merchant: str | None
+    amount: int  # paid when it was, credited back when cancelled after paying, else asked
+    credited: int = 0  # what the cancellation gave back to the balance
+    credited_on: datetime | None = None  # when it did (None: nothing came back)
+
+    @classmethod
+    def of(cls, tx: Transaction, merchant: str | None) -> PastPayment:
+        if tx.state != CANCELLED:
+            return cls(tx, merchant, tx.authorized_amount if tx.authorization
+                       else (tx.payer.amount if tx.payer else tx.amount))
+        if tx.authorization is None:  # cancelled before the beneficiary paid: nothing to give back
+            return cls(tx, merchant, tx.payer.amount if tx.payer else tx.amount)
+        credited = tx.authorization.amount  # the debit, or the hold of a pre-booking, that payments.cancel gave back
+        when = tx.cancellation.effective_date if tx.cancellation else tx.update_date
+        return cls(tx, merchant, credited, credited, when)
 
 
 @dataclass(frozen=True)
 class Home:
-    """Accueil: the balance, its allocations, and what waits for an answer."""
+    """Accueil: the balance, its allocations, what waits for an answer, and what came back lately."""
 
     beneficiary: Beneficiary
     now: datetime
     available: int
     held: int  # pre-bookings authorized, awaiting the merchant's validation
-    allocations: list[Allocation]
+    allocations: list[Allocation]  # by end of validity
     payment: Transaction | None  # the payment waiting for this beneficiary's answer
-    payment_merchant: str
-    requests: list[Incoming]
+    payment_merchant: str | None
+    requests: list[Incoming]  # pushed and not expired
     credits: list[PastPayment]  # payments cancelled lately, whose amount came back on the balance
 
-    @property
-    def blocked(self) -> bool:
-        return bool(self.beneficiary.devices) and not self.beneficiary.has_active_device()
+
+@dataclass(frozen=True)
+class Payment:
+    """One of this beneficiary's payments, with what its page needs to show and to say how it ended."""
+
+    transaction: Transaction
+    merchant: str | None
+    request: PreTransaction | None  # the payment request it pays, if any
+    beneficiary: Beneficiary
+    proposed: int  # what the app offers to pay while the amount may still be lowered
+    available: int
+    block_after: int  # wrong personal codes in a row that block the device (the sandbox's rules)
 
 
-def _merchant(session: StoreSession, shop_id: int) -> str:
+def _merchant(session: StoreSession, shop_id: int) -> str | None:
     pos = session.point_of_sale(shop_id)
-    return pos.name if pos is not None else f"Point d'accueil {shop_id}"
+    return pos.name if pos is not None else None
 
 
 def _pending(uow: UnitOfWork, beneficiary_id: str) -> Transaction | None:
@@ -221,86 +191,12 @@ def home(sandbox: Sandbox, beneficiary_id: str) -> Home:
                    if p.credited and p.transaction.update_date > uow.now - RECENT_CREDITS]
         return Home(beneficiary, uow.now, beneficiary.available(uow.now), beneficiary.held(),
                     sorted(beneficiary.allocations, key=lambda a: a.valid_until), tx,
-                    _merchant(uow.session, tx.shop_id) if tx else "", requests, credits)
+                    _merchant(uow.session, tx.shop_id) if tx else None, requests, credits)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How a payment ended, as the result page says it."""
-
-    accepted: bool
-    title: str
-    message: str
-    paid: int = 0
-    left_due: int = 0  # "Reste dû" (Kit §6.4.3): asked minus paid, when positive
-    warning: str = ""
-
-
-@dataclass(frozen=True)
-class PaymentPage:
-    """The payment page: what is asked, by whom, what the app proposes, and how it ended."""
-
-    transaction: Transaction
-    merchant: str
-    request: PreTransaction | None
-    proposed: int  # what the app offers to pay while the amount may still be lowered
-    available: int
-    outcome: Outcome | None  # None while the payment waits for the beneficiary
-
-    @property
-    def adjustable(self) -> bool:
-        return self.transaction.awaiting_beneficiary and self.transaction.sub_state == IN_ADJUSTMENT
-
-    @property
-    def asking_code(self) -> bool:
-        return self.transaction.awaiting_beneficiary and self.transaction.sub_state == AUTHORIZATION_REQUEST
-
-
-def _outcome(tx: Transaction, pre: PreTransaction | None, beneficiary: Beneficiary, merchant: str,
-             block_after: int, now: datetime) -> Outcome | None:
-    """The result page of a payment that no longer waits for the beneficiary (None while it does)."""
-    if tx.awaiting_beneficiary or tx.state == INITIALIZED:
-        return None
-    if tx.state == PROCESSING:  # acquisition never started (fault injection)
-        return Outcome(False, "Paiement en cours", "Le paiement est en cours de traitement par l'ANCV.")
-    if tx.authorization is not None and tx.state != CANCELLED:
-        paid = tx.authorization.amount
-        message = f"Vous avez payé {euros(paid)} à {merchant}."
-        if tx.state == AUTHORIZED and tx.capture_date is not None:
-            message = (f"{euros(paid)} sont réservés sur votre solde pour {merchant}, qui validera le paiement "
-                       f"au plus tard le {french_date(tx.capture_date)}.")
-        return Outcome(True, "Paiement accepté", message, paid, max(0, tx.amount - paid))
-    if tx.state == CANCELLED:
-        if pre is not None and pre.abort is not None and pre.abort.reason == "ABORTED_MERCHANT":
-            reason = f" Motif : {pre.abort.label}" if pre.abort.label else ""
-            return Outcome(False, "Demande annulée", REQUEST_ENDINGS["ABORTED_MERCHANT"] + reason)
-        if tx.authorization is not None:
-            return Outcome(False, "Paiement annulé", f"{_cancelled_by(tx)} Les {euros(tx.authorization.amount)} "
-                           "payés ont été recrédités sur votre compte.")
-        return Outcome(False, "Paiement annulé", ENDINGS["CANCELLED"])
-    if tx.state == ABORTED and pre is not None and pre.abort is not None and pre.abort.reason == "ABORTED_BENEFICIARY":
-        return Outcome(False, "Paiement refusé", REQUEST_ENDINGS["ABORTED_BENEFICIARY"])
-    key = tx.sub_state or tx.state
-    message = ENDINGS.get(key, "Le paiement n'a pas abouti.")
-    if key == REJECTED_INTERNAL and tx.rejection_cause == errors.InsufficientBalance.code:  # rechecked too short
-        message = REFUSALS["INSUFFICIENT_BALANCE"]
-    warning = ""
-    if key == REJECTED_SECURITY:
-        if beneficiary.devices and not beneficiary.has_active_device():
-            warning = DEVICE_BLOCKED.format(count=block_after)
-        elif 0 < beneficiary.wrong_pin_streak < block_after:
-            left = block_after - beneficiary.wrong_pin_streak
-            warning = (f"Attention : encore {left} code{'s' if left > 1 else ''} erroné{'s' if left > 1 else ''} "
-                       "et votre appareil sera bloqué.")
-    title = "Paiement abandonné" if tx.state == ABORTED else "Paiement refusé"
-    if key == REJECTED_TIMEOUT:
-        title = "Délai dépassé"
-    return Outcome(False, title, message, warning=warning)
-
-
-def payment_page(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PaymentPage:
-    """One of this beneficiary's payments (anybody else's looks absent: 404)."""
-    with sandbox.uow() as uow, _in_french():
+def payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> Payment:
+    """One of this beneficiary's payments (anybody else's looks absent: TRANSACTION_NOT_FOUND)."""
+    with sandbox.uow() as uow:
         tx = uow.session.transaction(transaction_id) if transaction_id.isalnum() else None
         if tx is None or tx.beneficiary_id != beneficiary_id:
             raise errors.TransactionNotFound(transaction_id)
@@ -309,160 +205,8 @@ def payment_page(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> 
         beneficiary = find_beneficiary(uow, beneficiary_id)
         pre = uow.session.pre_transaction(tx.pre_transaction_id) if tx.pre_transaction_id else None
         proposed = payments.proposed_amount(tx, beneficiary, uow.now) if tx.payer else 0
-        merchant = _merchant(uow.session, tx.shop_id)
-        outcome = _outcome(tx, pre, beneficiary, merchant, uow.sandbox.rules.wrongPinsBeforeBlock, uow.now)
-        return PaymentPage(tx, merchant, pre, proposed, beneficiary.available(uow.now), outcome)
-
-
-def _act(sandbox: Sandbox, beneficiary_id: str, command: Act) -> dict[str, Any]:
-    with _in_french():
-        return act(sandbox, beneficiary_id, command)
-
-
-def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, amount: str) -> Transaction:
-    """"Montant à payer": lower the amount (tspd 001), never raise it."""
-    try:
-        cents = parse_euros(amount)
-    except ValueError:
-        raise AppRefusal("Indiquez un montant en euros, par exemple 15,00.") from None
-    try:
-        return _act(sandbox, beneficiary_id, Act("adjust", amount=cents, transaction_id=transaction_id))["transaction"]
-    except AppRefusal as refusal:
-        if isinstance(refusal.__cause__, errors.InvalidPayerAmount):
-            page = payment_page(sandbox, beneficiary_id, transaction_id)
-            assert page.transaction.payer is not None
-            raise AppRefusal(f"Vous pouvez baisser le montant à payer, pas l'augmenter : au plus "
-                             f"{euros(page.transaction.payer.amount)}.") from refusal
-        if isinstance(refusal.__cause__, errors.InsufficientBalance):
-            page = payment_page(sandbox, beneficiary_id, transaction_id)
-            raise AppRefusal(f"{REFUSALS['INSUFFICIENT_BALANCE']} Vous pouvez payer au plus "
-                             f"{euros(page.available)}.", 403) from refusal
-        raise
-
-
-def authorize_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, pin: str) -> Transaction:
-    """The 6-digit personal code; a wrong one ends the payment (SR: one attempt per payment)."""
-    try:
-        return _act(sandbox, beneficiary_id, Act("authorize", pin=pin, transaction_id=transaction_id))["transaction"]
-    except AppRefusal as refusal:
-        if isinstance(refusal.__cause__, errors.BadRequest):
-            raise AppRefusal("Saisissez votre code personnel à 6 chiffres.") from refusal
-        raise
-
-
-def abandon_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> Transaction:
-    """"Abandonner": give up this payment (ABORTED_TSPD); a payment request stays payable."""
-    return _act(sandbox, beneficiary_id, Act("abandon", transaction_id=transaction_id))["transaction"]
-
-
-def refuse_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PreTransaction:
-    """"Refuser": refuse the payment request behind this payment (ABORTED_BENEFICIARY)."""
-    return _act(sandbox, beneficiary_id, Act("refuse", transaction_id=transaction_id))["preTransaction"]
-
-
-def pushed_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Incoming:
-    """A request pushed to this beneficiary (`/contact`), in whatever state; anybody else's looks absent."""
-    with sandbox.uow() as uow, _in_french():
-        pre = uow.session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
-        if pre is None or pre.contact_beneficiary_id != beneficiary_id:
-            raise errors.PreTransactionNotFound(pre_transaction_id)
-        if catch_up(uow, PRE_TRANSACTION, pre_transaction_id):
-            pre = uow.session.pre_transaction(pre_transaction_id) or pre
-        return Incoming(pre, _merchant(uow.session, pre.shop_id))
-
-
-def request_ending(pre: PreTransaction) -> str:
-    """Why a request can no longer be paid, in French ("" while it can)."""
-    if pre.abort is not None:
-        return REQUEST_ENDINGS.get(pre.abort.reason, "")
-    return REQUEST_ENDINGS.get(pre.state, "")
-
-
-def open_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
-    """"Payer" on a pushed request: the app scans it, as if its QR code had been read."""
-    pushed_request(sandbox, beneficiary_id, pre_transaction_id)
-    return _scan(sandbox, beneficiary_id, pre_transaction_id)
-
-
-def refuse_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> PreTransaction:
-    """"Refuser" on a pushed request not opened yet."""
-    pushed_request(sandbox, beneficiary_id, pre_transaction_id)
-    return _act(sandbox, beneficiary_id, Act("refuse", pre_transaction_id=pre_transaction_id))["preTransaction"]
-
-
-def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
-    with sandbox.store.session() as s:
-        pending = s.pending_transaction_of(beneficiary_id)
-    if pending is not None and pending.pre_transaction_id == pre_transaction_id:
-        return pending  # scanned twice: the payment already waits
-    return _act(sandbox, beneficiary_id, Act("scan", pre_transaction_id=pre_transaction_id))["transaction"]
-
-
-def payment_request_id(sandbox: Sandbox, text: str, other_bases: tuple[str, ...] = ()) -> str | None:
-    """The request a payment QR code of this sandbox names (`{Kit base URL}/pre-transactions/{id}/qr-code`)."""
-    return ids.payment_request_id(text, (sandbox.kit_base_url, *other_bases))
-
-
-def _not_a_payment_code(texts: list[str]) -> AppRefusal:
-    if any(ids.parse_cvco_id(text) is not None for text in texts):
-        return AppRefusal("Ce code est un identifiant de bénéficiaire (CVCoId), pas une demande de paiement.")
-    return AppRefusal("Ce QR code n'est pas une demande de paiement Chèque-Vacances Connect de ce bac à sable.")
-
-
-def scan_text(sandbox: Sandbox, beneficiary_id: str, text: str, other_bases: tuple[str, ...] = ()) -> Transaction:
-    """A payment URL read by the camera or pasted by hand."""
-    if not isinstance(text, str) or not text.strip():
-        raise AppRefusal("Collez l'adresse du QR code de paiement.")
-    pre_id = payment_request_id(sandbox, text, other_bases)
-    if pre_id is None:
-        raise _not_a_payment_code([text.strip()])
-    return _scan(sandbox, beneficiary_id, pre_id)
-
-
-def scan_image(sandbox: Sandbox, beneficiary_id: str, data: bytes, other_bases: tuple[str, ...] = ()) -> Transaction:
-    """A photo or screenshot of a payment QR code, decoded here (pyzbar)."""
-    try:
-        texts = decode_image(data)
-    except UnreadableImage as error:
-        raise AppRefusal(str(error)) from error
-    if not texts:
-        raise AppRefusal("Aucun QR code n'a été trouvé sur cette image : cadrez-le en entier et bien net.")
-    for text in texts:
-        pre_id = payment_request_id(sandbox, text, other_bases)
-        if pre_id is not None:
-            return _scan(sandbox, beneficiary_id, pre_id)
-    raise _not_a_payment_code(texts)
-
-
-def _cancelled_by(tx: Transaction) -> str:
-    """Who ended a cancelled payment: the merchant, or the validation deadline of a pre-booking."""
-    if tx.cancellation is not None and tx.cancellation.by_deadline:
-        return NOT_VALIDATED_IN_TIME
-    return ENDINGS["CANCELLED"]
-
-
-@dataclass(frozen=True)
-class PastPayment:
-    transaction: Transaction
-    merchant: str
-    status: str  # in French
-    amount: int  # paid when it was, credited back when cancelled after paying, else asked
-    credited: int = 0  # what the cancellation gave back to the balance
-    credit_note: str = ""  # "Annulé – 40,00 € recrédités le 02/06/2026"
-    reason: str = ""  # why it was cancelled, when it was
-
-    @classmethod
-    def of(cls, tx: Transaction, merchant: str) -> PastPayment:
-        status = PAYMENT_STATUS.get(tx.state, tx.state)
-        if tx.state != CANCELLED:
-            return cls(tx, merchant, status, tx.authorized_amount if tx.authorization
-                       else (tx.payer.amount if tx.payer else tx.amount))
-        if tx.authorization is None:  # cancelled before the beneficiary paid: nothing to give back
-            return cls(tx, merchant, status, tx.payer.amount if tx.payer else tx.amount, reason=ENDINGS["CANCELLED"])
-        credited = tx.authorization.amount  # the debit, or the hold of a pre-booking, that payments.cancel gave back
-        when = tx.cancellation.effective_date if tx.cancellation else tx.update_date
-        note = f"{status} – " + CREDITED_BACK.format(amount=euros(credited), day=french_day(when))
-        return cls(tx, merchant, status, credited, credited, note, _cancelled_by(tx))
+        return Payment(tx, _merchant(uow.session, tx.shop_id), pre, beneficiary, proposed,
+                       beneficiary.available(uow.now), uow.sandbox.rules.wrongPinsBeforeBlock)
 
 
 def _past_payments(session: StoreSession, beneficiary_id: str) -> list[PastPayment]:
@@ -478,6 +222,93 @@ def history(sandbox: Sandbox, beneficiary_id: str) -> list[PastPayment]:
         return _past_payments(s, beneficiary_id)
 
 
+def pushed_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Incoming:
+    """A request pushed to this beneficiary (`/contact`), in whatever state; anybody else's looks absent."""
+    with sandbox.uow() as uow:
+        pre = uow.session.pre_transaction(pre_transaction_id) if pre_transaction_id.isalnum() else None
+        if pre is None or pre.contact_beneficiary_id != beneficiary_id:
+            raise errors.PreTransactionNotFound(pre_transaction_id)
+        if catch_up(uow, PRE_TRANSACTION, pre_transaction_id):
+            pre = uow.session.pre_transaction(pre_transaction_id) or pre
+        return Incoming(pre, _merchant(uow.session, pre.shop_id))
+
+
 def identifier_code(beneficiary_id: str) -> str:
     """What the beneficiary's QR code and Code 128 say (Kit §5.4)."""
     return f"{CVCO_ID_PREFIX}{beneficiary_id}"
+
+
+# --- what the app does: every button through the paying commands ------------------------------------
+
+def open_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
+    """"Payer" on a pushed request: the app scans it, as if its QR code had been read."""
+    pushed_request(sandbox, beneficiary_id, pre_transaction_id)
+    return _scan(sandbox, beneficiary_id, pre_transaction_id)
+
+
+def refuse_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> PreTransaction:
+    """"Refuser" on a pushed request not opened yet."""
+    pushed_request(sandbox, beneficiary_id, pre_transaction_id)
+    return act(sandbox, beneficiary_id, Act("refuse", pre_transaction_id=pre_transaction_id))["preTransaction"]
+
+
+def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
+    with sandbox.store.session() as s:
+        pending = s.pending_transaction_of(beneficiary_id)
+    if pending is not None and pending.pre_transaction_id == pre_transaction_id:
+        return pending  # scanned twice: the payment already waits
+    return act(sandbox, beneficiary_id, Act("scan", pre_transaction_id=pre_transaction_id))["transaction"]
+
+
+def payment_request_id(sandbox: Sandbox, text: str, other_bases: tuple[str, ...] = ()) -> str | None:
+    """The request a payment QR code of this sandbox names (`{Kit base URL}/pre-transactions/{id}/qr-code`)."""
+    return ids.payment_request_id(text, (sandbox.kit_base_url, *other_bases))
+
+
+def _not_a_payment_code(texts: list[str]) -> AppError:
+    if any(ids.parse_cvco_id(text) is not None for text in texts):
+        return BeneficiaryCode()
+    return NotAPaymentCode()
+
+
+def scan_text(sandbox: Sandbox, beneficiary_id: str, text: str, other_bases: tuple[str, ...] = ()) -> Transaction:
+    """A payment URL read by the camera or pasted by hand."""
+    if not isinstance(text, str) or not text.strip():
+        raise NothingPasted()
+    pre_id = payment_request_id(sandbox, text, other_bases)
+    if pre_id is None:
+        raise _not_a_payment_code([text.strip()])
+    return _scan(sandbox, beneficiary_id, pre_id)
+
+
+def scan_image(sandbox: Sandbox, beneficiary_id: str, data: bytes, other_bases: tuple[str, ...] = ()) -> Transaction:
+    """A photo or screenshot of a payment QR code, decoded here (pyzbar; an image it cannot read raises
+    the adapter's `UnreadableImage`)."""
+    texts = decode_image(data)
+    if not texts:
+        raise NoCodeOnImage()
+    for text in texts:
+        pre_id = payment_request_id(sandbox, text, other_bases)
+        if pre_id is not None:
+            return _scan(sandbox, beneficiary_id, pre_id)
+    raise _not_a_payment_code(texts)
+
+
+def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, amount: int) -> Transaction:
+    """"Montant à payer", in cents: lower the amount (tspd 001), never raise it."""
+    return act(sandbox, beneficiary_id, Act("adjust", amount=amount, transaction_id=transaction_id))["transaction"]
+
+
+def authorize_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, pin: str) -> Transaction:
+    """The 6-digit personal code; a wrong one ends the payment (SR: one attempt per payment)."""
+    return act(sandbox, beneficiary_id, Act("authorize", pin=pin, transaction_id=transaction_id))["transaction"]
+
+
+def abandon_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> Transaction:
+    """"Abandonner": give up this payment (ABORTED_TSPD); a payment request stays payable."""
+    return act(sandbox, beneficiary_id, Act("abandon", transaction_id=transaction_id))["transaction"]
+
+
+def refuse_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PreTransaction:
+    """"Refuser": refuse the payment request behind this payment (ABORTED_BENEFICIARY)."""
+    return act(sandbox, beneficiary_id, Act("refuse", transaction_id=transaction_id))["preTransaction"]

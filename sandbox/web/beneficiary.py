@@ -3,7 +3,8 @@ scan a payment QR code (camera, photo or pasted address), lower the amount, 6-di
 result with "Reste dû", history, and the beneficiary's own `CVCoId` as QR code and Code 128 (Kit §5.4).
 
 Every answer to a payment goes through `services.beneficiary_app`, the path the behaviours and
-`/_sandbox/beneficiaries/{id}/act` take; this module only turns forms into calls and refusals into pages.
+`/_sandbox/beneficiaries/{id}/act` take; this module only turns forms into calls, and what the service
+returns or raises into pages, worded by `beneficiary_pages`.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..adapters.qr import MAX_IMAGE_BYTES, code128_png, code128_svg, qr_png
+from ..adapters.qr import MAX_IMAGE_BYTES, UnreadableImage, code128_png, code128_svg, qr_png
 from ..domain import errors
 from ..domain.beneficiaries import Beneficiary
 from ..domain.operations import plain_euros
 from ..services import beneficiary_app
-from ..services.beneficiary_app import AppRefusal
 from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
+from . import beneficiary_pages as pages
 from . import csrf, live
 from .context import current_sandbox, log_in_session, log_out_session, session_holder
 
@@ -49,11 +50,12 @@ def _last_day(moment: datetime) -> str:
     return french_day(moment - timedelta(microseconds=1))
 
 
-def _waiting() -> beneficiary_app.Home | None:
+def _waiting() -> pages.HomePage | None:
     """The balance and what waits for an answer, read once per page (every page shows the waiting payments)."""
     if "waiting" not in g:
         beneficiary = g.get("beneficiary")
-        g.waiting = beneficiary_app.home(current_sandbox(), beneficiary.beneficiary_id) if beneficiary else None
+        g.waiting = (pages.HomePage(beneficiary_app.home(current_sandbox(), beneficiary.beneficiary_id))
+                     if beneficiary else None)
     return g.waiting
 
 
@@ -81,15 +83,11 @@ def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@bp.errorhandler(AppRefusal)
-def _refused(refusal: AppRefusal) -> Any:
-    """Anything the app cannot do, said in French on an app page, with the page's status."""
-    return render_template("app/message.html", title="Action impossible", message=refusal.message), refusal.status
-
-
 @bp.errorhandler(errors.KitError)
-def _kit_error(error: errors.KitError) -> Any:
-    return _refused(beneficiary_app.refusal_of(error))
+def _refused(error: errors.KitError) -> Any:
+    """Anything the app cannot do, said in French on an app page, with the page's status."""
+    refusal = pages.refusal_of(error)
+    return render_template("app/message.html", title="Action impossible", message=refusal.message), refusal.status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -122,7 +120,8 @@ def login() -> Any:
     ref = request.form.get("login", "").strip()
     try:
         beneficiary, grant = beneficiary_app.log_in(current_sandbox(), ref, request.form.get("password", ""))
-    except AppRefusal as refusal:
+    except beneficiary_app.AppError as error:
+        refusal = pages.refusal_of(error)
         return render_template("app/login.html", error=refusal.message, login=ref), refusal.status
     log_in_session((live.BENEFICIARY_SESSION,), live.BENEFICIARY_SESSION, beneficiary.beneficiary_id, grant)
     return redirect(_after_login())
@@ -160,9 +159,9 @@ def home(beneficiary: Beneficiary) -> str:
 @logged_in
 def pushed(beneficiary: Beneficiary, pre_id: str) -> str:
     """A payment request a merchant sent to this app."""
-    incoming = beneficiary_app.pushed_request(current_sandbox(), beneficiary.beneficiary_id, pre_id)
-    return render_template("app/request.html", incoming=incoming,
-                           ending=beneficiary_app.request_ending(incoming.request))
+    sent = beneficiary_app.pushed_request(current_sandbox(), beneficiary.beneficiary_id, pre_id)
+    incoming = pages.IncomingRequest(sent)
+    return render_template("app/request.html", incoming=incoming, ending=pages.request_ending(incoming.request))
 
 
 @bp.post("/demande/<pre_id>/payer")
@@ -198,7 +197,8 @@ def scan(beneficiary: Beneficiary) -> Any:
         else:
             tx = beneficiary_app.scan_text(sandbox, beneficiary.beneficiary_id, request.form.get("url", ""),
                                            _other_bases())
-    except AppRefusal as refusal:
+    except (errors.KitError, beneficiary_app.AppError, UnreadableImage) as error:
+        refusal = pages.refusal_of(error)
         return render_template("app/scan.html", error=refusal.message, url=request.form.get("url", "")), \
             refusal.status
     return redirect(url_for("app.payment", tx_id=tx.transaction_id))
@@ -213,16 +213,20 @@ def payment(beneficiary: Beneficiary, tx_id: str) -> str:
     return render_template("app/payment.html", page=_page(beneficiary, tx_id))
 
 
-def _page(beneficiary: Beneficiary, tx_id: str) -> beneficiary_app.PaymentPage:
-    return beneficiary_app.payment_page(current_sandbox(), beneficiary.beneficiary_id, tx_id)
+def _page(beneficiary: Beneficiary, tx_id: str) -> pages.PaymentPage:
+    return pages.PaymentPage(beneficiary_app.payment(current_sandbox(), beneficiary.beneficiary_id, tx_id))
 
 
-def _answer(beneficiary: Beneficiary, tx_id: str, answer: Callable[[], Any]) -> Any:
-    """Do the answer, then show the payment: its next step, its result, or why not, on the same page."""
+def _answer(beneficiary: Beneficiary, tx_id: str, answer: Callable[[], Any],
+            refused: Callable[[pages.AnswerError, pages.PaymentPage], pages.AppRefusal] = pages.answer_refusal) -> Any:
+    """Do the answer, then show the payment: its next step, its result, or why not (`refused` words it),
+    on the same page."""
     try:
         answer()
-    except AppRefusal as refusal:
-        return render_template("app/payment.html", page=_page(beneficiary, tx_id), error=refusal.message,
+    except (pages.AppRefusal, errors.KitError) as error:
+        page = _page(beneficiary, tx_id)
+        refusal = refused(error, page)
+        return render_template("app/payment.html", page=page, error=refusal.message,
                                amount=request.form.get("amount")), refusal.status
     return redirect(url_for("app.payment", tx_id=tx_id))
 
@@ -232,7 +236,8 @@ def _answer(beneficiary: Beneficiary, tx_id: str, answer: Callable[[], Any]) -> 
 def adjust(beneficiary: Beneficiary, tx_id: str) -> Any:
     """"Montant à payer" (tspd 001): lower it, never raise it."""
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.adjust_payment(
-        current_sandbox(), beneficiary.beneficiary_id, tx_id, request.form.get("amount", "")))
+        current_sandbox(), beneficiary.beneficiary_id, tx_id, pages.amount_typed(request.form.get("amount", ""))),
+        pages.amount_refusal)
 
 
 @bp.post("/paiement/<tx_id>/code")
@@ -240,7 +245,7 @@ def adjust(beneficiary: Beneficiary, tx_id: str) -> Any:
 def authorize(beneficiary: Beneficiary, tx_id: str) -> Any:
     """The 6-digit personal code."""
     return _answer(beneficiary, tx_id, lambda: beneficiary_app.authorize_payment(
-        current_sandbox(), beneficiary.beneficiary_id, tx_id, request.form.get("pin", "")))
+        current_sandbox(), beneficiary.beneficiary_id, tx_id, request.form.get("pin", "")), pages.code_refusal)
 
 
 @bp.post("/paiement/<tx_id>/abandon")
@@ -265,8 +270,8 @@ def refuse(beneficiary: Beneficiary, tx_id: str) -> Any:
 @logged_in
 def history(beneficiary: Beneficiary) -> str:
     """My past payments."""
-    return render_template("app/history.html",
-                           payments=beneficiary_app.history(current_sandbox(), beneficiary.beneficiary_id))
+    found = beneficiary_app.history(current_sandbox(), beneficiary.beneficiary_id)
+    return render_template("app/history.html", payments=[pages.PastPaymentLine(past) for past in found])
 
 
 @bp.get("/identifiant")

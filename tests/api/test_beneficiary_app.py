@@ -545,3 +545,46 @@ def test_mon_identifiant_shows_the_cvcoid_as_qr_code_and_code_128(world, ben, ph
     png = phone.get("/identifiant/code128.png")
     symbols = decode(Image.open(io.BytesIO(png.data)).convert("L"))
     assert [(s.type, s.data.decode()) for s in symbols] == [("CODE128", expected)]
+
+
+# --- the split of issue 16: the service answers in facts and machine reasons, the web words them -------
+
+def test_the_app_service_refuses_with_machine_reasons_that_the_web_words(world, ben):
+    """Another surface (a simulated customer, another language) can tell why without reading French."""
+    from sandbox.domain import errors
+    from sandbox.services import beneficiary_app as app
+    from sandbox.web import beneficiary_pages
+
+    sandbox, ben_id = world.sandbox, ben["beneficiaryId"]
+    refused = [
+        (app.NotAnIdentifier, lambda: app.log_in(sandbox, "12345", "x")),
+        (app.LoginRefused, lambda: app.log_in(sandbox, "nobody@example.fr", "x")),
+        (app.NothingPasted, lambda: app.scan_text(sandbox, ben_id, "  ")),
+        (app.BeneficiaryCode, lambda: app.scan_text(sandbox, ben_id, f"CVCoId={ben_id}")),
+        (app.NotAPaymentCode, lambda: app.scan_text(sandbox, ben_id,
+                                                      "https://example.org/pre-transactions/a/qr-code")),
+        (errors.TransactionNotFound, lambda: app.payment(sandbox, ben_id, "nosuch")),
+        (errors.PreTransactionNotFound, lambda: app.pushed_request(sandbox, ben_id, "nosuch")),
+    ]
+    for kind, call in refused:
+        with pytest.raises(kind):
+            call()
+    for _ in range(2):
+        with pytest.raises(app.LoginRefused):
+            app.log_in(sandbox, ben_id, "wrong")
+    with pytest.raises(app.LoginLocked):  # the 3rd wrong password in a row
+        app.log_in(sandbox, ben_id, "wrong")
+    assert set(beneficiary_pages.APP_REFUSALS) == set(app.AppError.__subclasses__())  # each reason is worded
+
+
+def test_the_app_service_reads_facts_that_the_web_words(world, ben):
+    from sandbox.services import beneficiary_app as app
+    from sandbox.web import beneficiary_pages
+
+    tx_id = ask(world, ben, amount=4000, order="FAITS-1")
+    world.kit().cancel(tx_id, "CUSTOMER_ABORT")
+    (past,) = app.history(world.sandbox, ben["beneficiaryId"])
+    assert (past.transaction.transaction_id, past.amount, past.credited, past.credited_on) == (tx_id, 4000, 0, None)
+    assert past.merchant == merchant_name(world)
+    line = beneficiary_pages.PastPaymentLine(past)
+    assert (line.status, line.reason) == ("Annulé", "Le commerçant a annulé ce paiement.")
