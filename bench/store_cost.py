@@ -61,7 +61,7 @@ class Bench:
         kit.set_payer(self.sandbox, tx.transaction_id, payer,
                       self._header(seal.payer_fields(tx.transaction_id, payer)))
         answer = paying.act(self.sandbox, beneficiary_id, Act("authorize", pin=pin))
-        assert answer["transaction"].state == "VALIDATED", answer  # NORMAL capture: validated at once
+        assert answer.payment().state == "VALIDATED", answer  # NORMAL capture: validated at once
         scheduler.advance(self.sandbox, 1)
         self.done += 1
 

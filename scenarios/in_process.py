@@ -120,7 +120,7 @@ class InProcessPlatform:
             result = paying.act(sandbox, beneficiary_id, requests.parse_act({"action": action, **fields}))
         except errors.KitError as error:
             raise refusal(error) from None
-        return wire.act_json(result, sandbox.clock.now())
+        return wire.act_json(result.transaction, result.pre_transaction, sandbox.clock.now())
 
     def payment_url(self, pre_transaction_id: str) -> str:
         return self._sandbox.payment_url(pre_transaction_id)

@@ -154,12 +154,12 @@ def pre_transaction_envelope(pre: PreTransaction, now: datetime) -> dict[str, An
     return envelope("preTransaction", pre_transaction_json(pre), pre.application_context, now)
 
 
-def act_json(result: dict[str, Any], now: datetime) -> dict[str, Any]:
+def act_json(transaction: Transaction | None, pre_transaction: PreTransaction | None, now: datetime) -> dict[str, Any]:
     """What the beneficiary's app changed (`POST /_sandbox/beneficiaries/{id}/act`)."""
     body: dict[str, Any] = {}
-    if result.get("transaction") is not None:
-        body["transaction"] = transaction_json(result["transaction"])
-    if result.get("preTransaction") is not None:
-        body["preTransaction"] = pre_transaction_json(result["preTransaction"])
+    if transaction is not None:
+        body["transaction"] = transaction_json(transaction)
+    if pre_transaction is not None:
+        body["preTransaction"] = pre_transaction_json(pre_transaction)
     body["responseDate"] = format_date(now)
     return body

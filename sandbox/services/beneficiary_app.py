@@ -249,7 +249,7 @@ def open_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str)
 def refuse_request(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> PreTransaction:
     """"Refuser" on a pushed request not opened yet."""
     pushed_request(sandbox, beneficiary_id, pre_transaction_id)
-    return act(sandbox, beneficiary_id, Act("refuse", pre_transaction_id=pre_transaction_id))["preTransaction"]
+    return act(sandbox, beneficiary_id, Act("refuse", pre_transaction_id=pre_transaction_id)).request()
 
 
 def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Transaction:
@@ -257,7 +257,7 @@ def _scan(sandbox: Sandbox, beneficiary_id: str, pre_transaction_id: str) -> Tra
         pending = s.pending_transaction_of(beneficiary_id)
     if pending is not None and pending.pre_transaction_id == pre_transaction_id:
         return pending  # scanned twice: the payment already waits
-    return act(sandbox, beneficiary_id, Act("scan", pre_transaction_id=pre_transaction_id))["transaction"]
+    return act(sandbox, beneficiary_id, Act("scan", pre_transaction_id=pre_transaction_id)).payment()
 
 
 def payment_request_id(sandbox: Sandbox, text: str, other_bases: tuple[str, ...] = ()) -> str | None:
@@ -296,19 +296,19 @@ def scan_image(sandbox: Sandbox, beneficiary_id: str, data: bytes, other_bases: 
 
 def adjust_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, amount: int) -> Transaction:
     """"Montant à payer", in cents: lower the amount (tspd 001), never raise it."""
-    return act(sandbox, beneficiary_id, Act("adjust", amount=amount, transaction_id=transaction_id))["transaction"]
+    return act(sandbox, beneficiary_id, Act("adjust", amount=amount, transaction_id=transaction_id)).payment()
 
 
 def authorize_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str, pin: str) -> Transaction:
     """The 6-digit personal code; a wrong one ends the payment (SR: one attempt per payment)."""
-    return act(sandbox, beneficiary_id, Act("authorize", pin=pin, transaction_id=transaction_id))["transaction"]
+    return act(sandbox, beneficiary_id, Act("authorize", pin=pin, transaction_id=transaction_id)).payment()
 
 
 def abandon_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> Transaction:
     """"Abandonner": give up this payment (ABORTED_TSPD); a payment request stays payable."""
-    return act(sandbox, beneficiary_id, Act("abandon", transaction_id=transaction_id))["transaction"]
+    return act(sandbox, beneficiary_id, Act("abandon", transaction_id=transaction_id)).payment()
 
 
 def refuse_payment(sandbox: Sandbox, beneficiary_id: str, transaction_id: str) -> PreTransaction:
     """"Refuser": refuse the payment request behind this payment (ABORTED_BENEFICIARY)."""
-    return act(sandbox, beneficiary_id, Act("refuse", transaction_id=transaction_id))["preTransaction"]
+    return act(sandbox, beneficiary_id, Act("refuse", transaction_id=transaction_id)).request()

@@ -7,6 +7,7 @@ simulated customers all come through these commands.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..domain import errors, payments
@@ -98,6 +99,22 @@ def request_follows(uow: UnitOfWork, event: Event) -> None:
 
 # --- the control plane's `act`, and the app's buttons ------------------------------------------------
 
+@dataclass(frozen=True)
+class Acted:
+    """What an action changed: the payment, its request, or both."""
+
+    transaction: Transaction | None = None
+    pre_transaction: PreTransaction | None = None
+
+    def payment(self) -> Transaction:
+        assert self.transaction is not None, "this action changes no payment"
+        return self.transaction
+
+    def request(self) -> PreTransaction:
+        assert self.pre_transaction is not None, "this action changes no payment request"
+        return self.pre_transaction
+
+
 def _target_transaction(uow: UnitOfWork, beneficiary: Beneficiary, transaction_id: str | None) -> Transaction:
     if transaction_id is not None:
         tx = uow.session.transaction(transaction_id)
@@ -110,33 +127,33 @@ def _target_transaction(uow: UnitOfWork, beneficiary: Beneficiary, transaction_i
     return tx
 
 
-def act(sandbox: Sandbox, beneficiary_ref: str, command: Act) -> dict[str, Any]:
-    """One of the app's actions (`requests.parse_act`), once any deadline already passed has been applied;
-    returns the affected objects ("transaction", "preTransaction")."""
+def act(sandbox: Sandbox, beneficiary_ref: str, command: Act) -> Acted:
+    """One of the app's actions (`requests.parse_act`), once any deadline already passed has been applied."""
     with sandbox.uow() as uow:
         beneficiary = find_beneficiary(uow, beneficiary_ref)
         if command.pre_transaction_id is not None:  # scan, or refuse a request not scanned yet
             pre_id = command.pre_transaction_id
             catch_up(uow, PRE_TRANSACTION, pre_id)
             if command.action == "scan":
-                return {"transaction": scan(uow, beneficiary, pre_id)}
+                return Acted(transaction=scan(uow, beneficiary, pre_id))
             pre = uow.session.pre_transaction(pre_id)
             if pre is None:
                 raise errors.PreTransactionNotFound(f"no payment request {pre_id}")
-            return {"preTransaction": refuse(uow, beneficiary, pre)}
+            return Acted(pre_transaction=refuse(uow, beneficiary, pre))
         tx = _target_transaction(uow, beneficiary, command.transaction_id)
         if catch_up(uow, TRANSACTION, tx.transaction_id):  # a deadline passed: reload what it changed
             beneficiary = find_beneficiary(uow, beneficiary_ref)
             tx = uow.session.transaction(tx.transaction_id) or tx
         if command.action == "adjust":
-            return {"transaction": adjust(uow, beneficiary, tx, command.amount)}
+            return Acted(transaction=adjust(uow, beneficiary, tx, command.amount))
         if command.action == "authorize":
-            return {"transaction": authorize(uow, beneficiary, tx, command.pin)}
+            return Acted(transaction=authorize(uow, beneficiary, tx, command.pin))
         if command.action == "abandon":
-            return {"transaction": abandon(uow, beneficiary, tx)}
+            return Acted(transaction=abandon(uow, beneficiary, tx))
         # refuse without a URL: the request behind the payment in progress
         if not tx.pre_transaction_id:
             raise errors.OperationTransactionNotAllowed("this payment does not come from a payment request")
         pre = uow.session.pre_transaction(tx.pre_transaction_id)
         assert pre is not None
-        return {"preTransaction": refuse(uow, beneficiary, pre), "transaction": uow.session.transaction(tx.transaction_id)}
+        refused = refuse(uow, beneficiary, pre)
+        return Acted(uow.session.transaction(tx.transaction_id), refused)

@@ -122,7 +122,7 @@ def act(beneficiary_id: str) -> Response:
     """Act as the beneficiary's app."""
     sandbox = current_sandbox()
     result = paying.act(sandbox, beneficiary_id, requests.parse_act(_json_body()))
-    return json_response(wire.act_json(result, sandbox.clock.now()))
+    return json_response(wire.act_json(result.transaction, result.pre_transaction, sandbox.clock.now()))
 
 
 def _beneficiary_json(beneficiary: Any, now: Any) -> dict[str, Any]:
