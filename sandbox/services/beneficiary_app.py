@@ -25,8 +25,8 @@ from ..domain.beneficiaries import (
     Allocation,
     Beneficiary,
 )
+from ..domain.french import euros, french_date, french_day, parse_euros
 from ..domain.ids import CVCO_ID_PREFIX, digits
-from ..domain.operations import parse_euros
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import (
     ABORTED,
@@ -42,7 +42,6 @@ from ..domain.transactions import (
     Transaction,
 )
 from . import behaviours
-from .emails import euros, french_date, french_day
 
 if TYPE_CHECKING:
     from ..adapters.store import StoreSession

@@ -19,10 +19,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..adapters.qr import MAX_IMAGE_BYTES, code128_png, code128_svg, qr_png
 from ..domain import errors
 from ..domain.beneficiaries import Beneficiary
-from ..domain.operations import plain_euros
+from ..domain.french import french_day
 from ..services import beneficiary_app
 from ..services.beneficiary_app import AppRefusal
-from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
 from . import csrf, live
 from .context import current_sandbox, log_in_session, log_out_session, session_holder
@@ -59,8 +58,7 @@ def _waiting() -> beneficiary_app.Home | None:
 
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "euros": euros,
-            "french_date": french_date, "french_day": french_day, "plain": plain_euros, "last_day": _last_day,
+    return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "last_day": _last_day,
             "waiting": _waiting()}
 
 
