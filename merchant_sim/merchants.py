@@ -20,7 +20,7 @@ import simpy
 from customer_sim.customers import Customer
 from sandbox.domain import events
 from sandbox.domain.dates import format_date
-from sandbox.domain.operations import plain_euros
+from sandbox.domain.french import plain_euros
 from scenarios import spec
 from scenarios.context import Context
 from scenarios.platform import PlatformError, error_of

@@ -263,7 +263,7 @@ def _server_tls(sandbox: Any, args: argparse.Namespace) -> Any:
 
 
 def _print_banner(sandbox: Any, world: dict[str, Any], args: argparse.Namespace, token: str | None) -> None:
-    from .services.emails import euros
+    from .domain.french import euros
 
     base = sandbox.settings.public_url
     lines = [

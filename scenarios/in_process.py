@@ -21,10 +21,10 @@ from sandbox.adapters.clock import SimClock
 from sandbox.adapters.webhooks import RETRY_DELAYS_S, is_success
 from sandbox.client import KitClient, Reply
 from sandbox.domain import errors, requests, wire
-from sandbox.domain.cashing import QR, Choice, Demand, FormErrors
+from sandbox.domain.cashing import IDENTIFIER, FormErrors
 from sandbox.domain.dates import format_date
 from sandbox.domain.events import Event
-from sandbox.services import fixtures, kit, merchant_payments, paying, scheduler
+from sandbox.services import cashing_wizard, fixtures, kit, merchant_payments, paying, scheduler
 from sandbox.services.sandbox import Sandbox, Settings
 
 from .platform import Hub, Message, Observations, PlatformError, kit_client
@@ -283,7 +283,7 @@ def refusal(error: errors.KitError, status: int | None = None, code: str | None 
 
 def form_error(problems: FormErrors) -> PlatformError:
     """A form refused: the Kit refusal behind a client field when there is one, else "FORM"."""
-    codes = {message: kind.code for kind, message in merchant_payments.CLIENT_REFUSALS.items()}
+    codes = {message: kind.code for kind, message in cashing_wizard.CLIENT_REFUSALS.items()}
     client = problems.fields.get("client", "")
     return PlatformError(400, codes.get(client, "FORM"), " ".join(f"{k}: {v}" for k, v in problems.fields.items()))
 
@@ -293,19 +293,19 @@ class _Portal:
         self.sandbox, self.shop_id = sandbox, shop_id
 
     def cash(self, choice: dict[str, str], demand: dict[str, str]) -> dict[str, str]:
+        """ENCAISSER through the wizard's steps, as the portal's pages take them; the draft's id is drawn
+        only when there is a request to send (a QR code needs none)."""
         sandbox = self.sandbox
         try:
-            parsed_choice = Choice.parse(choice)
-            parsed = Demand.parse(demand, parsed_choice.client_modes, sandbox.rules.minimumAmountCents)
-            if parsed.mode == QR:
-                pre = merchant_payments.show_qr_code(sandbox, self.shop_id, parsed_choice, parsed)
-                return {"ref": pre.pre_transaction_id, "object": "preTransaction",
-                        "url": sandbox.payment_url(pre.pre_transaction_id)}
-            draft = sandbox.new_id(lambda _: False)  # the wizard's draft id, as the portal makes it
-            ref = merchant_payments.send_request(sandbox, self.shop_id, parsed_choice, parsed, draft)
+            chosen = cashing_wizard.choose(sandbox, choice)
+            asked, shown = cashing_wizard.ask(sandbox, self.shop_id, chosen, demand)
+            if shown is not None:
+                return {"ref": shown.pre_transaction_id, "object": "preTransaction",
+                        "url": sandbox.payment_url(shown.pre_transaction_id)}
+            ref = cashing_wizard.send_request(sandbox, self.shop_id, chosen, asked, cashing_wizard.new_draft_id(sandbox))
         except FormErrors as problems:
             raise form_error(problems) from None
-        return {"ref": ref, "object": "preTransaction" if parsed.mode != "identifiant" else "transaction"}
+        return {"ref": ref, "object": "transaction" if asked.mode == IDENTIFIER else "preTransaction"}
 
     def validate(self, transaction_id: str, amount: str) -> None:
         try:

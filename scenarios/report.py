@@ -29,8 +29,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 from sandbox.domain import events as names
 from sandbox.domain import transactions
 from sandbox.domain.dates import PARIS, paris_day
+from sandbox.domain.french import count, decimal, duration, euros, long_date, plural
 from sandbox.domain.operations import FAILURES
-from sandbox.services.emails import euros
 
 BINS = 200  # samples of the states-over-time curve, whatever the run's length
 HISTOGRAM_BINS = 40
@@ -89,10 +89,6 @@ KNOWN_KEYS = frozenset({
     "amount_authorized_cents", "amount_validated_cents", "emails", "webhooks", "kit_errors", "visits",
     "expectations",
 })
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-THIN = "\u202f"  # the French thousands separator, as in euros()
 
 
 # --- from events to numbers ------------------------------------------------------------------------------
@@ -289,47 +285,6 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 def _ordered(states: Iterable[str], order: Sequence[str]) -> list[str]:
     present = set(states)
     return [s for s in order if s in present] + sorted(present - set(order))
-
-
-# --- French formatting, only here at the edge ------------------------------------------------------------
-
-
-def count(value: float) -> str:
-    """1234 -> "1 234"."""
-    return f"{value:,.0f}".replace(",", THIN)
-
-
-def plural(number: int, *words: str) -> str:
-    """plural(2, "paiement", "validé") -> "2 paiements validés"; 0 and 1 take the singular, as in French."""
-    ending = "s" if number > 1 else ""
-    return " ".join([count(number), *(word + ending for word in words)])
-
-
-def decimal(value: float, places: int = 1) -> str:
-    """1234.5 -> "1 234,5"."""
-    return f"{value:,.{places}f}".replace(",", THIN).replace(".", ",")
-
-
-def duration(seconds: float) -> str:
-    """43200 -> "12 h 00 min"; 305 -> "5 min 05 s"; 12.34 -> "12,3 s"."""
-    if seconds < 60:
-        return f"{decimal(seconds, 1 if seconds < 10 else 0)}\u00a0s"
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}\u00a0j {hours:02d}\u00a0h {minutes:02d}\u00a0min"
-    if hours:
-        return f"{hours}\u00a0h {minutes:02d}\u00a0min"
-    return f"{minutes}\u00a0min {secs:02d}\u00a0s"
-
-
-def french_date(when: datetime) -> str:
-    """samedi 4 juillet 2026 à 08:00 (heure de Paris)."""
-    local = when.astimezone(PARIS)
-    return (f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year} à "
-            f"{local:%H:%M} (heure de Paris)")
 
 
 def _state_label(state: str, labels: Mapping[str, str]) -> str:
@@ -572,7 +527,7 @@ def _header(summary: Mapping[str, Any], title: str) -> str:
     if summary.get("transport"):
         facts.append(("Transport", escape(str(summary["transport"]))))
     if summary.get("start"):
-        facts.append(("Début", escape(french_date(moment(summary["start"])))))
+        facts.append(("Début", escape(long_date(moment(summary["start"])))))
     facts.append(("Durée simulée", duration(float(summary.get("simulated_seconds") or 0))))
     wall = float(summary.get("wall_seconds") or 0)
     facts.append(("Durée réelle", f"{decimal(wall, 2)}\u00a0s" if wall < 60 else duration(wall)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.client import ControlClient, ControlError, KitClient
-from sandbox.domain.operations import plain_euros
+from sandbox.domain.french import plain_euros
 
 from .codes import IdentifierCode, PaymentCode
 

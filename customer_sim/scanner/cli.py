@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from sandbox.client import ControlClient, ControlError, HttpTransport, shop_client
-from sandbox.domain.operations import parse_euros
+from sandbox.domain.french import parse_euros
 
 from . import codes, decoders, sources
 from .actions import ChargeAsMerchant, Outcome, PayAsBeneficiary

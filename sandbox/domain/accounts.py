@@ -72,6 +72,11 @@ class MerchantAccount(RecordsEvents):
     remembered_email: str | None = field(default=None)  # "Se souvenir de cet e-mail"
     sessions: list[str] = field(default_factory=list)  # grants of the browser sessions logged in (domain/sessions)
 
+    @property
+    def is_administrator(self) -> bool:
+        """The convention's administrator (6-digit login), who acts for all its points d'accueil."""
+        return self.kind == ADMINISTRATOR
+
     def log_in(self, password: str, now: datetime, grant: str) -> None:
         """Accept the right password, opening a session under `grant`; count wrong ones and lock at the third."""
         if self.locked:

@@ -39,6 +39,14 @@ class Allocation:
     def is_valid(self, now: datetime) -> bool:
         return self.valid_from <= now < self.valid_until
 
+    def has_ended(self, now: datetime) -> bool:
+        """Its validity is over ("Expiré le …"): what is left of it can no longer be spent."""
+        return self.valid_until <= now
+
+    def is_upcoming(self, now: datetime) -> bool:
+        """Credited for a validity that has not started yet ("À partir du …")."""
+        return now < self.valid_from
+
     @property
     def remaining(self) -> int:
         return self.amount - self.used

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from . import operations
+from .french import parse_euros, plain_euros
 from .ids import is_email
 from .pre_transactions import MAX_EXPIRATION
 from .requests import CUSTOMER_ID_RE
@@ -122,6 +123,21 @@ class Choice:
                 "C": "Demande de pré-réservation immédiate", "D": "Demande de pré-réservation différée"}[self.parcours]
 
     @property
+    def pre_booking(self) -> bool:
+        """C, D: the merchant keeps `validation_days` to confirm or cancel the payment once made."""
+        return self.validation_days is not None
+
+    @property
+    def offers_qr_code(self) -> bool:
+        """A: the merchant may show a QR code instead of asking for the client's identifier."""
+        return QR in self.client_modes
+
+    @property
+    def by_email(self) -> bool:
+        """B, D: the request reaches the client by email, to pay before its deadline."""
+        return self.client_modes == (EMAIL,)
+
+    @property
     def capture_mode(self) -> str:
         return DEFERRED if self.validation_days is not None else NORMAL
 
@@ -141,8 +157,8 @@ class Choice:
         return now + timedelta(days=self.payment_days) if self.payment_days else None
 
     def capture_date(self, now: datetime) -> datetime | None:
-        """C: until when the merchant may validate a payment made now."""
-        return now + timedelta(days=self.validation_days) if self.validation_days else None
+        """C: until when the merchant may validate a payment made now (D's runs from a payment made later)."""
+        return now + timedelta(days=self.validation_days) if self.validation_days and not self.deferred else None
 
     def to_form(self) -> dict[str, str]:
         """Back to the form's fields (the wizard keeps them between steps; "< Précédent")."""
@@ -169,12 +185,12 @@ class Demand:
     def parse(cls, form: Mapping[str, str], modes: tuple[str, ...], minimum_amount: int) -> Demand:
         problems: dict[str, str] = {}
         try:
-            cents = operations.parse_euros(form.get("amount", ""))
+            cents = parse_euros(form.get("amount", ""))
         except ValueError:
             cents = 0
             problems["amount"] = "Indiquez un montant en euros, par exemple 20,00."
         if "amount" not in problems and cents < minimum_amount:
-            problems["amount"] = f"Le montant minimum est de {operations.plain_euros(minimum_amount)} €."
+            problems["amount"] = f"Le montant minimum est de {plain_euros(minimum_amount)} €."
         order = _text(form.get("order_id", ""), "order_id", 64, problems, required=True)
         mode = form.get("mode") or modes[0]
         if mode not in modes:
@@ -208,6 +224,6 @@ class Demand:
         return {"customerId": self.customer_ref} if self.customer_ref else None
 
     def to_form(self) -> dict[str, str]:
-        return {"amount": operations.plain_euros(self.amount), "order_id": self.order_id,
+        return {"amount": plain_euros(self.amount), "order_id": self.order_id,
                 "mode": self.mode, "client": self.client or "", "label": self.label or "",
                 "customer_ref": self.customer_ref or "", "assistant": self.assistant or ""}

@@ -7,13 +7,12 @@ portal and the App' Chèque-Vacances Pro alike.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from .pre_transactions import ABORTED_BENEFICIARY, PreTransaction
-from .transactions import ABORTED, DEFERRED, REJECTED, TSPD_FIXED, Transaction
+from .transactions import ABORTED, DEFERRED, REJECTED, Transaction
 from .transactions import CANCELLED as CANCELLED_STATE
 
 IMMEDIATE, DELAYED, PRE_BOOKING, DELAYED_PRE_BOOKING = (
@@ -92,6 +91,36 @@ class Operation:
         """The status as the filter knows it ("Refusé" for every refusal)."""
         return family(self.status)
 
+    @property
+    def awaiting_payment(self) -> bool:
+        """"En attente de paiement client": the client may still pay (the QR code, the request is payable)."""
+        return self.status == WAITING
+
+    @property
+    def is_expired(self) -> bool:
+        """The client can no longer pay it: its deadline passed unpaid."""
+        return self.status == EXPIRED
+
+    @property
+    def can_validate(self) -> bool:
+        """✓ "Valider la pré-réservation": a pre-booking paid, waiting for the merchant's validation."""
+        return self.status == TO_VALIDATE
+
+    @property
+    def can_cancel(self) -> bool:
+        """✗ "Annuler l'opération": a request not paid yet, or a pre-booking not validated yet."""
+        return self.status in (TO_VALIDATE, WAITING)
+
+    @property
+    def pays_later(self) -> bool:
+        """Paiement différé, Pré-réservation différée: the client received the request and pays by its deadline."""
+        return self.kind in (DELAYED, DELAYED_PRE_BOOKING)
+
+    @property
+    def is_pre_booking(self) -> bool:
+        """Pré-réservation (différée or not): the merchant validates the payment once made."""
+        return self.kind in (PRE_BOOKING, DELAYED_PRE_BOOKING)
+
 
 def _received(tx: Transaction) -> int | None:
     return tx.authorized_amount if TRANSACTION_STATUS[tx.state] in (TO_VALIDATE, VALIDATED) else None
@@ -139,10 +168,10 @@ def _client(tx: Transaction) -> str | None:
 def of_request(pre: PreTransaction, paid_by: Transaction | None, last_try: Transaction | None = None) -> Operation:
     """A payment request (parcours A by QR code, B or D), with the transaction that used it (`paid_by`:
     the one paying or that paid it) or, when none, the last one that failed (`last_try`)."""
-    if pre.capture_mode == DEFERRED:
+    if pre.is_pre_booking:
         kind = DELAYED_PRE_BOOKING
     else:
-        kind = DELAYED if pre.tspd_mode == TSPD_FIXED else IMMEDIATE
+        kind = DELAYED if pre.amount_is_fixed else IMMEDIATE
     reason, last_attempt = None, None
     if paid_by is not None:
         (status, reason), received = _status(paid_by), _received(paid_by)
@@ -166,7 +195,7 @@ VALIDATION_DONE = "C'est bon ! Le paiement est validé."
 
 def cancellation_question(operation: Operation) -> str:
     """The question of the "ANNULER L'OPÉRATION" window (seeds 001/002, Choix 2)."""
-    if operation.status == TO_VALIDATE:
+    if operation.can_validate:
         return "Êtes-vous sûr de vouloir annuler cette demande de pré-réserve ?"
     return "Êtes-vous sûr de vouloir annuler cette demande de paiement ?"
 
@@ -177,18 +206,3 @@ def cancellation_done(operation: Operation) -> str:
         return "Le paiement a été annulé. Votre client a été recrédité."
     return "La demande de paiement a été annulée."
 
-
-EUROS = re.compile(r"^\s*([0-9]{1,7})(?:[.,]([0-9]{1,2}))?\s*(?:€)?\s*$")  # [0-9]: \d takes "١٢" for 12
-
-
-def parse_euros(text: str) -> int:
-    """"20", "20,5", "20.50 €" → cents; ValueError otherwise (never a float)."""
-    match = EUROS.match(text or "")
-    if not match:
-        raise ValueError(text)
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-
-
-def plain_euros(cents: int) -> str:
-    """4000 → "40,00": what a form field shows, and parse_euros reads back."""
-    return f"{cents // 100},{cents % 100:02d}"

@@ -15,7 +15,7 @@ from typing import Any
 from . import errors, events
 from .events import RecordsEvents
 from .records import plain_fields
-from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_MODES
+from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_FIXED, TSPD_MODES
 
 CREATED, PROCESSING, AUTHORIZING = "CREATED", "PROCESSING", "AUTHORIZING"
 USED, ABORTED, EXPIRED = "USED", "ABORTED", "EXPIRED"
@@ -98,7 +98,7 @@ class PreTransaction(RecordsEvents):
             raise errors.InvalidTspdMode("paymentMethod.tspdMode must be 001 or 002")
         if not now < self.expiration_date <= now + MAX_EXPIRATION:
             raise errors.InvalidExpirationDate("expirationDate must be in the future and at most 30 days ahead")
-        if self.capture_mode == DEFERRED:
+        if self.is_pre_booking:
             if self.capture_term is None:
                 raise errors.MissingCaptureTerm("paymentMethod.captureTerm is required with DEFERRED")
             if self.capture_term not in CAPTURE_TERMS:
@@ -175,6 +175,21 @@ class PreTransaction(RecordsEvents):
             self._move(EXPIRED, now)
             return True
         return False
+
+    @property
+    def payable(self) -> bool:
+        """The client may pay it now: its QR code was shown or it was sent, and nobody is paying it."""
+        return self.state == PROCESSING
+
+    @property
+    def is_pre_booking(self) -> bool:
+        """A pre-booking: the merchant validates the payment within `capture_term` days (DEFERRED)."""
+        return self.capture_mode == DEFERRED
+
+    @property
+    def amount_is_fixed(self) -> bool:
+        """tspd 002: the client pays the amount asked, and may not lower it."""
+        return self.tspd_mode == TSPD_FIXED
 
     @property
     def is_final(self) -> bool:

@@ -345,6 +345,11 @@ class Transaction(RecordsEvents):
     def authorized_amount(self) -> int:
         return self.authorization.amount if self.authorization else 0
 
+    @property
+    def left_due(self) -> int:
+        """"Reste dû" (Kit §6.4.3): what the payer's amount leaves of the amount asked, to be paid another way."""
+        return max(0, self.amount - self.payer.amount) if self.payer else 0
+
     def to_dict(self) -> dict[str, Any]:
         return plain_fields(self)
 

@@ -1,6 +1,7 @@
 """The emails ANCV sends, in French, as text and HTML (SPEC §8): one function per message.
 
-Who gets which message, and when, is decided in notifications.py; here is only what it says.
+Who gets which message, and when, is decided in notifications.py; here is only what it says. Amounts and
+dates are written by domain/french.py, as on the pages.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from html import escape
 
 from ..domain import operations
 from ..domain.accounts import MerchantAccount
-from ..domain.dates import PARIS
+from ..domain.french import euros, french_date, french_moment
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import DEFERRED, Transaction
 
@@ -21,22 +22,6 @@ class Message:
     subject: str
     text: str
     html: str
-
-
-def euros(cents: int) -> str:
-    """40,00 € — the French way, only ever at the edge."""
-    whole, rest = divmod(abs(cents), 100)
-    grouped = f"{whole:,}".replace(",", "\u202f")
-    return f"{'-' if cents < 0 else ''}{grouped},{rest:02d}\u00a0€"
-
-
-def french_date(moment) -> str:  # noqa: ANN001
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %Hh%M")
-
-
-def french_day(moment) -> str:  # noqa: ANN001
-    """24/06/2020."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y")
 
 
 def password_reset(account: MerchantAccount, link: str) -> Message:
@@ -89,11 +74,6 @@ PORTAL_BUTTON = "JE ME CONNECTE À MON ESPACE DÉDIÉ"
 PORTAL_HINT = "Pour plus d'information, n'hésitez pas à vous connecter à votre Espace dédié."
 
 # Why a payment failed, by the transaction's sub-state (Kit §6.2.2), as the merchant reads it.
-def french_moment(moment: datetime, *, seconds: bool = False) -> str:
-    """24/06/2020 à 11:59:35 (with seconds) or 24/06/2020 à 11h59, Paris time."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S" if seconds else "%d/%m/%Y à %Hh%M")
-
-
 @dataclass(frozen=True)
 class _Notice:
     """The ANCV layout every payment notice shares: title, paragraphs, a few fields, a button."""

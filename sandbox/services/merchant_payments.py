@@ -6,35 +6,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..domain import errors, operations, payments
-from ..domain.cashing import EMAIL, QR, Choice, Demand, FormErrors
+from ..domain.cashing import Demand, FormErrors
 from ..domain.dates import paris_day
+from ..domain.french import euros, parse_euros
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import NORMAL, TSPD_ADJUSTABLE, Transaction
-from . import kit
-from .emails import euros
 from .ports import StoreSession
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
     from .unit_of_work import UnitOfWork
 
-__all__ = ["FormErrors", "request_immediate_payment", "show_qr_code", "send_request", "remember_email",
-           "operations_of", "operation", "request_operation", "Ticket", "payment_ticket", "validate_pre_booking",
-           "cancel_operation", "filter_operations"]
-
-
-# Kit refusals at /payer, as the merchant reads them next to the client's field (Kit §6.4.4).
-CLIENT_REFUSALS: dict[type[errors.KitError], str] = {
-    errors.BeneficiaryNotFound: "Aucun compte Chèque-Vacances Connect ne correspond à cet identifiant.",
-    errors.NoActiveDevice: "Votre client n'a pas activé l'application Chèque-Vacances sur son téléphone.",
-    errors.OtherTransactionPending: "Votre client a déjà un paiement en cours. Réessayez dans quelques minutes.",
-    errors.InsufficientBalance: "Le solde Chèque-Vacances Connect de votre client est insuffisant.",
-}
+__all__ = ["FormErrors", "request_immediate_payment", "operations_of", "operation", "request_operation", "Ticket",
+           "payment_ticket", "validate_pre_booking", "cancel_operation", "filter_operations"]
 
 
 def _active_point(uow: UnitOfWork, shop_id: int) -> None:
@@ -73,59 +62,6 @@ def request_immediate_payment(sandbox: Sandbox, shop_id: int, form: Mapping[str,
     demand = Demand.for_pro(form, sandbox.rules.minimumAmountCents)
     with sandbox.uow() as uow:
         return _qr_request(uow, shop_id, demand, None, PRO_APP)
-
-
-def show_qr_code(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand) -> PreTransaction:
-    """ENCAISSER, parcours A by QR code, step 3: the code the client scans while the merchant waits."""
-    assert choice.parcours == "A" and demand.mode == QR
-    with sandbox.uow() as uow:
-        return _qr_request(uow, shop_id, demand, choice.notify_email, PORTAL)
-
-
-def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand, draft_id: str) -> str:
-    """ENCAISSER step 3 "Envoyer" (SPEC §8): A by identifier and C ask the client's app at once
-    (transaction + payer), B and D email the request (pre-transaction + contact). Returns the
-    operation's reference. Nothing is created when the client cannot be asked; sending the same
-    draft again gives the same operation (the Kit's same-day order rule, with the draft's id)."""
-    payment_id = f"ptl-{draft_id}"
-    with sandbox.uow() as uow:
-        _active_point(uow, shop_id)
-        if sent := uow.session.transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):
-            return sent.transaction_id
-        if sent_request := uow.session.pre_transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):
-            return sent_request.pre_transaction_id
-        common: dict[str, Any] = {
-            "shop_id": shop_id, "order_id": demand.order_id, "label": demand.label, "amount": demand.amount,
-            "capture_mode": choice.capture_mode, "tspd_mode": choice.tspd_mode,
-            "shop_assistant_id": demand.assistant, "application_context": demand.application_context,
-            "merchant_email": choice.notify_email}
-        minimum = sandbox.rules.minimumAmountCents
-        if demand.mode == EMAIL:
-            pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
-            pre = PreTransaction.create(pre_id, uow.now, minimum_amount=minimum, pre_payment_id=payment_id,
-                                        expiration_date=choice.payment_deadline(uow.now),
-                                        capture_term=choice.validation_days, **common)
-            pre.send_to(uow.now, email=demand.client)
-            uow.save(pre)
-            return pre_id
-        tx_id = sandbox.new_id(lambda c: uow.session.transaction(c) is not None)
-        tx = Transaction.create(tx_id, uow.now, minimum_amount=minimum, payment_id=payment_id,
-                                capture_date=choice.capture_date(uow.now), **common)
-        try:
-            kit.ask_payer(uow, tx, demand.client)
-        except errors.KitError as refusal:
-            message = CLIENT_REFUSALS.get(type(refusal), "La demande n'a pas pu être envoyée à votre client.")
-            raise FormErrors({"client": message}) from refusal
-        return tx_id
-
-
-def remember_email(sandbox: Sandbox, login: str, email: str | None) -> None:
-    """"Se souvenir de cet e-mail pour les prochains encaissements"."""
-    with sandbox.uow() as uow:
-        account = uow.session.account(login)
-        if account is not None and account.remembered_email != email:
-            account.remembered_email = email
-            uow.save(account)
 
 
 def _operation_of_request(session: StoreSession, pre: PreTransaction,
@@ -215,7 +151,7 @@ def _their_transaction(session: StoreSession, shop_ids: list[int], transaction_i
 def validate_pre_booking(sandbox: Sandbox, shop_ids: list[int], transaction_id: str, amount: str) -> Transaction:
     """✓ "Valider la pré-réservation": the amount may be lowered, never raised (Kit §4.5.4)."""
     try:
-        cents = operations.parse_euros(amount)
+        cents = parse_euros(amount)
     except ValueError:
         raise FormErrors({"amount": "Indiquez un montant en euros, par exemple 20,00."}) from None
     with sandbox.uow() as uow:

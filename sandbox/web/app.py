@@ -10,7 +10,7 @@ from flask import Flask, Response, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..domain import errors
+from ..domain import errors, french
 from ..services.sandbox import Sandbox, Settings
 from . import beneficiary, control, dashboard, docs, journal, kit_api, live, portal, pro, trust
 from . import faults as network_faults
@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     app.config.update(SECRET_KEY=sandbox.secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="ancv_sandbox_session")
     app.extensions["ancv_sandbox"] = sandbox
+    app.jinja_env.globals.update(  # French formatting, the same on every page as in emails and exports
+        euros=french.euros, plain_euros=french.plain_euros, french_date=french.french_date,
+        french_day=french.french_day, french_moment=french.french_moment, calendar_day=french.calendar_day)
     for blueprint in (kit_api.bp, control.bp, docs.bp, portal.bp, pro.bp, dashboard.bp, beneficiary.bp):
         app.register_blueprint(blueprint)
     _register_errors(app)

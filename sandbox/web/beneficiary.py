@@ -20,9 +20,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..adapters.qr import MAX_IMAGE_BYTES, UnreadableImage, code128_png, code128_svg, qr_png
 from ..domain import errors
 from ..domain.beneficiaries import Beneficiary
-from ..domain.operations import plain_euros
+from ..domain.french import french_day
 from ..services import beneficiary_app
-from ..services.emails import euros, french_date, french_day
 from ..services.sandbox import KIT_BASE_PATH
 from . import beneficiary_pages as pages
 from . import csrf, live
@@ -61,8 +60,7 @@ def _waiting() -> pages.HomePage | None:
 
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "euros": euros,
-            "french_date": french_date, "french_day": french_day, "plain": plain_euros, "last_day": _last_day,
+    return {"beneficiary": g.get("beneficiary"), "csrf_token": csrf.token, "last_day": _last_day,
             "waiting": _waiting()}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..adapters.qr import UnreadableImage
 from ..domain import errors
 from ..domain.beneficiaries import LOGIN_LOCK, WRONG_PASSWORDS_BEFORE_LOCK, Beneficiary
-from ..domain.operations import parse_euros
+from ..domain.french import euros, french_date, french_day, parse_euros
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import (
     ABORTED,
@@ -29,7 +29,6 @@ from ..domain.transactions import (
     Transaction,
 )
 from ..services import beneficiary_app
-from ..services.emails import euros, french_date, french_day
 
 LOGIN_REFUSED = "Identifiant ou mot de passe incorrect."
 LOGIN_LOCKED_MESSAGE = (f"Votre compte est bloqué après {WRONG_PASSWORDS_BEFORE_LOCK} mots de passe erronés. "

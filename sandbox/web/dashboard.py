@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
+from ..adapters.clock import VIRTUAL
 from ..domain import errors
 from ..services import fixtures, scheduler
-from ..services.emails import euros, french_date
 from . import csrf
 from .context import current_sandbox
 from .control import ADMIN_SESSION, admin_grant, is_admin
@@ -48,8 +48,8 @@ def home() -> str:
     with sandbox.store.session() as s:
         recent = s.events(after=0)[-30:]
     return render_template("dashboard/home.html", sandbox=sandbox, clock=sandbox.clock_json(),
-                           world=fixtures.as_json(sandbox), events=list(reversed(recent)), advances=ADVANCES,
-                           csrf_token=csrf.token, euros=euros, french_date=french_date)
+                           virtual_clock=sandbox.clock.mode == VIRTUAL, world=fixtures.as_json(sandbox),
+                           events=list(reversed(recent)), advances=ADVANCES, csrf_token=csrf.token)
 
 
 @bp.post("/horloge")
@@ -78,4 +78,4 @@ def mailbox() -> str:
         mails = list(reversed(s.emails()))
     chosen = ascii_number(request.args.get("n", ""), MAX_INDEX_DIGITS)
     selected = mails[chosen] if chosen is not None and chosen < len(mails) else (mails[0] if mails else None)
-    return render_template("dashboard/mail.html", mails=mails, selected=selected, french_date=french_date)
+    return render_template("dashboard/mail.html", mails=mails, selected=selected)

@@ -27,8 +27,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..domain.dates import PARIS
+from ..domain.french import calendar_day, plain_euros, spreadsheet_moment
 from ..domain.operations import Operation
-from ..services.emails import euros
 from ..services.reimbursements import Reimbursement
 
 Cents = NewType("Cents", int)  # an amount column of a row
@@ -37,7 +37,6 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 EURO_FORMAT = '#,##0.00 "€"'
 DATETIME_FORMAT, DATE_FORMAT = "dd/mm/yyyy hh:mm", "dd/mm/yyyy"  # Excel's codes
-CSV_DATETIME, CSV_DATE = "%d/%m/%Y %H:%M", "%d/%m/%Y"  # what French Excel reads back as dates
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # C0 controls but TAB, LF and CR: XML 1.0 (hence .xlsx) cannot hold them, so openpyxl refuses the file
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -107,11 +106,11 @@ def _csv_cell(cell: Cell) -> str:
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return cell.strftime(CSV_DATETIME)
+        return spreadsheet_moment(cell)
     if isinstance(cell, date):
-        return cell.strftime(CSV_DATE)
+        return calendar_day(cell)
     if isinstance(cell, int):
-        return _plain(cell)
+        return plain_euros(cell)
     text = printable(cell)
     return "'" + text if is_formula_like(text) else text  # OWASP: a leading quote makes it text
 
@@ -160,7 +159,3 @@ def table_xlsx(title: str, headers: list[str], widths: Sequence[int], rows: list
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _plain(cents: int) -> str:
-    return euros(cents).replace("\u00a0€", "").replace("\u202f", "")

@@ -23,12 +23,11 @@ from werkzeug.wrappers import Response
 
 from ..domain import errors, operations
 from ..domain.accounts import AccountRefusal, MerchantAccount
-from ..domain.cashing import IDENTIFIER, QR, Choice, Demand, FormErrors, suggested_order_id
+from ..domain.cashing import IDENTIFIER, QR, Choice, FormErrors
 from ..domain.dates import paris_day
 from ..domain.merchants import PointOfSale
 from ..domain.operations import Operation
-from ..services import merchant_accounts, merchant_payments, reimbursements
-from ..services.emails import euros, french_date, french_day, french_moment
+from ..services import cashing_wizard, merchant_accounts, merchant_payments, reimbursements
 from . import csrf, exports
 from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
@@ -243,19 +242,11 @@ def cashing(account: MerchantAccount) -> Any:
         return redirect(url_for("portal.choose_point"))
     every = merchant_payments.operations_of(current_sandbox(), [current.shop_id])
     found, filters, date_error = _filtered(every)
-    counts = {"to_validate": sum(o.status == operations.TO_VALIDATE for o in every),
-              "waiting": sum(o.status == operations.WAITING for o in every)}
+    counts = {"to_validate": sum(o.can_validate for o in every), "waiting": sum(o.awaiting_payment for o in every)}
     notices = get_flashed_messages()
     return render_template("portal/cashing.html", current=current, operations=found, filters=filters,
                            date_error=date_error, counts=counts, statuses=STATUSES, kinds=KINDS,
-                           error=notices[0] if notices else None, **_money())
-
-
-def _money() -> dict[str, Any]:
-    return {"euros": euros, "french_date": french_date, "day": french_day,
-            "to_validate": operations.TO_VALIDATE, "waiting": operations.WAITING,
-            "delayed": operations.DELAYED, "delayed_pre_booking": operations.DELAYED_PRE_BOOKING,
-            "plain": operations.plain_euros}
+                           error=notices[0] if notices else None)
 
 
 def _operation(account: MerchantAccount, ref: str) -> tuple[PointOfSale, Operation] | None:
@@ -279,8 +270,7 @@ def operation(account: MerchantAccount, ref: str) -> Any:
     if found is None:
         return _no_such_operation()
     notices = get_flashed_messages()
-    return render_template("portal/operation.html", operation=found[1], notice=notices[0] if notices else None,
-                           **_money())
+    return render_template("portal/operation.html", operation=found[1], notice=notices[0] if notices else None)
 
 
 # ✓ and ✗ open a window of their own (seeds 001/002, "Choix 1" and "Choix 2"): a page that works without
@@ -299,7 +289,7 @@ def _back(ref: str) -> str:
 def _window(template: str, op: Operation, ref: str, status: int = 200, **context: Any) -> Any:
     return render_template(template, operation=op, ref=ref, back=_back(ref),
                            retour=BACK_TO_LIST if request.values.get("retour") == BACK_TO_LIST else "",
-                           **_money(), **context), status
+                           **context), status
 
 
 @bp.get("/encaissement/operations/<ref>/valider")
@@ -310,7 +300,7 @@ def validate_window(account: MerchantAccount, ref: str) -> Any:
     if found is None:
         return _no_such_operation()
     op = found[1]
-    if op.status != operations.TO_VALIDATE or not op.transaction_id:
+    if not op.can_validate or not op.transaction_id:
         return redirect(url_for("portal.operation", ref=ref))
     if op.transaction_id != ref:  # named by its payment request (parcours D): the payment is what is validated
         return redirect(url_for("portal.validate_window", ref=op.transaction_id, retour=request.args.get("retour")))
@@ -340,7 +330,7 @@ def cancel_window(account: MerchantAccount, ref: str) -> Any:
     found = _operation(account, ref)
     if found is None:
         return _no_such_operation()
-    if found[1].status not in (operations.TO_VALIDATE, operations.WAITING):
+    if not found[1].can_cancel:
         return redirect(url_for("portal.operation", ref=ref))
     return _window("portal/cancel.html", found[1], ref, errors={},
                    question=operations.cancellation_question(found[1]))
@@ -394,10 +384,7 @@ def _drop_qr_request(account: MerchantAccount, draft: dict[str, Any]) -> None:
     """The QR code shown at step 3 is withdrawn (Annuler, Changer de mode) unless the client already paid."""
     pre_id, shop_id = draft.pop("qr", None), draft.get("shop")
     if pre_id and shop_id in account.shop_ids:
-        try:
-            merchant_payments.cancel_operation(current_sandbox(), [shop_id], None, pre_id)
-        except (merchant_payments.FormErrors, errors.PreTransactionNotFound):
-            pass  # already paid, expired or gone: nothing to withdraw
+        cashing_wizard.withdraw_qr_code(current_sandbox(), shop_id, pre_id)
 
 
 def _draft(account: MerchantAccount, shop: PointOfSale) -> dict[str, Any]:
@@ -414,7 +401,7 @@ def _wizard(template: str, step: int, choice: Choice | None, status: int = 200, 
     titles = ["Choix du paiement", choice.title if choice else "Demande", "Confirmation", "Détail du paiement"]
     if template == "portal/wizard_qr.html":
         titles[2] = "QR Code de paiement"
-    return render_template(template, step=step, titles=titles, choice=choice, **_money(), **context), status
+    return render_template(template, step=step, titles=titles, choice=choice, **context), status
 
 
 @bp.route("/encaisser", methods=["GET", "POST"])
@@ -431,14 +418,12 @@ def cash_choice(account: MerchantAccount) -> Any:
     form = {k: request.form.get(k, "") for k in ("timing", "payment_days", "validation", "validation_days",
                                                  "email", "remember")}
     try:
-        choice = Choice.parse(form)
+        choice = cashing_wizard.choose(current_sandbox(), form, account.login)
     except FormErrors as problems:
         return _wizard("portal/wizard_choice.html", 1, None, 400, form=form, errors=problems.fields, today=today)
-    if choice.remember_email:
-        merchant_payments.remember_email(current_sandbox(), account.login, choice.notify_email)
     _drop_qr_request(account, draft)
     before = _choice(draft)
-    session[DRAFT] = {"shop": shop.shop_id, "id": draft.get("id") or current_sandbox().new_id(lambda _: False),
+    session[DRAFT] = {"shop": shop.shop_id, "id": draft.get("id") or cashing_wizard.new_draft_id(current_sandbox()),
                       "choice": choice.to_form(),
                       "demand": draft.get("demand") if before and before.parcours == choice.parcours else None}
     return redirect(url_for("portal.cash_demand"))
@@ -456,13 +441,6 @@ def _demand_page(choice: Choice, form: dict[str, str], problems: dict[str, str],
                    minimum=current_sandbox().rules.minimumAmountCents)
 
 
-def _next_order_id(shop: PointOfSale) -> str:
-    """Step 2's N° de panier before the merchant types one: today's next free REF number of this point."""
-    sandbox = current_sandbox()
-    taken = (o.order_id for o in merchant_payments.operations_of(sandbox, [shop.shop_id]))
-    return suggested_order_id(paris_day(sandbox.clock.now()), taken)
-
-
 @bp.route("/encaisser/demande", methods=["GET", "POST"])
 @logged_in
 def cash_demand(account: MerchantAccount) -> Any:
@@ -473,18 +451,17 @@ def cash_demand(account: MerchantAccount) -> Any:
     if choice is None or shop is None:
         return redirect(url_for("portal.cash_choice"))
     if request.method == "GET":
-        return _demand_page(choice, draft.get("demand") or {"mode": choice.client_modes[0],
-                                                            "order_id": _next_order_id(shop)}, {}, 200)
+        form = draft.get("demand") or {"mode": choice.client_modes[0],
+                                       "order_id": cashing_wizard.next_order_id(current_sandbox(), [shop.shop_id])}
+        return _demand_page(choice, form, {}, 200)
     form = {k: request.form.get(k, "") for k in ("amount", "order_id", "mode", "client", "label", "customer_ref",
                                                  "assistant")}
-    try:
-        demand = Demand.parse(form, choice.client_modes, current_sandbox().rules.minimumAmountCents)
-        _drop_qr_request(account, draft)
-        if demand.mode == QR:
-            draft["qr"] = merchant_payments.show_qr_code(current_sandbox(), shop.shop_id, choice,
-                                                         demand).pre_transaction_id
+    try:  # the QR code shown for this draft before gives way to the new demand's
+        demand, shown = cashing_wizard.ask(current_sandbox(), shop.shop_id, choice, form, draft.pop("qr", None))
     except FormErrors as problems:
         return _demand_page(choice, form, problems.fields, 400)
+    if shown is not None:
+        draft["qr"] = shown.pre_transaction_id
     session[DRAFT] = {**draft, "demand": demand.to_form()}
     return redirect(url_for("portal.cash_confirm"))
 
@@ -500,7 +477,7 @@ def cash_confirm(account: MerchantAccount) -> Any:
         return redirect(url_for("portal.cash_choice"))
     status = 400 if request.method == "POST" else 200
     try:  # step 2 as saved may no longer hold (mode changed, minimum amount raised): back to it
-        demand = Demand.parse(draft["demand"], choice.client_modes, current_sandbox().rules.minimumAmountCents)
+        demand = cashing_wizard.read_demand(current_sandbox(), choice, draft["demand"])
     except FormErrors as problems:
         return _demand_page(choice, draft["demand"], problems.fields, status)
     if demand.mode == QR:
@@ -510,14 +487,13 @@ def cash_confirm(account: MerchantAccount) -> Any:
         if request.method == "POST":
             session.pop(DRAFT, None)
             return redirect(url_for("portal.cash_detail", ref=found[1].pre_transaction_id))
-        return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1],
-                       expired=operations.EXPIRED, moment=french_moment)
+        return _wizard("portal/wizard_qr.html", 3, choice, demand=demand, operation=found[1])
     now = current_sandbox().clock.now()
     if request.method == "GET":
         return _wizard("portal/wizard_confirm.html", 3, choice, demand=demand,
                        payment_deadline=choice.payment_deadline(now), capture_date=choice.capture_date(now))
     try:
-        ref = merchant_payments.send_request(current_sandbox(), shop.shop_id, choice, demand, draft["id"])
+        ref = cashing_wizard.send_request(current_sandbox(), shop.shop_id, choice, demand, draft["id"])
     except FormErrors as problems:  # the client cannot be asked: back to the field to correct
         return _demand_page(choice, demand.to_form(), problems.fields, status)
     session.pop(DRAFT, None)
@@ -566,7 +542,7 @@ def cash_ticket(account: MerchantAccount, pre_id: str) -> Any:
     except errors.PreTransactionNotFound:
         return _no_such_operation()
     return render_template("shared/ticket.html", ticket=ticket, back=url_for("portal.cash_confirm"),
-                           qr_src=url_for("portal.cash_qr", pre_id=pre_id), **_money())
+                           qr_src=url_for("portal.cash_qr", pre_id=pre_id))
 
 
 @bp.get("/encaisser/paiement/<ref>")
@@ -582,13 +558,8 @@ def cash_detail(account: MerchantAccount, ref: str) -> Any:
 # --- Mes remboursements: the bank transfers of the back office (SPEC §7–8) ------------------------------
 
 def _refunds_page(template: str, status: int = 200, **context: Any) -> Any:
-    return render_template(template, euros=euros, french_date=french_date, calendar_day=_calendar_day,
-                           none_yet=reimbursements.NONE_YET, how_it_works=reimbursements.HOW_IT_WORKS,
+    return render_template(template, none_yet=reimbursements.NONE_YET, how_it_works=reimbursements.HOW_IT_WORKS,
                            **context), status
-
-
-def _calendar_day(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
 
 
 @bp.get("/remboursements", endpoint="reimbursements")

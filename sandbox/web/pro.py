@@ -18,11 +18,8 @@ from flask import (
 
 from ..domain import errors
 from ..domain.accounts import AccountLocked, AccountRefusal, MerchantAccount
-from ..domain.cashing import suggested_order_id
-from ..domain.dates import paris_day
-from ..domain.operations import EXPIRED, WAITING
-from ..services import merchant_accounts, merchant_payments, pro_app
-from ..services.emails import euros, french_date, french_moment
+from ..domain.operations import WAITING
+from ..services import cashing_wizard, merchant_accounts, merchant_payments, pro_app
 from . import csrf
 from .context import current_sandbox, log_in_session, log_out_merchant, merchant_account, merchant_required
 
@@ -43,8 +40,7 @@ def pro_status(status: str) -> str:
 
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"account": merchant_account(ACCOUNT), "csrf_token": csrf.token, "euros": euros, "french_date": french_date,
-            "pro_status": pro_status, "waiting": WAITING}
+    return {"account": merchant_account(ACCOUNT), "csrf_token": csrf.token, "pro_status": pro_status}
 
 
 # The app cashes for one point d'accueil: an administrator of several logs in with a point's login.
@@ -93,20 +89,14 @@ def logout() -> Any:
 def new_payment(account: MerchantAccount) -> Any:
     """Demande de paiement: montant, N° de panier, optional libellé, référence client, identifiant vendeur."""
     if request.method == "GET":
-        return render_template("pro/payment_form.html", form={"order_id": _next_order_id(account)}, errors={})
+        return render_template("pro/payment_form.html", errors={},
+                               form={"order_id": cashing_wizard.next_order_id(current_sandbox(), account.shop_ids)})
     form = {name: request.form.get(name, "") for name in ("amount", "order_id", "label", "customer_ref", "assistant")}
     try:
         pre = merchant_payments.request_immediate_payment(current_sandbox(), account.shop_ids[0], form)
     except merchant_payments.FormErrors as problems:
         return render_template("pro/payment_form.html", form=form, errors=problems.fields), 400
     return redirect(url_for("pro.payment", pre_id=pre.pre_transaction_id))
-
-
-def _next_order_id(account: MerchantAccount) -> str:
-    """The N° de panier offered before the merchant types one: today's next free REF number."""
-    sandbox = current_sandbox()
-    taken = (o.order_id for o in merchant_payments.operations_of(sandbox, account.shop_ids))
-    return suggested_order_id(paris_day(sandbox.clock.now()), taken)
 
 
 def _operation(account: MerchantAccount, pre_id: str) -> Any:
@@ -127,7 +117,7 @@ def payment(account: MerchantAccount, pre_id: str) -> Any:
     operation = _operation(account, pre_id)
     if operation is None:
         return _no_such_request()
-    return render_template("pro/payment.html", operation=operation, expired=EXPIRED, moment=french_moment)
+    return render_template("pro/payment.html", operation=operation)
 
 
 @bp.get("/paiement/<pre_id>/ticket")

@@ -9,7 +9,7 @@ email is set on them the same way, in a unit of work, before the client acts.
 from datetime import timedelta
 
 from sandbox.domain.dates import format_date
-from sandbox.services.emails import euros
+from sandbox.domain.french import euros
 
 MERCHANT = "caisse@camping-des-pins.example"
 PARIS_NOW = "02/06/2026 à 10:00:00"  # tests/conftest.py START, 08:00 UTC, in Paris
@@ -294,12 +294,12 @@ def test_cancelling_before_the_client_paid_sends_the_client_nothing(world):
 
 def wizard(world, choice_form, demand_form):
     from sandbox.domain.cashing import Choice, Demand
-    from sandbox.services import merchant_payments
+    from sandbox.services import cashing_wizard
 
     choice = Choice.parse({"email": MERCHANT, **choice_form})
     demand = Demand.parse(demand_form, choice.client_modes, 1)
-    return merchant_payments.send_request(world.sandbox, world.shop()["shopId"], choice, demand,
-                                          draft_id=demand.order_id)
+    return cashing_wizard.send_request(world.sandbox, world.shop()["shopId"], choice, demand,
+                                       draft_id=demand.order_id)
 
 
 def test_seed_002_parcours_d_from_the_wizard_to_the_client_confirmation(world):

@@ -31,17 +31,6 @@ def request(**overrides) -> PreTransaction:
     return PreTransaction(**fields)
 
 
-def test_amounts_are_written_the_french_way():
-    assert emails.euros(5000) == f"50,00{NBSP}€"
-    assert emails.euros(123456) == f"1{NNBSP}234,56{NBSP}€"
-    assert emails.euros(1) == f"0,01{NBSP}€"
-
-
-def test_moments_are_paris_time_in_summer_and_in_winter():
-    assert emails.french_moment(AUTHORIZED_AT, seconds=True) == "24/06/2020 à 11:59:35"
-    assert emails.french_moment(datetime(2020, 12, 24, 9, 59, tzinfo=UTC)) == "24/12/2020 à 10h59"
-
-
 def test_confirmation_to_the_merchant_reads_like_seed_002():
     message = emails.transaction_validated(transaction(), "ts-client2@yopmail.com", PORTAL)
     assert message.subject == "LA TRANSACTION A ÉTÉ VALIDÉE"

@@ -68,14 +68,3 @@ def test_a_partial_payment_leaves_something_to_pay():
     t.state, t.authorization = "VALIDATED", Authorization("1", 1500, T0, "10*****1576")
     operation = operations.of_request(request(), t)
     assert (operation.received, operation.left_to_pay) == (1500, 500)
-
-
-@pytest.mark.parametrize("text, cents", [("20", 2000), ("20,5", 2050), ("20.05", 2005), (" 0,01 € ", 1)])
-def test_euros_typed_by_people_become_cents(text, cents):
-    assert operations.parse_euros(text) == cents
-
-
-@pytest.mark.parametrize("text", ["", "abc", "-5", "1,234", "1e3", "12345678"])
-def test_anything_else_is_not_an_amount(text):
-    with pytest.raises(ValueError):
-        operations.parse_euros(text)
