@@ -18,7 +18,7 @@ from ..domain.dates import paris_day
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import Transaction
 from . import kit, merchant_payments
-from .merchant_payments import PORTAL, _active_point, _qr_request
+from .merchant_payments import PORTAL, qr_request, require_active_point
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -82,7 +82,7 @@ def show_qr_code(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand)
     """ENCAISSER, parcours A by QR code, step 3: the code the client scans while the merchant waits."""
     assert choice.offers_qr_code and demand.mode == QR
     with sandbox.uow() as uow:
-        return _qr_request(uow, shop_id, demand, choice.notify_email, PORTAL)
+        return qr_request(uow, shop_id, demand, choice.notify_email, PORTAL)
 
 
 def withdraw_qr_code(sandbox: Sandbox, shop_id: int, pre_transaction_id: str) -> None:
@@ -101,7 +101,7 @@ def send_request(sandbox: Sandbox, shop_id: int, choice: Choice, demand: Demand,
     draft again gives the same operation (the Kit's same-day order rule, with the draft's id)."""
     payment_id = f"{PORTAL}-{draft_id}"
     with sandbox.uow() as uow:
-        _active_point(uow, shop_id)
+        require_active_point(uow, shop_id)
         if sent := uow.session.transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):
             return sent.transaction_id
         if sent_request := uow.session.pre_transaction_by_order(shop_id, None, uow.now, demand.order_id, payment_id):

@@ -26,7 +26,7 @@ __all__ = ["FormErrors", "request_immediate_payment", "operations_of", "operatio
            "payment_ticket", "validate_pre_booking", "cancel_operation", "filter_operations"]
 
 
-def _active_point(uow: UnitOfWork, shop_id: int) -> None:
+def require_active_point(uow: UnitOfWork, shop_id: int) -> None:
     pos = uow.session.point_of_sale(shop_id)
     if pos is None or not pos.is_active:
         raise FormErrors({"form": "Ce point d'accueil ne peut pas encaisser."})
@@ -40,11 +40,11 @@ def asked_from(pre: PreTransaction, source: str) -> bool:
     return pre.pre_payment_id == f"{source}-{pre.pre_transaction_id}"
 
 
-def _qr_request(uow: UnitOfWork, shop_id: int, demand: Demand, notify_email: str | None,
+def qr_request(uow: UnitOfWork, shop_id: int, demand: Demand, notify_email: str | None,
                 source: str) -> PreTransaction:
     """Parcours A by QR code: a request payable at once, shown on the merchant's screen."""
     sandbox = uow.sandbox
-    _active_point(uow, shop_id)
+    require_active_point(uow, shop_id)
     pre_id = sandbox.new_id(lambda c: uow.session.pre_transaction(c) is not None)
     pre = PreTransaction.create(
         pre_id, uow.now, shop_id=shop_id, order_id=demand.order_id, pre_payment_id=f"{source}-{pre_id}",
@@ -61,7 +61,7 @@ def request_immediate_payment(sandbox: Sandbox, shop_id: int, form: Mapping[str,
     """App Pro "Paiement": an immediate payment request shown as a QR code (parcours A, NORMAL/001)."""
     demand = Demand.for_pro(form, sandbox.rules.minimumAmountCents)
     with sandbox.uow() as uow:
-        return _qr_request(uow, shop_id, demand, None, PRO_APP)
+        return qr_request(uow, shop_id, demand, None, PRO_APP)
 
 
 def _operation_of_request(session: StoreSession, pre: PreTransaction,

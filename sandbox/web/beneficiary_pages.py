@@ -251,6 +251,12 @@ class PaymentPage:
     def asking_code(self) -> bool:
         return self.transaction.awaiting_beneficiary and self.transaction.sub_state == AUTHORIZATION_REQUEST
 
+    @property
+    def balance_short(self) -> bool:
+        """The app proposes less than asked: the balance does not cover it (the rest is paid otherwise)."""
+        payer = self.transaction.payer
+        return payer is not None and self.proposed < payer.amount
+
 
 def _outcome(payment: beneficiary_app.Payment, merchant: str) -> Outcome | None:
     """The result page of a payment that no longer waits for the beneficiary (None while it does)."""
