@@ -192,6 +192,7 @@ def test_the_payment_page_shows_amount_merchant_and_basket(world, ben, phone):
     page = phone.page(f"/paiement/{tx_id}")
     assert f"40,00{NBSP}€" in page and merchant_name(world) in page and "REF253" in page
     assert 'id="amount"' in page and "Valider ce montant" in page and "Abandonner" in page
+    assert 'id="proposal"' not in page  # the balance covers it: nothing else is proposed
 
 
 def test_lowering_the_amount_then_the_code_pays_part_and_shows_what_is_left_due(world, ben, phone):
