@@ -35,7 +35,7 @@ def schedule_answer(uow: UnitOfWork, event: Event) -> None:
     tx = uow.saved(Transaction, event.ref)
     if tx is None or not tx.awaiting_beneficiary or tx.beneficiary_id is None:
         return
-    beneficiary = uow.session.beneficiary(tx.beneficiary_id)
+    beneficiary = uow.beneficiary(tx.beneficiary_id)
     if beneficiary is not None and beneficiary.behaviour in ANSWERING:
         uow.session.set_timer(APP_ANSWER, tx.transaction_id, uow.now + _think_time(uow))
 
@@ -45,7 +45,7 @@ def schedule_opening(uow: UnitOfWork, event: Event) -> None:
     beneficiary_id = event.data.get("beneficiaryId")
     if not beneficiary_id:  # sent by email, or shown as a QR code
         return
-    beneficiary = uow.session.beneficiary(beneficiary_id)
+    beneficiary = uow.beneficiary(beneficiary_id)
     if beneficiary is not None and beneficiary.behaviour in ANSWERING:
         uow.session.set_timer(APP_OPEN_REQUEST, event.ref, uow.now + _think_time(uow))
 

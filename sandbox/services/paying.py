@@ -31,7 +31,7 @@ def find_beneficiary(uow: UnitOfWork, ref: Any) -> Beneficiary:
     beneficiary = uow.session.beneficiary(text) if text.isdigit() else uow.session.beneficiary_by_email(text)
     if beneficiary is None:
         raise errors.BeneficiaryNotFound(f"no beneficiary {ref!r}")
-    return beneficiary
+    return uow.seen(beneficiary)
 
 
 def scan(uow: UnitOfWork, beneficiary: Beneficiary, pre_transaction_id: str) -> Transaction:

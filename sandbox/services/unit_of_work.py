@@ -47,6 +47,7 @@ class UnitOfWork:
         self._events: list[Event] = []
         self._handled = 0  # how many of `_events` have had their handlers run
         self._latest: dict[tuple[type, str], Any] = {}  # what this unit of work saved, by (type, id)
+        self._seen: dict[str, Beneficiary] = {}  # beneficiaries it read (find_beneficiary), by id
         self._emails: list[dict[str, Any]] = []  # written to the outbox: relayed after commit
 
     def __enter__(self) -> UnitOfWork:
@@ -97,6 +98,16 @@ class UnitOfWork:
     def saved(self, kind: type[Entity], ref: str) -> Any:
         """The entity of this kind and id as this unit of work last saved it (None when it did not)."""
         return self._latest.get((kind, ref))
+
+    def seen(self, beneficiary: Beneficiary) -> Beneficiary:
+        """A beneficiary this unit of work read: what follows (a handler) reads the same one, not the store again."""
+        self._seen[beneficiary.beneficiary_id] = beneficiary
+        return beneficiary
+
+    def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
+        """The beneficiary as this unit of work saved or read it, else as stored."""
+        found: Beneficiary | None = self.saved(Beneficiary, beneficiary_id) or self._seen.get(beneficiary_id)
+        return found or self.session.beneficiary(beneficiary_id)
 
     def transaction(self, transaction_id: str) -> Transaction | None:
         """The transaction as this unit of work left it (saved here), else as stored."""
