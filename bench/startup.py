@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,13 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sandbox.pytest_plugin import free_port, stop_server
+
 GIVE_UP_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def healthy(base: str) -> bool:
@@ -55,12 +50,7 @@ def one_start(folder: Path, server: str) -> float:
                 time.sleep(0.01)
             return time.perf_counter() - started
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process)
 
 
 def main(argv: list[str] | None = None) -> int:

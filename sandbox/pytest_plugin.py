@@ -128,17 +128,28 @@ class AncvSandbox:
         self.control.clear_faults()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
 
 
+def stop_server(process: subprocess.Popen[Any], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM (a clean shutdown), then kill if it has not exited in `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def serve(folder: Path, tls: bool = False) -> Iterator[AncvSandbox]:
     """Run `ancv-sandbox serve` on loopback (virtual clock, database in `folder`, HTTPS if `tls`) until the block ends."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "sandbox.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--clock", "virtual", "--db", str(folder / "sandbox.sqlite3"), "--sftp-port", "0"]
     ca_file = None
@@ -154,12 +165,7 @@ def serve(folder: Path, tls: bool = False) -> Iterator[AncvSandbox]:
             _wait_until_ready(AncvSandbox(sandbox.url, ca_file, timeout=2).control, process, log_path)
             yield sandbox
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process)
 
 
 def _wait_until_ready(control: ControlClient, process: subprocess.Popen[bytes], log_path: Path) -> None:

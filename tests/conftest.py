@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +28,7 @@ from sandbox.client import (
     shop_client,
 )
 from sandbox.domain.dates import format_date, parse_date
+from sandbox.pytest_plugin import free_port, stop_server
 from sandbox.services.sandbox import Rules, Sandbox, Settings
 from sandbox.web import create_app
 
@@ -189,12 +188,6 @@ def run_async(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serving(folder: Path, *options: str, db: str | None = None) -> Iterator[tuple[str, ControlClient, float, Any]]:
     """Run `ancv-sandbox serve` on a free loopback port until the block ends (SIGTERM, then kill).
@@ -228,12 +221,7 @@ def serving(folder: Path, *options: str, db: str | None = None) -> Iterator[tupl
             time.sleep(0.05)
         yield base, control, time.monotonic() - started, process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         log.close()
 
 

@@ -21,7 +21,7 @@ import pytest
 from sandbox import cli
 from sandbox.adapters import qr
 from sandbox.client import HttpTransport, shop_client
-from tests.conftest import free_port
+from sandbox.pytest_plugin import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "sandbox", "scenarios", "customer_sim", "merchant_sim")
@@ -134,12 +134,7 @@ def test_the_wheel_without_extras_serves_the_kit(slim_venv, tmp_path):
         assert _get(base + "/static/ancv.css")[0] == 200
         assert b"openapi:" in _get(base + "/openapi/kit-api.yaml")[2]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         log.close()
 
     scan = subprocess.run([str(slim_venv / "bin" / "ancv-sandbox"), "scan", "--as", "beneficiary",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ import socketio
 
 from sandbox.client import ControlClient, HttpTransport, KitClient, Reply, shop_client
 from sandbox.domain.dates import format_date, parse_date
+from sandbox.pytest_plugin import stop_server
 from tests.conftest import READY_TIMEOUT_S, free_port
 
 SCALEOUT_DB = os.environ.get("ANCV_SANDBOX_SCALEOUT_DB")
@@ -90,13 +90,7 @@ class Server:
         return shop_client(HttpTransport(self.base, timeout=REQUEST_TIMEOUT_S), shop)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_server(self.process)
         self.log.close()
 
 
