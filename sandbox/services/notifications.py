@@ -217,7 +217,7 @@ def client_told_cancelled(event: Event, batch: Batch) -> list[Plan]:
 
 
 def _to_client(tx: Transaction, batch: Batch, tell: Callable[[Transaction, str, str], emails.Message]) -> list[Plan]:
-    beneficiary = batch.uow.session.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
+    beneficiary = batch.uow.beneficiary(tx.beneficiary_id) if tx.beneficiary_id else None
     if beneficiary is None or not beneficiary.email:
         return []
     return [_email(beneficiary.email, tell(tx, beneficiary.first_name, batch.merchant_name(tx.shop_id)))]

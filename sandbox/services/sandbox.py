@@ -33,7 +33,7 @@ from .faults import FaultBook
 from .handlers import WIRING
 from .ports import Store
 from .request_journal import RequestJournal
-from .unit_of_work import UnitOfWork, Wiring
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +156,9 @@ class Sandbox:
     """Everything one running sandbox owns."""
 
     def __init__(self, settings: Settings, *, store: Store | MemoryStore | None = None,
-                 clock: Clock | None = None, wiring: Wiring = WIRING) -> None:
+                 clock: Clock | None = None) -> None:
         self.settings = settings
-        self.wiring = wiring  # what follows each event and each deadline (handlers.py)
+        self.wiring = WIRING  # what follows each event and each deadline (handlers.py)
         self.store = store or make_store(settings.db)
         self.rules = settings.rules
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []

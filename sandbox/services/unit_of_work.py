@@ -109,11 +109,8 @@ class UnitOfWork:
         found: Beneficiary | None = self.saved(Beneficiary, beneficiary_id) or self._seen.get(beneficiary_id)
         return found or self.session.beneficiary(beneficiary_id)
 
-    def transaction(self, transaction_id: str) -> Transaction | None:
-        """The transaction as this unit of work left it (saved here), else as stored."""
-        return self.saved(Transaction, transaction_id) or self.session.transaction(transaction_id)
-
     def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
+        """The payment request as this unit of work left it (saved here), else as stored."""
         return self.saved(PreTransaction, pre_transaction_id) or self.session.pre_transaction(pre_transaction_id)
 
     def react(self) -> None:
