@@ -1,4 +1,4 @@
-"""The `ancv-sandbox` command: serve, fixtures, simulate, scan, seal."""
+"""The `ancv-sandbox` command: serve, fixtures, simulate, scan, seal, recette."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
 
     add_scan_arguments(scan)
 
+    # the cahier de recette (issue 17), for CI: against a running server
+    recette = commands.add_parser("recette", help="acceptance campaigns (cahier de recette) against a running "
+                                                  "sandbox: start, status, report")
+    from .recette_cli import add_arguments as add_recette_arguments
+
+    add_recette_arguments(recette)
+
     seal = commands.add_parser("seal", help="print an ANCV-Security header for the given fields")
     seal.add_argument("--key", required=True)
     seal.add_argument("--key-version", required=True)
@@ -76,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "fixtures":
         return _fixtures(args)
+    if args.command == "recette":
+        from .recette_cli import main as run_recette
+
+        return run_recette(args)
     if args.command in ("simulate", "scan"):
         # Before anything runs: a missing extra is one line and exit 2, not a traceback (issue 15, item 5).
         problem = _missing_extra(args)

@@ -316,6 +316,34 @@ class ControlClient:
         """A key and certificate signed by the sandbox's CA: `{certificate, privateKey, caCertificate, hosts}`."""
         return self._call("POST", "/tls/certificates", {"hosts": hosts})
 
+    # the cahier de recette (issue 17): acceptance campaigns for one key holder
+    def start_recette(self, holder_kind: str, holder_id: int, cases: list[str] | None = None,
+                      time_scale: float | None = None) -> Any:
+        """Start a campaign for a shop or a service provider (`kind` "shop" or "provider"); its JSON."""
+        return self._call("POST", "/recette", {"holder": {"kind": holder_kind, "id": holder_id}, "cases": cases,
+                                               "timeScale": time_scale})
+
+    def recette(self, campaign_id: str) -> Any:
+        """One campaign, judged afresh."""
+        return self._call("GET", f"/recette/{campaign_id}")
+
+    def recettes(self) -> list[Any]:
+        """Every campaign, newest first (id, holder, status, createdAt, summary)."""
+        campaigns: list[Any] = self._call("GET", "/recette")["campaigns"]
+        return campaigns
+
+    def end_recette(self, campaign_id: str) -> Any:
+        """End a campaign: cases still waiting are not played, cases still running fail."""
+        return self._call("POST", f"/recette/{campaign_id}/end")
+
+    def recette_report(self, campaign_id: str, extension: str = "") -> str:
+        """The campaign's report as text: HTML (`""`), JUnit XML (`".xml"`) or JSON (`".json"`)."""
+        path = f"/recette/{campaign_id}/report{extension}"
+        reply = self.transport("GET", "/_sandbox" + path, dict(self.headers))
+        if not reply.ok:
+            raise ControlError("GET", path, reply.status, reply.body)
+        return reply.content.decode("utf-8")
+
 
 def shop_client(transport: Transport, point_of_sale: dict[str, Any]) -> KitClient:
     """A client sealing with a fixture shop's own key (`/_sandbox/fixtures` entry)."""
