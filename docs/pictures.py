@@ -3,7 +3,8 @@
 Starts `ancv-sandbox serve` on a virtual clock and a free loopback port, plays a short merchant's
 day through the real screens in Debian's Chromium (a QR code shown in ENCAISSER and paid in part
 in the App' Chèque-Vacances, a pre-booking to validate, a deferred request, the App' Pro's
-payment page), runs the booking engine's library scenario in process for the report, and writes
+payment page), plays a short cahier de recette (one case right, one wrong, one left) for its report,
+runs the booking engine's library scenario in process for the simulation report, and writes
 the PNGs into `docs/screenshots/` (or DIR). Tests never write there: this command is how the
 pictures change, on purpose, in a commit of their own.
 """
@@ -14,10 +15,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from sandbox.client import ControlClient, HttpTransport, shop_client  # noqa: E402
+from sandbox.client import ControlClient, HttpTransport, KitClient, shop_client  # noqa: E402
 from sandbox.domain.dates import format_date, parse_date  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -139,6 +142,67 @@ def people_pictures(browser: Any, base: str, control: ControlClient, out: Path) 
     shoot(app, out / "app-cheque-vacances.png", full_page=False)
 
 
+class WebhookReceiver(ThreadingHTTPServer):
+    """The integrator's webhook endpoint: answers 200 to every POST, and counts them."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                server.received += 1
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = self
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+def recette_picture(browser: Any, base: str, control: ControlClient, out: Path) -> None:
+    """A cahier de recette's report: immediate payment played right, a 412 retried blindly, a case not played."""
+    world = control.fixtures()
+    shop = world["pointsOfSale"][0]
+    campaign = control.start_recette("shop", shop["shopId"], ["immediate-payment", "refused-no-device",
+                                                               "request-aborted"])
+    cases = {case["id"]: case for case in campaign["cases"]}
+    receiver = WebhookReceiver()
+    try:
+        paid = cases["immediate-payment"]["identifiers"]
+        kit = KitClient(HttpTransport(base, timeout=5), key=shop["key"], key_version=paid["keyVersion"],
+                        shop_id=paid["shopId"])
+        tx = kit.create_transaction("CMD-1042", "1", 4000, redirect_urls={
+            "returnUrl": receiver.url("/retour"), "cancelUrl": receiver.url("/annulation")})["transaction"]
+        kit.set_payer(tx["id"], paid["beneficiaryId"])
+        control.advance(5)  # past the beneficiary's think time (3 s by default)
+        started = time.monotonic()
+        while not receiver.received and time.monotonic() - started < 10:
+            time.sleep(0.05)
+        kit.get_transaction(tx["id"])
+        refused = cases["refused-no-device"]["identifiers"]
+        kit = KitClient(HttpTransport(base, timeout=5), key=shop["key"], key_version=refused["keyVersion"],
+                        shop_id=refused["shopId"])
+        tx = kit.create_transaction("CMD-1043", "1", 2500)["transaction"]
+        for _ in range(3):  # the mistake the case catches: a 412 retried as if it could change
+            kit.set_payer(tx["id"], refused["beneficiaryId"])
+        control.end_recette(campaign["id"])
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    page = browser.new_context(viewport={"width": 1100, "height": 900}, locale="fr-FR",
+                               java_script_enabled=False).new_page()
+    page.goto(f"{base}/_sandbox/recette/{campaign['id']}/report")
+    shoot(page, out / "recette-report.png", colours=256)
+
+
 def report_picture(browser: Any, out: Path, folder: Path) -> None:
     """The booking engine's day from the scenario library, run in process, as its report."""
     import simpy
@@ -165,6 +229,7 @@ def main(argv: list[str]) -> int:
         try:
             with serving(Path(tmp)) as (base, control):
                 people_pictures(browser, base, control, out)
+                recette_picture(browser, base, control, out)
             report_picture(browser, out, Path(tmp))
         finally:
             browser.close()

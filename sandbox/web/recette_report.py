@@ -110,6 +110,14 @@ def _identifiers(identifiers: dict[str, Any]) -> list[tuple[str, Any]]:
     return shown
 
 
+def campaign_line(item: dict[str, Any]) -> dict[str, Any]:
+    """One campaign of `GET /_sandbox/recette`'s list as the dashboard's table shows it."""
+    summary = item.get("summary", {})
+    return {"id": item["id"], "holder": holder_label(item.get("holder", {})), "created": moment(item.get("createdAt")),
+            "status": CAMPAIGN_STATUSES.get(item.get("status", ""), item.get("status", "")),
+            "passed": summary.get("passed", 0), "total": summary.get("total", 0)}
+
+
 def report_html(campaign: dict[str, Any]) -> str:
     """The campaign as a self-contained HTML page in French (no external CSS, script or font)."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
