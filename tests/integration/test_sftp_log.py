@@ -99,7 +99,7 @@ def test_the_log_filters_by_username_and_action_and_refuses_bad_filters(served):
     password = sftp_account(world, username)["password"]
     for _ in range(2):
         run_async(download_and_archive(world.sandbox.sftp.port, username, password, journal["name"]))
-        run_async(world_sftp_delete_archive(world.sandbox.sftp.port, username, password))
+        run_async(delete_archive(world.sandbox.sftp.port, username, password))
     once_logged_out(lambda: the_log(world).body["entries"], 4)
 
     downloads = the_log(world, f"?username={username}&action=download").body["entries"]
@@ -117,7 +117,7 @@ def test_the_log_filters_by_username_and_action_and_refuses_bad_filters(served):
     assert the_log(world).body["entries"] == []
 
 
-async def world_sftp_delete_archive(port: int, username: str, password: str) -> None:
+async def delete_archive(port: int, username: str, password: str) -> None:
     async with asyncssh.connect("127.0.0.1", port, username=username, password=password, known_hosts=None,
                                 client_keys=None) as conn:
         async with conn.start_sftp_client() as sftp:
