@@ -33,6 +33,7 @@ from .faults import FaultBook
 from .handlers import WIRING
 from .ports import Store
 from .request_journal import RequestJournal
+from .sftp_log import SftpLog
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,9 @@ class Sandbox:
         self.sftp: Any = None  # the SFTP space's server, when `serve` runs one
         self.request_journal = RequestJournal()  # this process's latest calls (/_sandbox/requests)
         self.recette = recette.Campaigns()  # acceptance campaigns (/_sandbox/recette), in memory like the journal
+        # the SFTP space's log (/_sandbox/sftp/log) and who is told of each entry, on the SFTP server's thread
+        self.sftp_log = SftpLog()
+        self.sftp_listeners: list[Callable[[dict[str, Any]], None]] = [lambda entry: recette.observe_sftp(self, entry)]
         self._boot(clock)
 
     # --- set-up -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, session
 
 from ..domain import errors, requests, wire
 from ..domain.dates import format_date, parse_date
-from ..services import fixtures, paying, scheduler, sftp_space, tls_certificates
+from ..services import fixtures, paying, scheduler, sftp_log, sftp_space, tls_certificates
 from ..services.notifications import resend_webhook as resend_delivery
 from ..services.paying import find_beneficiary
 from .context import current_sandbox
@@ -87,6 +87,7 @@ def reset() -> Response:
     sandbox.reset_clock(now)
     used = fixtures.reset(sandbox, seed)
     sandbox.request_journal.clear()  # like WireMock's reset: a new world starts with an empty journal
+    sandbox.sftp_log.clear()
     return json_response({"status": "ok", "seed": used, "now": format_date(sandbox.clock.now())})
 
 
@@ -208,6 +209,15 @@ def sftp() -> Response:
     """The SFTP space: where it listens, and every account with its password and keys."""
     sandbox = current_sandbox()
     return json_response(sftp_space.as_json(sandbox, sandbox.sftp))
+
+
+@bp.get("/sftp/log")
+def sftp_log_entries() -> Response:
+    """The SFTP space's log, newest first: `?username=&action=&limit=`."""
+    args = request.args
+    query = sftp_log.parse_query(args.get("username"), args.get("action"), args.get("limit"))
+    found = current_sandbox().sftp_log.find(**query)
+    return json_response({"entries": [sftp_log.entry_json(entry) for entry in found]})
 
 
 @bp.put("/sftp/accounts/<username>/keys")
