@@ -69,13 +69,15 @@ class HttpTransport:
 class FlaskTransport:
     """Calls a Flask app in the same process through its test client."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, base_url: str = "http://localhost") -> None:
         self.client = app.test_client()
+        self.base_url = base_url  # https://… makes the app see calls made over TLS
 
     def __call__(self, method: str, path: str, headers: dict[str, str], body: Any = None,
                  params: dict[str, Any] | None = None) -> Reply:
         data = None if body is None else json.dumps(body)
-        response = self.client.open(path, method=method, headers=headers, data=data, query_string=params)
+        response = self.client.open(path, method=method, headers=headers, data=data, query_string=params,
+                                    base_url=self.base_url)
         return _reply(response.status_code, dict(response.headers), response.get_data())
 
 
@@ -343,6 +345,25 @@ class ControlClient:
         if not reply.ok:
             raise ControlError("GET", path, reply.status, reply.body)
         return reply.content.decode("utf-8")
+
+
+    # --- acceptance campaigns (/_sandbox/recette) ---
+    def start_recette(self, kind: str, holder_id: int, cases: list[str] | None = None,
+                      time_scale: float | None = None) -> Any:
+        body: dict[str, Any] = {"holder": {"kind": kind, "id": holder_id}, "cases": cases}
+        if time_scale is not None:
+            body["timeScale"] = time_scale
+        return self._call("POST", "/recette", body)
+
+    def recette(self, campaign_id: str) -> Any:
+        return self._call("GET", f"/recette/{campaign_id}")
+
+    def end_recette(self, campaign_id: str) -> Any:
+        return self._call("POST", f"/recette/{campaign_id}/end")
+
+    def declare(self, campaign_id: str, case_id: str, transaction_id: str, amount_paid: int) -> Any:
+        return self._call("POST", f"/recette/{campaign_id}/cases/{case_id}/declaration",
+                          {"transactionId": transaction_id, "amountPaid": amount_paid})
 
 
 def shop_client(transport: Transport, point_of_sale: dict[str, Any]) -> KitClient:

@@ -19,6 +19,11 @@ Login by password or public key (both for the same account, Kit §5.2.4.4). Acco
 callable asked at every login, so accounts created after start (a reset, a new population) log in.
 The server runs its own asyncio loop in a background thread: `start()` and `stop()` from any thread.
 `purge` deletes files past the retention period, given the instant to compare with.
+
+What clients do is told to an optional `on_event` callable, on the server's thread, as small dicts:
+`{"action": "login", "username", "method": "password"|"publickey"}`, `{"action": "download"|"upload",
+"username", "path" (as the client sees it), "bytes"}` once per file handle when it is closed, and
+`{"action": "logout", "username"}`. A failing callable is logged, never fatal to the server.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncssh
 from asyncssh import SFTPAttrs, SFTPName, SFTPNoSuchFile, SFTPPermissionDenied
@@ -57,6 +62,8 @@ STOP_TIMEOUT_S = 5.0
 LOGIN_TIMEOUT_S = 30
 KEEPALIVE_S = 30
 FILE_MODE, FOLDER_MODE = 0o644, 0o755
+ACTIONS = ("login", "download", "upload", "logout")  # what `on_event` is told
+PASSWORD_METHOD, PUBLIC_KEY_METHOD = "password", "publickey"
 
 _WRITING_FLAGS = (asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC | asyncssh.FXF_APPEND
                   | asyncssh.FXF_EXCL)
@@ -237,13 +244,29 @@ def _safe_mode(permissions: int | None, default: int, owner: int) -> int:
     return default if permissions is None else (permissions & 0o777) | owner
 
 
-class JailedSftp(asyncssh.SFTPServer):
-    """One SFTP session, confined to its account's folder and held to `SpaceRules`."""
+Event = dict[str, Any]
 
-    def __init__(self, chan: asyncssh.SSHServerChannel, jail: Path) -> None:
+
+@dataclass
+class _OpenFile:
+    """A file handle of the session: where the client sees it, and what went through it."""
+
+    parts: tuple[str, ...]
+    writing: bool
+    size: int = 0  # bytes read (a download) or written (an upload)
+
+
+class JailedSftp(asyncssh.SFTPServer):
+    """One SFTP session, confined to its account's folder and held to `SpaceRules`; each file handle,
+    once closed, is told to `tell` as a download or an upload."""
+
+    def __init__(self, chan: asyncssh.SSHServerChannel, jail: Path,
+                 tell: Callable[[Event], None] | None = None) -> None:
         self._jail = os.fsencode(os.path.realpath(jail))
         super().__init__(chan, chroot=self._jail)
-        self._open_files: dict[object, tuple[str, ...]] = {}
+        self._open_files: dict[object, _OpenFile] = {}
+        self._username = str(chan.get_extra_info("username"))
+        self._tell = tell
 
     # Paths ---------------------------------------------------------------------------------------
 
@@ -282,23 +305,42 @@ class JailedSftp(asyncssh.SFTPServer):
             SpaceRules.write_file(parts)
         attrs.permissions = _safe_mode(attrs.permissions, FILE_MODE, 0o600)
         file = super().open(path, pflags, attrs)
-        self._open_files[file] = parts
+        self._open_files[file] = _OpenFile(parts, writing=bool(pflags & _WRITING_FLAGS))
         return file
 
     def open56(self, path: bytes, desired_access: int, flags: int, attrs: SFTPAttrs) -> object:
         parts = self.parts(path)
         disposition = flags & asyncssh.FXF_ACCESS_DISPOSITION
-        if (desired_access & _WRITING_ACCESS or flags & asyncssh.FXF_APPEND_DATA
-                or disposition != asyncssh.FXF_OPEN_EXISTING):
+        writing = bool(desired_access & _WRITING_ACCESS or flags & asyncssh.FXF_APPEND_DATA
+                       or disposition != asyncssh.FXF_OPEN_EXISTING)
+        if writing:
             SpaceRules.write_file(parts)
         attrs.permissions = _safe_mode(attrs.permissions, FILE_MODE, 0o600)
         file = super().open56(path, desired_access, flags, attrs)
-        self._open_files[file] = parts
+        self._open_files[file] = _OpenFile(parts, writing)
         return file
 
+    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        data = cast(bytes, super().read(file_obj, offset, size))  # local files: read synchronously
+        opened = self._open_files.get(file_obj)
+        if opened is not None and not opened.writing:
+            opened.size += len(data)
+        return data
+
+    def write(self, file_obj: object, offset: int, data: bytes) -> int:
+        written = cast(int, super().write(file_obj, offset, data))
+        opened = self._open_files.get(file_obj)
+        if opened is not None:
+            opened.size += len(data)
+        return written
+
     def close(self, file_obj: object) -> None:
-        self._open_files.pop(file_obj, None)
+        # asyncssh closes the handles a client left open when its session ends: those are told too
+        opened = self._open_files.pop(file_obj, None)
         super().close(file_obj)
+        if opened is not None and self._tell is not None:
+            self._tell({"action": "upload" if opened.writing else "download", "username": self._username,
+                        "path": _show(opened.parts), "bytes": opened.size})
 
     def mkdir(self, path: bytes, attrs: SFTPAttrs) -> None:
         SpaceRules.make_folder(self.parts(path))
@@ -330,7 +372,8 @@ class JailedSftp(asyncssh.SFTPServer):
         super().lsetstat(path, self._allowed_attributes(attrs, self._is_folder(path)))
 
     def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
-        SpaceRules.change_attributes(self._open_files.get(file_obj, ()))
+        opened = self._open_files.get(file_obj)
+        SpaceRules.change_attributes(opened.parts if opened is not None else ())
         super().fsetstat(file_obj, self._allowed_attributes(attrs, folder=False))
 
     @staticmethod
@@ -354,6 +397,8 @@ class _Gate(asyncssh.SSHServer):
     def __init__(self, server: SftpServer) -> None:
         self._server = server
         self._conn: asyncssh.SSHServerConnection | None = None
+        self._method = ""  # how the latest accepted credentials came: the one a success follows
+        self._username: str | None = None  # once logged in
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
@@ -362,6 +407,13 @@ class _Gate(asyncssh.SSHServer):
     def connection_lost(self, exc: Exception | None) -> None:
         if self._conn is not None:
             self._server._connections.discard(self._conn)
+        if self._username is not None:
+            self._server.tell({"action": "logout", "username": self._username})
+
+    def auth_completed(self) -> None:
+        assert self._conn is not None
+        self._username = str(self._conn.get_extra_info("username"))
+        self._server.tell({"action": "login", "username": self._username, "method": self._method})
 
     def begin_auth(self, username: str) -> bool:
         return True  # unknown users go through authentication too, and fail it
@@ -373,14 +425,20 @@ class _Gate(asyncssh.SSHServer):
         account = self._server.account(username)
         if account is None or not account.password:
             return False
-        return hmac.compare_digest(account.password.encode(), password.encode())
+        valid = hmac.compare_digest(account.password.encode(), password.encode())
+        if valid:
+            self._method = PASSWORD_METHOD
+        return valid
 
     def public_key_auth_supported(self) -> bool:
         return True
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         account = self._server.account(username)
-        return account is not None and key.public_data in _public_data(account)
+        valid = account is not None and key.public_data in _public_data(account)
+        if valid:  # asked before the signature is checked too: a success comes after its own check
+            self._method = PUBLIC_KEY_METHOD
+        return valid
 
 
 def _public_data(account: Account) -> set[bytes]:
@@ -421,11 +479,14 @@ def load_host_key(path: Path) -> asyncssh.SSHKey:
 class SftpServer:
     """The SFTP space on host:port, served by its own asyncio loop in a thread of its own.
 
-    `accounts` is called (on that thread) at every login: keep it quick and thread-safe."""
+    `accounts` is called (on that thread) at every login, `on_event` at each login, logout and
+    closed file: keep both quick and thread-safe."""
 
     def __init__(self, root: Path, accounts: Callable[[], Iterable[Account]], *, host: str = "127.0.0.1",
-                 port: int = 0, host_key_path: Path | None = None) -> None:
+                 port: int = 0, host_key_path: Path | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         self.root = Path(root)
+        self._on_event = on_event
         self.root.mkdir(parents=True, exist_ok=True)
         self.host, self.port = host, port
         self._accounts = accounts
@@ -452,6 +513,15 @@ class SftpServer:
         except Exception:  # a broken source of accounts refuses logins; it never takes the server down
             log.exception("SFTP: the accounts could not be read")
             return None
+
+    def tell(self, event: Event) -> None:
+        """Pass `event` to `on_event`, if any; a failure there is logged and the session goes on."""
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("SFTP: the event listener failed on %s", event.get("action"))
 
     def start(self) -> None:
         """Bind and serve; on return `port` is the bound port. Raises OSError if the port is taken."""
@@ -515,7 +585,7 @@ class SftpServer:
 
     def _session(self, chan: asyncssh.SSHServerChannel) -> JailedSftp:
         username = chan.get_extra_info("username")
-        return JailedSftp(chan, prepare_space(self.root, username).parent)
+        return JailedSftp(chan, prepare_space(self.root, username).parent, self.tell)
 
     async def _close_then_stop(self, loop: asyncio.AbstractEventLoop) -> None:
         try:

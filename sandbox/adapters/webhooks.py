@@ -46,8 +46,10 @@ class WebhookSender:
     def __init__(self, record: Callable[[int, str, list[dict[str, Any]]], None],
                  now: Callable[[], Any], *, strict: Callable[[], bool] = lambda: False,
                  workers: int = 4, timeout_s: float = TIMEOUT_S,
-                 trust: Callable[[], str | bool] = lambda: True) -> None:
+                 trust: Callable[[], str | bool] = lambda: True,
+                 sending: Callable[[dict[str, Any]], str | None] = lambda delivery: None) -> None:
         self._record, self._now, self._strict = record, now, strict
+        self._sending = sending  # told of each attempt; a reason it returns makes the answer count as lost
         self._trust = trust  # requests' `verify`: True (certifi) or a CA bundle file
         self._timeout_s = timeout_s
         self._work = Background("webhook", workers)
@@ -71,14 +73,16 @@ class WebhookSender:
         for delay in (0.0, *RETRY_DELAYS_S)[0 if resent else _made_this_round(attempts):]:
             if delay:
                 time.sleep(delay)
+            lost = self._sending(delivery)
             status, error = self._post(url, delivery["body"])
+            error = error or lost
             attempt: dict[str, Any] = {"at": self._now(), "status": status}
             if resent:  # where this round starts: a restart carries on with the round's own retries
                 attempt["resent"], resent = True, False
             if error:
                 attempt["error"] = error
             attempts.append(attempt)
-            if is_success(status):
+            if is_success(status) and error is None:
                 self._record(delivery["id"], "delivered", attempts)
                 return
             self._record(delivery["id"], "pending", attempts)

@@ -25,7 +25,7 @@ MAX_TIMES = 1_000_000
 ERROR_STATUSES = range(400, 600)
 DEFAULT_ERROR_STATUS = 503
 DEFAULT_DELAY_MS = 1000
-FIELDS = ("operation", "fault", "delayMs", "status", "times", "probability")
+FIELDS = ("operation", "fault", "delayMs", "status", "times", "probability", "shopId")
 
 
 @dataclass
@@ -39,12 +39,14 @@ class Fault:
     status: int
     times: int | None
     probability: float
+    shop_id: int | None = None  # only calls about this point of sale (its creations, transactions and requests)
     fired: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """As the control plane shows it."""
         return {"id": self.fault_id, "operation": self.operation, "fault": self.kind, "delayMs": self.delay_ms,
-                "status": self.status, "times": self.times, "probability": self.probability, "fired": self.fired}
+                "status": self.status, "times": self.times, "probability": self.probability, "shopId": self.shop_id,
+                "fired": self.fired}
 
 
 def _integer(body: dict[str, Any], name: str, default: int | None, allowed: range) -> int | None:
@@ -74,8 +76,9 @@ def parse_fault(fault_id: int, body: dict[str, Any]) -> Fault:
     if (isinstance(probability, bool) or not isinstance(probability, int | float) or not math.isfinite(probability)
             or not 0 <= probability <= 1):
         raise errors.BadRequest("probability must be a number from 0 to 1")
+    shop_id = _integer(body, "shopId", None, range(1, 10**12))
     assert delay_ms is not None and status is not None  # they have defaults
-    return Fault(fault_id, operation, kind, delay_ms, status, times, float(probability))
+    return Fault(fault_id, operation, kind, delay_ms, status, times, float(probability), shop_id)
 
 
 class UnknownFault(errors.KitError):
@@ -116,12 +119,19 @@ class FaultBook:
                 raise UnknownFault(f"no fault {fault_id}")
             self._faults = kept
 
-    def draw(self, operation: str, rng: random.Random) -> Fault | None:
-        """The fault this call of `operation` suffers, if any: the first matching one that fires
-        (its `probability` drawn from the sandbox's seeded `rng`), counted down and dropped once spent."""
+    def scoped(self) -> bool:
+        """Does a fault in force name a point of sale (so a call's point of sale must be looked up)?"""
+        with self._lock:
+            return any(fault.shop_id is not None for fault in self._faults)
+
+    def draw(self, operation: str, rng: random.Random, shop_id: int | None = None) -> Fault | None:
+        """The fault this call of `operation` (about `shop_id`) suffers, if any: the first matching one that
+        fires (its `probability` drawn from the sandbox's seeded `rng`), counted down and dropped once spent."""
         with self._lock:
             for fault in self._faults:
                 if fault.operation not in (operation, ANY_OPERATION):
+                    continue
+                if fault.shop_id is not None and fault.shop_id != shop_id:
                     continue
                 # draw only for a real chance, so a sure fault leaves the random stream (ids) untouched
                 if fault.probability < 1 and not rng.random() < fault.probability:

@@ -39,11 +39,11 @@ CONVENTIONS = [
 POINT_NAMES = ["Accueil", "Restaurant", "Piscine", "Boutique"]
 
 
-def _key(rng: random.Random) -> str:
+def new_key(rng: random.Random) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(32))
 
 
-def _digits(rng: random.Random, count: int, first: str = "") -> str:
+def digits(rng: random.Random, count: int, first: str = "") -> str:
     return first + "".join(str(rng.randint(0, 9)) for _ in range(count - len(first)))
 
 
@@ -66,13 +66,13 @@ def build(seed: int, now: datetime) -> dict[str, list[Any]]:
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
     provider = ServiceProvider(
-        service_provider_id=int(_digits(rng, 8, "2")),
+        service_provider_id=int(digits(rng, 8, "2")),
         name=f"{fake.last_name()} Résa – moteur de réservation",
-        key_version=f"version-{_digits(rng, 4)}", key=_key(rng))
+        key_version=f"version-{digits(rng, 4)}", key=new_key(rng))
     points: list[PointOfSale] = []
     accounts: list[MerchantAccount] = []
     for kind, count, via_provider, status in CONVENTIONS:
-        convention = _digits(rng, 6, "1")
+        convention = digits(rng, 6, "1")
         name = _business_name(fake, kind)
         city = fake.city()
         holder = fake.name()
@@ -80,32 +80,32 @@ def build(seed: int, now: datetime) -> dict[str, list[Any]]:
         for index in range(count):
             label = f"{name} – {POINT_NAMES[index]}" if count > 1 else name
             pos = PointOfSale(
-                shop_id=int(_digits(rng, 8, "1")), name=label, convention_id=convention,
+                shop_id=int(digits(rng, 8, "1")), name=label, convention_id=convention,
                 login=f"{convention}001{index + 1:03d}",
-                key_version=f"version-{_digits(rng, 4)}", key=_key(rng), status=status,
+                key_version=f"version-{digits(rng, 4)}", key=new_key(rng), status=status,
                 service_provider_ids=[provider.service_provider_id] if via_provider else [],
                 email=fake.company_email(), city=city, category=kind)
             points.append(pos)
-            accounts.append(MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{_digits(rng, 6)}",
+            accounts.append(MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{digits(rng, 6)}",
                                             shop_ids=[pos.shop_id], email=pos.email, holder_name=holder))
         accounts.append(MerchantAccount(
-            login=convention, kind=ADMINISTRATOR, password=f"Adm-{_digits(rng, 6)}",
+            login=convention, kind=ADMINISTRATOR, password=f"Adm-{digits(rng, 6)}",
             shop_ids=[p.shop_id for p in points[first_shop:]], email=points[first_shop].email, holder_name=holder))
     beneficiaries = []
     valid_from = now - timedelta(days=30)
     for index, behaviour in enumerate(["manual", *BEHAVIOURS]):
-        number = KIT_EXAMPLE_BENEFICIARY if index == 0 else _luhn_number(rng)
+        number = KIT_EXAMPLE_BENEFICIARY if index == 0 else luhn_number(rng)
         first, last = fake.first_name(), fake.last_name()
         balance = LOW_BALANCE_CENTS if behaviour == "low_balance" else BALANCE_CENTS
         beneficiaries.append(Beneficiary(
             beneficiary_id=number,
             email=f"{_ascii(first)}.{_ascii(last)}.{behaviour.replace('_', '-')}@example.fr".lower(),
-            password=f"Cv-{_digits(rng, 6)}", pin=_digits(rng, 6), first_name=first, last_name=last,
+            password=f"Cv-{digits(rng, 6)}", pin=digits(rng, 6), first_name=first, last_name=last,
             behaviour=behaviour,
             devices=[] if behaviour == "no_device" else [Device(device_id=f"phone-{number[-4:]}")],
             allocations=[
-                Allocation(f"{number}-1", balance * 3 // 5, valid_from, _end_of_year(now.year + 1)),
-                Allocation(f"{number}-2", balance - balance * 3 // 5, valid_from, _end_of_year(now.year + 2)),
+                Allocation(f"{number}-1", balance * 3 // 5, valid_from, end_of_year(now.year + 1)),
+                Allocation(f"{number}-2", balance - balance * 3 // 5, valid_from, end_of_year(now.year + 2)),
             ]))
     return {"service_providers": [provider], "points_of_sale": points, "accounts": accounts,
             "beneficiaries": beneficiaries}
@@ -187,22 +187,22 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
         providers = []
         for _ in range(request.service_providers):
             sp = ServiceProvider(
-                service_provider_id=int(fresh(lambda: _digits(rng, 8, "2"),
+                service_provider_id=int(fresh(lambda: digits(rng, 8, "2"),
                                               lambda c: session.service_provider(int(c)) is not None)),
                 name=f"{fake.last_name()} Connect – prestataire de paiement",
-                key_version=f"version-{_digits(rng, 4)}", key=_key(rng))
+                key_version=f"version-{digits(rng, 4)}", key=new_key(rng))
             session.add_service_provider(sp)
             providers.append(sp)
         points, accounts = [], []
         for index, (category, via_provider) in enumerate(request.points_of_sale):
-            convention = fresh(lambda: _digits(rng, 6, "1"), lambda c: session.account(c) is not None)
+            convention = fresh(lambda: digits(rng, 6, "1"), lambda c: session.account(c) is not None)
             pos = PointOfSale(
-                shop_id=int(fresh(lambda: _digits(rng, 8, "1"), lambda c: session.point_of_sale(int(c)) is not None)),
+                shop_id=int(fresh(lambda: digits(rng, 8, "1"), lambda c: session.point_of_sale(int(c)) is not None)),
                 name=_business_name(fake, category), convention_id=convention, login=f"{convention}001001",
-                key_version=f"version-{_digits(rng, 4)}", key=_key(rng),
+                key_version=f"version-{digits(rng, 4)}", key=new_key(rng),
                 service_provider_ids=[providers[index % len(providers)].service_provider_id] if via_provider else [],
                 email=fake.company_email(), city=fake.city(), category=category)
-            account = MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{_digits(rng, 6)}",
+            account = MerchantAccount(login=pos.login, kind=POINT, password=f"Ptl-{digits(rng, 6)}",
                                       shop_ids=[pos.shop_id], email=pos.email, holder_name=fake.name())
             session.add_point_of_sale(pos)
             session.save_account(account)
@@ -210,13 +210,13 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
             accounts.append(account)
         people = []
         for balance, device in request.beneficiaries:
-            number = fresh(lambda: _luhn_number(rng), lambda c: session.beneficiary(c) is not None)
+            number = fresh(lambda: luhn_number(rng), lambda c: session.beneficiary(c) is not None)
             first, last = fake.first_name(), fake.last_name()
             beneficiary = Beneficiary(
                 beneficiary_id=number, email=f"{_ascii(first)}.{_ascii(last)}.{number[-6:]}@example.fr".lower(),
-                password=f"Cv-{_digits(rng, 6)}", pin=_digits(rng, 6), first_name=first, last_name=last,
+                password=f"Cv-{digits(rng, 6)}", pin=digits(rng, 6), first_name=first, last_name=last,
                 devices=[Device(device_id=f"phone-{number[-4:]}")] if device else [],
-                allocations=[Allocation(f"{number}-1", balance, now - timedelta(days=30), _end_of_year(now.year + 1))])
+                allocations=[Allocation(f"{number}-1", balance, now - timedelta(days=30), end_of_year(now.year + 1))])
             session.save_beneficiary(beneficiary)
             people.append(beneficiary)
         uow.record(events.POPULATION_ADDED, "sandbox", seed=request.seed, serviceProviders=len(providers),
@@ -224,8 +224,8 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
         return _as_json(providers, points, accounts, people, now)
 
 
-def _luhn_number(rng: random.Random) -> str:
-    payload = _digits(rng, 10, "1")
+def luhn_number(rng: random.Random) -> str:
+    payload = digits(rng, 10, "1")
     return payload + luhn_check_digit(payload)
 
 
@@ -236,7 +236,7 @@ def _ascii(text: str) -> str:
     return "".join(c for c in plain if c.isalnum())
 
 
-def _end_of_year(year: int) -> datetime:
+def end_of_year(year: int) -> datetime:
     from ..domain.dates import PARIS
 
     return datetime(year + 1, 1, 1, tzinfo=PARIS)
@@ -264,6 +264,7 @@ def reset(sandbox: Sandbox, seed: int | None) -> int:
         seed = seed if seed is not None else s.get_meta("seed", sandbox.settings.seed)
     sandbox.sender.wait_idle(timeout=2)
     sandbox.faults.clear()
+    sandbox.recette.clear()
     sandbox.store.drop_all()
     sandbox.rng.seed(f"{seed}:0")
     with sandbox.store.session() as s:

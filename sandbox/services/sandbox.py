@@ -28,11 +28,12 @@ from ..domain import errors, events
 from ..domain.dates import format_date, parse_date
 from ..domain.events import Event
 from ..domain.ids import new_object_id
-from . import back_office, fixtures, scheduler
+from . import back_office, fixtures, recette, scheduler
 from .faults import FaultBook
 from .handlers import WIRING
 from .ports import Store
 from .request_journal import RequestJournal
+from .sftp_log import SftpLog
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,8 @@ class Sandbox:
         self._trust_dir: Path | None = None  # where a trust bundle goes without a CA folder (made when needed)
         self.sender = WebhookSender(self.record_webhook, lambda: self.clock.now(),
                                     strict=lambda: self.rules.strictWebhooks, timeout_s=settings.webhook_timeout_s,
-                                    trust=self.webhook_trust)
+                                    trust=self.webhook_trust,
+                                    sending=lambda delivery: recette.webhook_attempt(self, delivery))
         self.relay = (SmtpRelay(settings.smtp_relay, self._record_relay_failure, timeout_s=settings.smtp_timeout_s)
                       if settings.smtp_relay else None)
         self.advancing = threading.Lock()  # virtual clock: one advance at a time
@@ -184,6 +186,10 @@ class Sandbox:
         self._worker: threading.Thread | None = None
         self.sftp: Any = None  # the SFTP space's server, when `serve` runs one
         self.request_journal = RequestJournal()  # this process's latest calls (/_sandbox/requests)
+        self.recette = recette.Campaigns()  # acceptance campaigns (/_sandbox/recette), in memory like the journal
+        # the SFTP space's log (/_sandbox/sftp/log) and who is told of each entry, on the SFTP server's thread
+        self.sftp_log = SftpLog()
+        self.sftp_listeners: list[Callable[[dict[str, Any]], None]] = [lambda entry: recette.observe_sftp(self, entry)]
         self._boot(clock)
 
     # --- set-up -------------------------------------------------------------------------

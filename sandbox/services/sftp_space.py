@@ -9,6 +9,7 @@ drawn from the sandbox's seed, so a reset gives the same ones; public keys are a
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from ..domain import errors, events
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
+
+log = logging.getLogger(__name__)
 
 KEYS = "sftp_keys"  # meta: {username: [OpenSSH public key lines]}
 MAX_KEYS = 20
@@ -59,7 +62,8 @@ def start_server(sandbox: Sandbox, folder: Path, host: str = "127.0.0.1", port: 
     """Run the SFTP space on `folder` (the sandbox's journal folder) until `sandbox.sftp.stop()`.
 
     The server's thread reads a snapshot of the accounts, never the store: the snapshot is
-    made again here, after each commit that adds merchants or changes keys."""
+    made again here, after each commit that adds merchants or changes keys. Logins, logouts and
+    closed files go to `sandbox.sftp_log` and `sandbox.sftp_listeners` (`record`)."""
     snapshot = [accounts(sandbox)]
 
     def refresh(events: list[Any], _saved: list[Any]) -> None:
@@ -67,10 +71,20 @@ def start_server(sandbox: Sandbox, folder: Path, host: str = "127.0.0.1", port: 
             snapshot[0] = accounts(sandbox)
 
     sandbox.listeners.append(refresh)
-    server = SftpServer(folder, lambda: snapshot[0], host=host, port=port)
+    server = SftpServer(folder, lambda: snapshot[0], host=host, port=port, on_event=lambda e: record(sandbox, e))
     server.start()
     sandbox.sftp = server
     return server
+
+
+def record(sandbox: Sandbox, event: dict[str, Any]) -> None:
+    """Keep one of the SFTP server's events in `sandbox.sftp_log` and tell `sandbox.sftp_listeners`."""
+    entry = sandbox.sftp_log.add(event, sandbox.clock.now())
+    for listener in list(sandbox.sftp_listeners):
+        try:
+            listener(dict(entry))
+        except Exception:  # one listener's failure neither hides the entry from the others nor stops the server
+            log.exception("SFTP log: a listener failed on %s", entry["id"])
 
 
 def set_keys(sandbox: Sandbox, username: str, body: Any) -> Account:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..domain import errors, french
 from ..services.sandbox import Sandbox, Settings
-from . import beneficiary, control, dashboard, docs, journal, kit_api, live, portal, pro, trust
+from . import beneficiary, control, dashboard, docs, journal, kit_api, live, portal, pro, recette, trust
 from . import faults as network_faults
 from .jsonout import error_response, json_response
 
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, sandbox: Sandbox | None = No
     journal.register(app, kit_api.bp.url_prefix or "", control.bp.url_prefix or "")  # the request journal
     hosts = trust.register(app, sandbox.settings.public_url, sandbox.settings.bind_host,
                            sandbox.settings.allowed_hosts)
+    recette.register(app)  # acceptance campaigns: their routes, and the /payer arrangement
     network_faults.register(app)  # after the Host check; before Socket.IO wraps the WSGI app (Kit calls only)
     socketio = SocketIO(app, async_mode=async_mode, cors_allowed_origins=_origin_check(hosts),
                         message_queue=message_queue)

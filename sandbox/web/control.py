@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, session
 
 from ..domain import errors, requests, wire
 from ..domain.dates import format_date, parse_date
-from ..services import fixtures, paying, scheduler, sftp_space, tls_certificates
+from ..services import fixtures, paying, scheduler, sftp_log, sftp_space, tls_certificates
 from ..services.notifications import resend_webhook as resend_delivery
 from ..services.paying import find_beneficiary
 from .context import current_sandbox
@@ -54,7 +54,7 @@ def _check_token() -> None:
         raise AdminTokenRequired("send Authorization: Bearer <admin token>")
 
 
-def _json_body(required: bool = True) -> Any:
+def json_body(required: bool = True) -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
@@ -75,7 +75,7 @@ def health() -> Response:
 @bp.post("/reset")
 def reset() -> Response:
     """Drop all state, put a virtual clock back (to its first instant or `now`), re-create the fixtures."""
-    body = _json_body(required=False)
+    body = json_body(required=False)
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise errors.BadRequest("seed must be an integer")
@@ -87,6 +87,7 @@ def reset() -> Response:
     sandbox.reset_clock(now)
     used = fixtures.reset(sandbox, seed)
     sandbox.request_journal.clear()  # like WireMock's reset: a new world starts with an empty journal
+    sandbox.sftp_log.clear()
     return json_response({"status": "ok", "seed": used, "now": format_date(sandbox.clock.now())})
 
 
@@ -99,7 +100,7 @@ def get_fixtures() -> Response:
 @bp.post("/population")
 def population() -> Response:
     """Add generated merchants and beneficiaries (simulations); returns them with their secrets."""
-    request_ = fixtures.PopulationRequest.parse(_json_body())
+    request_ = fixtures.PopulationRequest.parse(json_body())
     return json_response(fixtures.add_population(current_sandbox(), request_), 201)
 
 
@@ -112,7 +113,7 @@ def clock() -> Response:
 @bp.post("/clock/advance")
 def advance() -> Response:
     """Virtual clock: move time forward, firing due deadlines in order."""
-    body = _json_body()
+    body = json_body()
     scheduler.advance(current_sandbox(), body.get("seconds"))
     return json_response(current_sandbox().clock_json())
 
@@ -121,7 +122,7 @@ def advance() -> Response:
 def act(beneficiary_id: str) -> Response:
     """Act as the beneficiary's app."""
     sandbox = current_sandbox()
-    result = paying.act(sandbox, beneficiary_id, requests.parse_act(_json_body()))
+    result = paying.act(sandbox, beneficiary_id, requests.parse_act(json_body()))
     return json_response(wire.act_json(result.transaction, result.pre_transaction, sandbox.clock.now()))
 
 
@@ -136,7 +137,7 @@ def _beneficiary_json(beneficiary: Any, now: Any) -> dict[str, Any]:
 @bp.put("/beneficiaries/<beneficiary_id>/behaviour")
 def set_behaviour(beneficiary_id: str) -> Response:
     """Set how the beneficiary's app answers on its own."""
-    behaviour = _json_body().get("behaviour")
+    behaviour = json_body().get("behaviour")
     if not isinstance(behaviour, str):
         raise errors.BadRequest("behaviour must be a string")
     with current_sandbox().uow() as uow:
@@ -165,7 +166,7 @@ def get_settings() -> Response:
 @bp.patch("/settings")
 def patch_settings() -> Response:
     """Change sandbox rules (think time, minimum amount, strict webhooks, faults)."""
-    return json_response(asdict(current_sandbox().save_rules(_json_body())))
+    return json_response(asdict(current_sandbox().save_rules(json_body())))
 
 
 @bp.get("/webhooks")
@@ -210,10 +211,19 @@ def sftp() -> Response:
     return json_response(sftp_space.as_json(sandbox, sandbox.sftp))
 
 
+@bp.get("/sftp/log")
+def sftp_log_entries() -> Response:
+    """The SFTP space's log, newest first: `?username=&action=&limit=`."""
+    args = request.args
+    query = sftp_log.parse_query(args.get("username"), args.get("action"), args.get("limit"))
+    found = current_sandbox().sftp_log.find(**query)
+    return json_response({"entries": [sftp_log.entry_json(entry) for entry in found]})
+
+
 @bp.put("/sftp/accounts/<username>/keys")
 def sftp_keys(username: str) -> Response:
     """Replace the public keys an SFTP account may log in with (`{"publicKeys": [...]}`)."""
-    account = sftp_space.set_keys(current_sandbox(), username, _json_body())
+    account = sftp_space.set_keys(current_sandbox(), username, json_body())
     return json_response({"username": account.username, "publicKeys": list(account.public_keys)})
 
 
@@ -228,14 +238,14 @@ def tls_ca() -> Response:
 @bp.post("/tls/certificates")
 def tls_certificate() -> Response:
     """A key and a certificate signed by the sandbox's CA, for `{"hosts": [...]}` (a webhook receiver's)."""
-    return json_response(tls_certificates.issue(current_sandbox(), _json_body()))
+    return json_response(tls_certificates.issue(current_sandbox(), json_body()))
 
 
 # --- network faults and webhook resends (issue 15, item 3) ----------------------------------------------
 @bp.post("/faults")
 def add_fault() -> Response:
     """Add a network fault for the next matching Kit calls (services/faults.py)."""
-    return json_response(current_sandbox().faults.add(_json_body()).as_json(), 201)
+    return json_response(current_sandbox().faults.add(json_body()).as_json(), 201)
 
 
 @bp.get("/faults")

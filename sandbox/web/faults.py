@@ -62,7 +62,8 @@ def _inject() -> Response | None:
     if operation is None:
         return None
     sandbox = current_sandbox()
-    fault = sandbox.faults.draw(operation, sandbox.rng)
+    shop_id = shop_of_request(sandbox, operation) if sandbox.faults.scoped() else None
+    fault = sandbox.faults.draw(operation, sandbox.rng, shop_id)
     if fault is None:
         return None
     request.environ[FAULT_KEY] = {"id": fault.fault_id, "fault": fault.kind, "operation": operation}
@@ -70,6 +71,24 @@ def _inject() -> Response | None:
         uow.record(events.FAULT_INJECTED, _ref(operation), faultId=fault.fault_id, fault=fault.kind, operation=operation,
                    method=request.method, path=request.path)
     return _carry_out(fault, operation)
+
+
+def shop_of_request(sandbox: Any, operation: str) -> int | None:
+    """The point of sale a Kit call is about: named by a creation's body or the path, else the one of the
+    transaction or payment request it calls (None when there is none yet)."""
+    args = request.view_args or {}
+    shop: Any = args.get("shop_id")
+    if operation in ("createTransaction", "createPreTransaction"):
+        body = request.get_json(silent=True, force=True)
+        shop = body.get("merchant", {}).get("shopId") if isinstance(body, dict) and isinstance(
+            body.get("merchant"), dict) else None
+    elif "transaction_id" in args or "pre_id" in args:
+        with sandbox.store.session() as s:
+            found = (s.transaction(args["transaction_id"]) if "transaction_id" in args
+                     else s.pre_transaction(args["pre_id"]))
+        shop = found.shop_id if found is not None else None
+    text = str(shop) if isinstance(shop, int | str) and not isinstance(shop, bool) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
 
 def _ref(operation: str) -> str:

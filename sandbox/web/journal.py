@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from ..domain import errors
 from ..domain.dates import format_date
 from ..domain.seal import SealCheck
+from . import recette
 from .context import current_sandbox
 from .control import AdminTokenRequired, is_admin
 from .faults import FAULT_KEY, HANG_UP_KEY  # set when a fault fires, and when the answer will not be sent
@@ -58,15 +59,17 @@ def register(app: Flask, kit_prefix: str, control_prefix: str) -> None:
         if kind is None:
             return response
         sandbox = current_sandbox()
-        if not sandbox.rules.requestJournal:
-            return response
-        entry_id = sandbox.request_journal.new_id()
-        entry = _entry(entry_id, kind, response, sandbox.clock.now())
-        sandbox.request_journal.add(entry, sandbox.rules.requestJournalSize)
-        if kind == "kit" and response.status_code >= 400:
-            detail = response.headers.get("X-Sandbox-Detail")
-            pointer = f"journal: /_sandbox/requests/{entry_id}"
-            response.headers["X-Sandbox-Detail"] = header_value(f"{detail} ({pointer})" if detail else pointer)
+        entry_id = None
+        if sandbox.rules.requestJournal:
+            entry_id = sandbox.request_journal.new_id()
+            entry = _entry(entry_id, kind, response, sandbox.clock.now())
+            sandbox.request_journal.add(entry, sandbox.rules.requestJournalSize)
+            if kind == "kit" and response.status_code >= 400:
+                detail = response.headers.get("X-Sandbox-Detail")
+                pointer = f"journal: /_sandbox/requests/{entry_id}"
+                response.headers["X-Sandbox-Detail"] = header_value(f"{detail} ({pointer})" if detail else pointer)
+        if kind == "kit":  # an open acceptance campaign keeps the call, journal or not
+            recette.observe(response, entry_id)
         return response
 
     # before every other hook (a delay fault's sleep counts in the duration), after every other one

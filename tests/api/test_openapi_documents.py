@@ -80,7 +80,7 @@ CONTROL_CALLS = {
     ("get", "/events"),
     # sandbox additions
     ("post", "/beneficiaries/{beneficiaryId}/unblock"), ("get", "/settings"), ("patch", "/settings"),
-    ("post", "/population"), ("get", "/journals"), ("get", "/journals/{name}"), ("get", "/sftp"),
+    ("post", "/population"), ("get", "/journals"), ("get", "/journals/{name}"), ("get", "/sftp"), ("get", "/sftp/log"),
     ("put", "/sftp/accounts/{username}/keys"),
     # issue 15, item 2: the request journal
     ("get", "/requests"), ("delete", "/requests"), ("get", "/requests/{requestId}"),

@@ -1,5 +1,6 @@
 """`ancv-sandbox serve` runs the SFTP space: OpenSSH's own `sftp` logs in with a key given through the
-control plane and downloads the journal the night wrote, the same bytes as `/_sandbox/journals/{name}`."""
+control plane and downloads the journal the night wrote, the same bytes as `/_sandbox/journals/{name}`,
+and `/_sandbox/sftp/log` shows that download."""
 
 from __future__ import annotations
 
@@ -50,3 +51,9 @@ def test_openssh_sftp_downloads_the_journal_of_a_served_sandbox(tmp_path: Path) 
         assert served.headers["Content-Type"].startswith("text/csv")
         assert (tmp_path / "got.csv").read_text() == served.text
         assert served.text.startswith(f"DLO;{username};") and served.text.endswith("EOF\n")
+        # the server's thread (an OS thread beside gevent's) logged the download at sandbox time
+        logged = requests.get(f"{base}/_sandbox/sftp/log", params={"username": username, "action": "download"},
+                              timeout=10).json()["entries"]
+        assert [(e["path"], e["bytes"]) for e in logged] == [
+            (f"/upload/operations_journal/{journal['name']}", len(served.content))]
+        assert logged[0]["at"].startswith("2026-05-06T06:00")  # the virtual clock's Wednesday 8:00 in Paris
