@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
         return _report(control, args)
     except ControlError as exc:
         said = exc.message if isinstance(exc.body, dict) else "not an answer of the sandbox's control plane"
-        return _fail(f"{exc.status} {exc.code}: {said}")
+        return _fail(f"{exc.status} {exc.code}: {said}" + (f" ({exc.detail})" if exc.detail else ""))
     except requests.RequestException as exc:
         return _fail(f"cannot reach {args.url} ({type(exc).__name__})")
     except OSError as exc:  # --output cannot be written
@@ -84,7 +84,10 @@ def _start(control: Any, args: argparse.Namespace) -> int:
     if args.holder:
         kind, holder_id = args.holder
     else:
-        points = control.fixtures()["pointsOfSale"]
+        # campaigns add a point of sale per case to the fixtures: the default is the first one they did not make
+        made = {case["identifiers"].get("shopId") for line in control.recettes()
+                for case in control.recette(line["id"])["cases"]}
+        points = [p for p in control.fixtures()["pointsOfSale"] if p["shopId"] not in made]
         if not points:
             return _fail("the sandbox has no point of sale: give --holder")
         kind, holder_id = "shop", points[0]["shopId"]

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, request
 
 from ..services import recette
+from . import recette_report
 from .context import current_sandbox
 from .control import AdminTokenRequired, is_admin, json_body
 from .faults import FAULT_KEY, HANG_UP_KEY, OPERATION_OF_ENDPOINT, shop_of_request
@@ -60,6 +61,24 @@ def report_json(campaign_id: str) -> Response:
     sandbox = current_sandbox()
     response = json_response(recette.campaign_json(sandbox, sandbox.recette.get(campaign_id)))
     response.headers["Content-Disposition"] = f'attachment; filename="recette-{campaign_id}.json"'
+    return response
+
+
+@bp.get("/<campaign_id>/report")
+def report_html(campaign_id: str) -> Response:
+    """The report as a self-contained HTML page in French (recette_report.py)."""
+    sandbox = current_sandbox()
+    html = recette_report.report_html(recette.campaign_json(sandbox, sandbox.recette.get(campaign_id)))
+    return Response(html, mimetype="text/html")
+
+
+@bp.get("/<campaign_id>/report.xml")
+def report_junit(campaign_id: str) -> Response:
+    """The report as JUnit XML, for CI systems (recette_report.py)."""
+    sandbox = current_sandbox()
+    xml = recette_report.report_junit(recette.campaign_json(sandbox, sandbox.recette.get(campaign_id)))
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="recette-{campaign_id}.xml"'
     return response
 
 

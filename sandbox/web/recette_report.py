@@ -48,6 +48,12 @@ def moment(text: str | None, seconds: bool = True) -> str:
         return text
 
 
+def _attempt(attempt: dict[str, Any]) -> str:
+    """« 500 », « échec (connection refused) », with the moment first when the JSON gives it."""
+    answer = str(attempt["status"]) if attempt.get("status") is not None else f"échec ({attempt.get('error') or '?'})"
+    return f"{moment(attempt['at'])} → {answer}" if attempt.get("at") else answer
+
+
 def _amount(cents: Any) -> str:
     return euros(cents) if isinstance(cents, int) and not isinstance(cents, bool) else "—"
 
@@ -72,8 +78,7 @@ def report_model(campaign: dict[str, Any]) -> dict[str, Any]:
             "identifiers": _identifiers(case.get("identifiers") or {}),
             "requests": [{**r, "at": moment(r.get("at")), "status": "(pas de réponse)" if r.get("status") is None
                           else r["status"]} for r in evidence.get("requests", [])],
-            "webhooks": [{**w, "attempts": " · ".join(f"{moment(a.get('at'))} → {a.get('status') or 'échec'}"
-                                                      for a in w.get("attempts", [])) or "aucune"}
+            "webhooks": [{**w, "attempts": " · ".join(_attempt(a) for a in w.get("attempts", [])) or "aucune"}
                          for w in evidence.get("webhooks", [])],
             "transactions": [{**t, "amount": _amount(t.get("amount")), "authorized": _amount(t.get("authorized"))}
                              for t in evidence.get("transactions", [])],

@@ -45,7 +45,8 @@ FAILED = case("webhook-retry", "failed",
                                       "errorCode": None, "seal": "ok", "https": False,
                                       "operation": "createTransaction"}],
                         "webhooks": [{"id": 3, "url": "http://shop.example/return?a=1&b=<2>", "kind": "returnUrl",
-                                      "state": "failed", "attempts": [{"at": "2026-07-04T09:01:10.000Z", "status": 500}]}],
+                                      "state": "failed", "attempts": [{"at": "2026-07-04T09:01:10.000Z", "status": 500},
+                                                                     {"status": None, "error": "timed out"}]}],
                         "transactions": [{"id": "tx-1", "state": "VALIDATED", "subState": None, "amount": 4000,
                                           "authorized": 2500}],
                         "preTransactions": [], "declarations": [{"at": "2026-07-04T09:02:00.000Z",
@@ -70,7 +71,7 @@ def test_the_html_report_shows_every_verdict_in_french_with_the_campaigns_facts(
 def test_the_html_report_shows_the_evidence_tables():
     page = report_html(campaign(FAILED))
     assert "<code>r12</code>" in page and "/acquisition/api/public/v1/payment-transactions" in page
-    assert "04/07/2026 à 11:01:10 → 500" in page  # the webhook's attempt
+    assert "04/07/2026 à 11:01:10 → 500 · échec (timed out)" in page  # the webhook's attempts
     assert "40,00\u00a0€" in page and "25,00\u00a0€" in page and "20,00\u00a0€" in page
     assert "/DLO_20260704.csv" in page and "download" in page
 
