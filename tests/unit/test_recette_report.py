@@ -59,8 +59,9 @@ ALL = [case("immediate-payment", "passed"), FAILED, case("refused-timeout", "wai
 
 def test_the_html_report_shows_every_verdict_in_french_with_the_campaigns_facts():
     page = report_html(campaign(*ALL))
-    for verdict in ("Réussi", "Échoué", "En attente", "En cours", "Non joué"):
-        assert f'<span class="badge verdict">{verdict}</span>' in page
+    for status, verdict in (("passed", "Réussi"), ("failed", "Échoué"), ("waiting", "En attente"),
+                            ("running", "En cours"), ("not_played", "Non joué")):
+        assert f'<span class="badge verdict {status}">{verdict}</span>' in page
     assert "Cahier de recette rc-7" in page and "point d&#39;accueil 10000065" in page
     assert "0.9.0" in page and "Graine" in page and "04/07/2026 à 11:00:00" in page  # Paris time, summer
     assert "Kit §4.5.1, Kit §5.1" in page
