@@ -23,8 +23,9 @@ class Campaigns:
         self.https = FlaskTransport(self.world.app, base_url="https://localhost")
         self.inboxes: list[Inbox] = []
 
-    def play(self, flaws: Flaws = CORRECT, kind: str = "shop", cases: list[str] | None = None) -> dict[str, Any]:
-        """Start a campaign for the first shop (or the provider), play it, end it: the campaign judged."""
+    def integrator(self, flaws: Flaws = CORRECT, kind: str = "shop", cases: list[str] | None = None,
+                   https: bool = True) -> Integrator:
+        """A campaign started for the first shop (or the provider), and an integrator to play it."""
         world = self.world
         if kind == "shop":
             holder = world.shop()
@@ -32,16 +33,25 @@ class Campaigns:
         else:
             holder_id, key = world.provider["serviceProviderId"], world.provider["key"]
         campaign = world.control.start_recette(kind, holder_id, cases)
-        certificate = world.control.tls_certificate(["localhost"])
-        inbox = Inbox(500 if flaws.ignores_webhooks else 200,
-                      tls=(certificate["certificate"], certificate["privateKey"]),
-                      folder=self.tmp_path / f"inbox-{len(self.inboxes)}")
+        tls = None
+        if https:
+            certificate = world.control.tls_certificate(["localhost"])
+            tls = (certificate["certificate"], certificate["privateKey"])
+        inbox = Inbox(500 if flaws.ignores_webhooks else 200, tls=tls, folder=self.tmp_path / f"inbox-{len(self.inboxes)}")
         self.inboxes.append(inbox)
-        integrator = Integrator(world.control, self.https, campaign, key, inbox, flaws,
-                                sftp=sftp_downloader("127.0.0.1", self.sftp.port))
+        return Integrator(world.control, self.https if https else world.transport, campaign, key, inbox, flaws,
+                          sftp=sftp_downloader("127.0.0.1", self.sftp.port))
+
+    def end(self, integrator: Integrator) -> dict[str, Any]:
+        """The campaign ended once every webhook is delivered: each case judged for good."""
+        self.world.sandbox.sender.wait_idle(timeout=5)
+        return self.world.control.end_recette(integrator.campaign["id"])
+
+    def play(self, flaws: Flaws = CORRECT, kind: str = "shop", cases: list[str] | None = None) -> dict[str, Any]:
+        """Start a campaign, play every case, end it: the campaign judged."""
+        integrator = self.integrator(flaws, kind, cases)
         integrator.play_all()
-        world.sandbox.sender.wait_idle(timeout=5)
-        return world.control.end_recette(campaign["id"])
+        return self.end(integrator)
 
     def close(self) -> None:
         for inbox in self.inboxes:
