@@ -100,6 +100,7 @@ class Attempt:
     tick: int  # when it was sent
     status: int | None
     error: str | None = None
+    at: str | None = None  # as the delivery's record says (ISO)
 
     @property
     def succeeded(self) -> bool:

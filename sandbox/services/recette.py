@@ -424,8 +424,8 @@ def _deliveries(campaign: Campaign, webhooks: list[dict[str, Any]], shops: set[i
         if shop not in shops or object_id is None:
             continue
         ticks = campaign.attempts.get(delivery["id"], [])
-        attempts = tuple(rules.Attempt(ticks[i] if i < len(ticks) else 0, a.get("status"), a.get("error"))
-                         for i, a in enumerate(delivery.get("attempts") or ()))
+        attempts = tuple(rules.Attempt(ticks[i] if i < len(ticks) else 0, a.get("status"), a.get("error"),
+                                       _iso(a.get("at"))) for i, a in enumerate(delivery.get("attempts") or ()))
         found.append(Delivery(delivery["id"], delivery["url"], kind, object_id, delivery.get("state", ""), attempts))
     return found
 
@@ -509,7 +509,8 @@ def _evidence_json(ev: Evidence) -> dict[str, Any]:
                       "status": c.status, "errorCode": c.error_code, "seal": c.seal, "https": c.https,
                       "operation": c.operation, **({"fault": c.fault} if c.fault else {})} for c in ev.calls],
         "webhooks": [{"id": d.delivery_id, "url": d.url, "kind": d.kind, "state": d.state,
-                      "attempts": [{"status": a.status, **({"error": a.error} if a.error else {})} for a in d.attempts]}
+                      "attempts": [{"at": a.at, "status": a.status, **({"error": a.error} if a.error else {})}
+                                   for a in d.attempts]}
                      for d in ev.deliveries],
         "transactions": [{"id": tx.transaction_id, "state": tx.state, "subState": tx.sub_state, "amount": tx.amount,
                           "authorized": tx.authorization.amount if tx.authorization else None,
@@ -522,6 +523,11 @@ def _evidence_json(ev: Evidence) -> dict[str, Any]:
         "declarations": [{"at": format_date(d.at), "transactionId": d.transaction_id, "amountPaid": d.amount_paid}
                          for d in ev.declarations],
     }
+
+
+def _iso(moment: Any) -> str | None:
+    """A recorded instant as the control plane shows it (stores keep datetimes or ISO strings)."""
+    return format_date(moment) if isinstance(moment, datetime) else moment if isinstance(moment, str) else None
 
 
 def _version() -> str:

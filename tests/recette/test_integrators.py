@@ -24,6 +24,9 @@ def test_a_correct_integrator_passes_every_case_of_a_shop_campaign(campaigns):
     assert failed == {}
     assert set(verdicts(campaign)) == {c.case_id for c in CATALOGUE if "shop" in c.holders}
     assert campaign["status"] == "passed"
+    [retried] = next(c for c in campaign["cases"] if c["id"] == "webhook-retry")["evidence"]["webhooks"]
+    assert [(a["status"], a.get("error", "")[:30], bool(a["at"])) for a in retried["attempts"]] == [
+        (200, "answer lost on the way back (a", True), (200, "", True)]
 
 
 WEBHOOK_CASES = {"immediate-payment", "partial-payment", "fixed-amount", "refused-wrong-code", "refused-no-answer",
