@@ -3,6 +3,7 @@ that campaigns live only as long as the sandbox's state (a reset drops them) beh
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -227,3 +228,37 @@ def test_the_recette_calls_need_the_admin_token_when_one_is_set():
         assert ControlClient(transport, admin_token="s3cret").recette(campaign["id"])["id"] == campaign["id"]
     finally:
         app.extensions["ancv_sandbox"].stop()
+
+
+# --- what a campaign arranges: the webhook-retry case loses its webhooks' first answer --------------------
+
+def wait_for_posts(world: Any, receiver: Any, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(receiver.received()) < count:
+        time.sleep(0.01)
+    assert world.sandbox.sender.wait_idle(timeout)
+    return receiver.received()
+
+
+def test_the_webhook_retry_case_takes_the_first_answer_for_lost_and_the_retry_is_delivered(world, receiver):
+    campaign = world.control.start_recette("shop", world.shop()["shopId"], ["webhook-retry"])
+    case = identifiers(campaign, "webhook-retry")
+    urls = {"returnUrl": receiver.url("/case"), "cancelUrl": receiver.url("/case-cancel")}
+    kit = world.kit()  # a shop holder's cases are sealed with its own key
+    tx = kit.create_transaction("retry-1", "1", 4000, shop_id=case["shopId"], redirect_urls=urls).body["transaction"]
+    assert kit.set_payer(tx["id"], case["beneficiaryId"]).status == 202
+    world.advance(30)  # the case's beneficiary pays on their own
+    other = world.paid_transaction(redirect_urls={"returnUrl": receiver.url("/other")})
+
+    posts = wait_for_posts(world, receiver, 3)
+    assert sorted(p["path"] for p in posts) == ["/case", "/case", "/other"]  # the receiver answered 200 each time
+    by_transaction = {w["body"]["transaction"]["id"]: w for w in world.control.webhooks()}
+    first, retry = by_transaction[tx["id"]]["attempts"]
+    assert first["status"] == 200 and "answer lost" in first["error"] and campaign["id"] in first["error"]
+    assert retry["status"] == 200 and "error" not in retry
+    assert by_transaction[tx["id"]]["state"] == "delivered"
+    untouched = by_transaction[other["id"]]
+    assert untouched["state"] == "delivered" and [a.get("error") for a in untouched["attempts"]] == [None]
+
+    [seen] = next(c for c in world.control.recette(campaign["id"])["cases"])["evidence"]["webhooks"]
+    assert [a["status"] for a in seen["attempts"]] == [200, 200] and "error" in seen["attempts"][0]
