@@ -130,3 +130,37 @@ def test_the_request_journal_shows_which_fault_a_call_suffered(world):
     [entry] = [e for e in entries["requests"] if e.get("fault")]
     assert entry["fault"] == {"id": fault["id"], "fault": "drop_response", "operation": "createTransaction"}
     assert entry["status"] is None  # no answer was sent
+
+
+# --- faults scoped to a point of sale (issue 17: an acceptance campaign's cases each have their own) -------
+
+def test_a_shop_scoped_fault_hits_creations_for_that_shop_only(world):
+    fault = world.control.add_fault("createTransaction", "error", status=502, shopId=world.shop(0)["shopId"])
+    assert create(world, "other-shop", kit=world.kit(1)).status == 201
+    refused = create(world, "my-shop")
+    assert refused.status == 502 and f"fault {fault['id']}" in refused.headers["X-Sandbox-Detail"]
+    assert [f["fired"] for f in world.control.faults()] == [1]
+
+
+def test_a_shop_scoped_fault_hits_calls_on_that_shops_transactions(world):
+    mine = create(world, "mine").body["transaction"]
+    theirs = create(world, "theirs", kit=world.kit(1)).body["transaction"]
+    world.control.add_fault("getTransaction", "error", shopId=world.shop()["shopId"])
+    assert world.kit().get_transaction(mine["id"]).status == 503
+    assert world.kit(1).get_transaction(theirs["id"]).status == 200
+    assert world.kit().get_transaction("no-such-transaction").status == 404  # no shop to match: no fault
+
+
+def test_faults_show_their_shop_and_an_unscoped_fault_shows_none(world):
+    shop_id = world.shop()["shopId"]
+    world.control.add_fault("createTransaction", "drop_response", times=1, shopId=shop_id)
+    world.control.add_fault("payer", "delay", delayMs=5)
+    assert [f["shopId"] for f in world.control.faults()] == [shop_id, None]
+
+
+@pytest.mark.parametrize("shop_id", ["10000065", 0, -3, True, 1.5, 10**12])
+def test_a_bad_shop_id_on_a_fault_is_a_400(world, shop_id):
+    with pytest.raises(ControlError) as refused:
+        world.control.add_fault("createTransaction", "error", shopId=shop_id)
+    assert refused.value.status == 400 and refused.value.code == "BAD_REQUEST"
+    assert world.control.faults() == []

@@ -89,6 +89,10 @@ CONTROL_CALLS = {
     # issue 15, item 3: network faults and webhook resends
     ("post", "/faults"), ("get", "/faults"), ("delete", "/faults"), ("delete", "/faults/{faultId}"),
     ("post", "/webhooks/{deliveryId}/resend"),
+    # issue 17: the acceptance campaign (cahier de recette)
+    ("post", "/recette"), ("get", "/recette"), ("get", "/recette/{campaignId}"),
+    ("get", "/recette/{campaignId}/report.json"), ("post", "/recette/{campaignId}/end"),
+    ("post", "/recette/{campaignId}/cases/{caseId}/declaration"),
 }
 
 
@@ -179,3 +183,11 @@ def test_control_document_has_exactly_the_control_plane_calls() -> None:
     document = load("control.yaml")
     assert document["servers"][0]["url"] == "/_sandbox"
     assert {(method, path) for method, path, _operation in operations(document)} == CONTROL_CALLS
+
+
+def test_control_document_names_every_case_of_the_acceptance_catalogue() -> None:
+    """The `cases` a campaign may name are the catalogue's (domain/recette.py), in its order."""
+    from sandbox.domain.recette import CATALOGUE
+
+    schema = load("control.yaml")["components"]["schemas"]["RecetteRequest"]
+    assert schema["properties"]["cases"]["items"]["enum"] == [case.case_id for case in CATALOGUE]

@@ -320,20 +320,42 @@ def test_stateful_scenarios_follow_the_kit_links_with_sealed_calls(world: Any, s
 
 # --- the control plane ------------------------------------------------------------------------------
 
-def control_schema(world: Any) -> Any:
+def control_schema(world: Any, campaign: dict[str, Any] | None = None) -> Any:
+    """The control document; half the generated path ids and holders are ones the sandbox knows, and with
+    `campaign` (an acceptance campaign) its id, its cases and a transaction of its partial payment case."""
     schema = schemathesis.openapi.from_wsgi(CONTROL_DOCUMENT, world.app)
-    beneficiaries = [b["beneficiaryId"] for b in world.fixtures["beneficiaries"]]
-    accounts = [str(p["shopId"]) for p in world.fixtures["pointsOfSale"]]
+    known: dict[str, list[Any]] = {
+        "beneficiaryId": [b["beneficiaryId"] for b in world.fixtures["beneficiaries"]],
+        "username": [str(p["shopId"]) for p in world.fixtures["pointsOfSale"]],
+    }
+    holders = [world.shop()["shopId"], world.provider["serviceProviderId"]]
+    transactions: list[str] = []
+    if campaign is not None:
+        known["campaignId"] = [campaign["id"]]
+        known["caseId"] = [case["id"] for case in campaign["cases"]]
+        partial = next(c for c in campaign["cases"] if c["id"] == "partial-payment")["identifiers"]["shopId"]
+        transactions.append(world.kit().create_transaction("schemathesis-recette", "1", 4000,
+                                                           shop_id=partial).body["transaction"]["id"])
 
     def flatmap_path_parameters(context: Any, parameters: Any) -> Any:
         if not isinstance(parameters, dict):
             return st.just(parameters)
-        for name, known in (("beneficiaryId", beneficiaries), ("username", accounts)):
-            if isinstance(parameters.get(name), str):
-                return st.one_of(st.just(parameters), st.sampled_from(known).map(lambda v, n=name: {**parameters, n: v}))
-        return st.just(parameters)
+        drawn = {name: st.none() | st.sampled_from(values) for name, values in known.items()
+                 if values and isinstance(parameters.get(name), str)}
+        return st.fixed_dictionaries(drawn).map(
+            lambda values: {**parameters, **{n: v for n, v in values.items() if v is not None}})
+
+    def flatmap_body(context: Any, body: Any) -> Any:
+        holder = body.get("holder") if isinstance(body, dict) else None
+        if isinstance(holder, dict) and is_integer(holder.get("id")):
+            return st.one_of(st.just(body), st.sampled_from(holders).map(
+                lambda i: {**body, "holder": {**holder, "id": i}}))
+        if transactions and isinstance(body, dict) and isinstance(body.get("transactionId"), str):
+            return st.one_of(st.just(body), st.just({**body, "transactionId": transactions[0]}))
+        return st.just(body)
 
     schema.hook("flatmap_path_parameters")(flatmap_path_parameters)
+    schema.hook("flatmap_body")(flatmap_body)
     return schema
 
 
@@ -342,8 +364,10 @@ def control_schema(world: Any) -> Any:
 def test_generated_control_plane_requests_get_documented_answers(world: Any, operation_name: str, mode: str,
                                                                  examples: int) -> None:
     """SPEC §9: whatever the request to `/_sandbox`, a documented answer, no 5xx, no traceback."""
-    schema = control_schema(world)
     method, path = CONTROL_OPERATIONS[operation_name]
+    campaign = (world.control.start_recette("shop", world.shop()["shopId"], ["partial-payment", "immediate-payment"])
+                if path.startswith("/recette/") else None)
+    schema = control_schema(world, campaign)
     no_leak = no_leak_of([])
 
     def check(case: Any) -> None:
