@@ -161,7 +161,8 @@ class Campaigns:
 
 def _holder(body: Any) -> tuple[str, int]:
     holder = body.get("holder") if isinstance(body, dict) else None
-    if not isinstance(holder, dict) or holder.get("kind") not in (rules.SHOP, rules.PROVIDER):
+    if (not isinstance(holder, dict) or holder.get("kind") not in (rules.SHOP, rules.PROVIDER)
+            or set(holder) - {"kind", "id"}):
         raise errors.BadRequest('holder must be {"kind": "shop" or "provider", "id": …}')
     ident = holder.get("id")
     if isinstance(ident, str) and ident.isascii() and ident.isdigit() and len(ident) <= 12:

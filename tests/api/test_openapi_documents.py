@@ -91,7 +91,8 @@ CONTROL_CALLS = {
     ("post", "/webhooks/{deliveryId}/resend"),
     # issue 17: the acceptance campaign (cahier de recette)
     ("post", "/recette"), ("get", "/recette"), ("get", "/recette/{campaignId}"),
-    ("get", "/recette/{campaignId}/report.json"), ("post", "/recette/{campaignId}/end"),
+    ("get", "/recette/{campaignId}/report.json"), ("get", "/recette/{campaignId}/report"),
+    ("get", "/recette/{campaignId}/report.xml"), ("post", "/recette/{campaignId}/end"),
     ("post", "/recette/{campaignId}/cases/{caseId}/declaration"),
 }
 

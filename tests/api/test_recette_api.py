@@ -50,6 +50,7 @@ def identifiers(campaign: dict[str, Any], case_id: str) -> dict[str, Any]:
     ({"holder": None}, "holder must be"),
     ({"holder": {"kind": "merchant", "id": 10000065}}, "holder must be"),
     ({"holder": {"id": 10000065}}, "holder must be"),
+    ({"holder": {"kind": "shop", "id": 10000065, "key": "x"}}, "holder must be"),
     ({"holder": {"kind": "shop", "id": "10-00"}}, "holder.id"),
     ({"holder": {"kind": "shop", "id": True}}, "holder.id"),
     ({"holder": {"kind": "shop"}}, "holder.id"),
