@@ -634,6 +634,10 @@ def _t(fr: str, en: str) -> Text:
     return Text(fr, en)
 
 
+PAYS = _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code.")
+NOBODY_PAYS = _t("Personne ne paie la demande.", "Nobody pays the request.")
+WHOLE_CAMPAIGN = _t("Rien : tous les appels de la campagne sont regardés.", "Nothing: every call of the campaign is looked at.")
+
 CATALOGUE: tuple[Case, ...] = (
     Case("immediate-payment", _t("Paiement immédiat accepté", "Immediate payment accepted"),
          ("4.5.1", "4.5.2", "4.5.3", "5.1"),
@@ -658,7 +662,7 @@ CATALOGUE: tuple[Case, ...] = (
     Case("fixed-amount", _t("Montant non ajustable (002)", "Amount fixed (002)"), ("4.5.1", "6.2.2"),
          _t("Créer une transaction en tspdMode 002, la mettre en paiement, recevoir le returnUrl et relire l'état.",
             "Create a tspdMode 002 transaction, /payer it, take the returnUrl and read the state."),
-         _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code."),
+         PAYS,
          lambda ev: judge_payment(ev, TSPD_FIXED)),
     Case("refused-wrong-code", _t("Refus : code personnel faux", "Refused: wrong personal code"), ("4.5.2", "5.1", "6.2.2.6"),
          _t("Mettre un paiement en paiement : le bénéficiaire tape un code faux. Traiter le cancelUrl (REJECTED_SECURITY), "
@@ -711,7 +715,7 @@ CATALOGUE: tuple[Case, ...] = (
             "l'autre sans.",
             "Create two DEFERRED transactions (captureDate within 6 days), have them authorized, then /execute each for "
             "less than authorized: one with payers (the authorization and its amount), the other without."),
-         _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code."),
+         PAYS,
          judge_deferred_capture),
     Case("deferred-not-executed", _t("Capture différée non validée : CANCELLED", "Deferred capture not executed: CANCELLED"),
          ("4.5.4", "6.2.2.7"),
@@ -719,19 +723,19 @@ CATALOGUE: tuple[Case, ...] = (
             "l'horloge), constater CANCELLED par une demande d'état.",
             "Create a DEFERRED transaction, have it authorized, do not execute it: past its captureDate (move the clock), "
             "see CANCELLED by asking for the state."),
-         _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code."),
+         PAYS,
          judge_not_executed),
     Case("cancel-within-4h", _t("Annulation dans les 4 h", "Cancellation within 4 h"), ("4.5.5",),
          _t("Faire valider un paiement, puis l'annuler (/cancellation) moins de 4 h après sa validation.",
             "Have a payment validated, then cancel it (/cancellation) less than 4 h after its validation."),
-         _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code."),
+         PAYS,
          judge_cancel_within),
     Case("cancel-after-4h", _t("Annulation après 4 h refusée", "Cancellation after 4 h refused"), ("4.5.5",),
          _t("Faire valider un paiement, avancer l'horloge de plus de 4 h, demander l'annulation : elle est refusée "
             "(403). Ne pas la rejouer ; le remboursement passe par un autre moyen.",
             "Have a payment validated, move the clock more than 4 h, ask for the cancellation: it is refused (403). Do "
             "not repeat it; a refund goes another way."),
-         _t("Un bénéficiaire qui accepte et tape le bon code.", "A beneficiary who accepts and types the right code."),
+         PAYS,
          judge_cancel_after),
     Case("request-qr-code", _t("Demande de paiement par QR code", "Payment request by QR code"), ("4.6.1", "4.6.2", "4.6.3"),
          _t("Créer une pré-transaction, obtenir son QR code en PNG et l'afficher : le bénéficiaire le scanne et paie. "
@@ -762,13 +766,13 @@ CATALOGUE: tuple[Case, ...] = (
             "l'horloge) : traiter le cancelUrl et relire la pré-transaction (EXPIRED).",
             "Create a pre-transaction with a cancelUrl and a near expirationDate, let it expire (move the clock): handle "
             "the cancelUrl and read the pre-transaction (EXPIRED)."),
-         _t("Personne ne paie la demande.", "Nobody pays the request."),
+         NOBODY_PAYS,
          lambda ev: judge_request_ended(ev, PRE_EXPIRED, None), Arrangement(behaviour=None)),
     Case("request-aborted", _t("Demande de paiement abandonnée par le commerçant", "Payment request aborted by the merchant"),
          ("4.6.5",),
          _t("Créer une pré-transaction puis l'abandonner (/abort) ; relire son état (ABORTED).",
             "Create a pre-transaction then abort it (/abort); read its state (ABORTED)."),
-         _t("Personne ne paie la demande.", "Nobody pays the request."),
+         NOBODY_PAYS,
          lambda ev: judge_request_ended(ev, PRE_ABORTED, ABORTED_MERCHANT), Arrangement(behaviour=None)),
     Case("request-refused", _t("Demande de paiement refusée par le bénéficiaire", "Payment request refused by the beneficiary"),
          ("4.6.4", "5.1"),
@@ -805,7 +809,7 @@ CATALOGUE: tuple[Case, ...] = (
     Case("https", _t("HTTPS pour l'API et les webhooks", "HTTPS for the API and the webhooks"), ("4.3.1", "5.1.4"),
          _t("Sur toute la campagne, appeler l'API en HTTPS (serve --tls) et donner des returnUrl/cancelUrl en https://.",
             "Across the whole campaign, call the API over HTTPS (serve --tls) and give https:// returnUrl/cancelUrl."),
-         _t("Rien : tous les appels de la campagne sont regardés.", "Nothing: every call of the campaign is looked at."),
+         WHOLE_CAMPAIGN,
          judge_https, Arrangement(behaviour=None, own_shop=False, whole_campaign=True)),
     Case("service-provider", _t("Prestataire : appels scellés avec sa clé", "Service provider: calls sealed with its key"),
          ("5.3.2.2",),
@@ -813,7 +817,7 @@ CATALOGUE: tuple[Case, ...] = (
             "avec la clé du prestataire.",
             "Across the whole campaign, give merchant.serviceProviderId (and ?serviceProviderId) and seal every call "
             "with the provider's key."),
-         _t("Rien : tous les appels de la campagne sont regardés.", "Nothing: every call of the campaign is looked at."),
+         WHOLE_CAMPAIGN,
          judge_provider, Arrangement(behaviour=None, own_shop=False, whole_campaign=True), holders=(PROVIDER,)),
     Case("reconciliation", _t("Rapprochement : journaux DLO et BRJ", "Reconciliation: DLO and BRJ journals"), ("5.2",),
          _t("Faire valider un paiement, avancer l'horloge au lendemain après l'heure des journaux, puis télécharger le DLO "
