@@ -179,11 +179,6 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
         session = uow.session
         now = uow.now
 
-        def fresh(make: Any, exists: Any) -> Any:
-            while exists(candidate := make()):
-                pass
-            return candidate
-
         providers = []
         for _ in range(request.service_providers):
             sp = ServiceProvider(
@@ -222,6 +217,13 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
         uow.record(events.POPULATION_ADDED, "sandbox", seed=request.seed, serviceProviders=len(providers),
                    pointsOfSale=len(points), beneficiaries=len(people))
         return _as_json(providers, points, accounts, people, now)
+
+
+def fresh(make: Any, exists: Any) -> Any:
+    """What `make` draws until `exists` says it is new (an id, a login)."""
+    while exists(candidate := make()):
+        pass
+    return candidate
 
 
 def luhn_number(rng: random.Random) -> str:

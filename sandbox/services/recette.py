@@ -246,9 +246,9 @@ def _arrange(uow: Any, rng: random.Random, case: Case, campaign_id: str, kind: s
     arrangement = case.arrangement
     slot = Slot(case)
     if arrangement.own_shop:
-        shop_id = _fresh(rng, lambda: int(fixtures.digits(rng, 8, "1")), lambda c: session.point_of_sale(c) is not None)
-        conv = convention or _fresh(rng, lambda: fixtures.digits(rng, 6, "1"), lambda c: session.account(c) is not None)
-        login = _fresh(rng, lambda: f"{conv}9{fixtures.digits(rng, 5)}", lambda c: session.account(c) is not None)
+        shop_id = fixtures.fresh(lambda: int(fixtures.digits(rng, 8, "1")), lambda c: session.point_of_sale(c) is not None)
+        conv = convention or fixtures.fresh(lambda: fixtures.digits(rng, 6, "1"), lambda c: session.account(c) is not None)
+        login = fixtures.fresh(lambda: f"{conv}9{fixtures.digits(rng, 5)}", lambda c: session.account(c) is not None)
         pos = PointOfSale(shop_id=shop_id, name=f"{name} – recette {campaign_id} {case.case_id}", convention_id=conv,
                           login=login,
                           # a shop holder's cases are sealed with its own key; a provider seals for its shops
@@ -262,7 +262,7 @@ def _arrange(uow: Any, rng: random.Random, case: Case, campaign_id: str, kind: s
         slot.shop_id = shop_id
         slot.sftp_username = str(holder_id if kind == rules.PROVIDER else shop_id) if arrangement.sftp else None
     if arrangement.behaviour is not None:
-        number = _fresh(rng, lambda: fixtures.luhn_number(rng), lambda c: session.beneficiary(c) is not None)
+        number = fixtures.fresh(lambda: fixtures.luhn_number(rng), lambda c: session.beneficiary(c) is not None)
         beneficiary = Beneficiary(
             beneficiary_id=number, email=f"recette.{case.case_id}.{number[-6:]}@example.fr",
             password=f"Cv-{fixtures.digits(rng, 6)}", pin=fixtures.digits(rng, 6), first_name="Camille",
@@ -272,12 +272,6 @@ def _arrange(uow: Any, rng: random.Random, case: Case, campaign_id: str, kind: s
         uow.save(beneficiary)
         slot.beneficiary_id, slot.beneficiary_email = number, beneficiary.email
     return slot
-
-
-def _fresh(rng: random.Random, make: Any, exists: Any) -> Any:
-    while exists(candidate := make()):
-        pass
-    return candidate
 
 
 # --- what the web layer tells a campaign --------------------------------------------------------------------
