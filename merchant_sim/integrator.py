@@ -1,6 +1,6 @@
 """A simulated integrator that plays the cahier de recette (`/_sandbox/recette`): the campaign's own tests.
 
-`Integrator` is what a service intermediary's test suite and system would do for each case of a
+`RecetteIntegrator` is what a service intermediary's test suite and system would do for each case of a
 campaign, through the Kit API and its own webhook receiver (`Inbox`): create and pay, hear the
 webhook, confirm it by asking for the state, execute or cancel, handle refusals without retrying,
 retry a creation whose answer was lost with the same order id, fetch the journals over SFTP.
@@ -108,7 +108,7 @@ class Inbox:
         self.server.server_close()
 
 
-class Integrator:
+class RecetteIntegrator:
     """Plays a campaign's cases as a service intermediary's suite would (see the module's docstring)."""
 
     def __init__(self, control: ControlClient, transport: Transport, campaign: dict[str, Any], key: str,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from merchant_sim.integrator import CORRECT, Flaws, Inbox, Integrator, sftp_downloader
+from merchant_sim.integrator import CORRECT, Flaws, Inbox, RecetteIntegrator, sftp_downloader
 from sandbox.client import FlaskTransport
 from sandbox.services.sftp_space import start_server
 from tests.conftest import World, make_settings
@@ -24,7 +24,7 @@ class Campaigns:
         self.inboxes: list[Inbox] = []
 
     def integrator(self, flaws: Flaws = CORRECT, kind: str = "shop", cases: list[str] | None = None,
-                   https: bool = True) -> Integrator:
+                   https: bool = True) -> RecetteIntegrator:
         """A campaign started for the first shop (or the provider), and an integrator to play it."""
         world = self.world
         if kind == "shop":
@@ -39,10 +39,10 @@ class Campaigns:
             tls = (certificate["certificate"], certificate["privateKey"])
         inbox = Inbox(500 if flaws.ignores_webhooks else 200, tls=tls, folder=self.tmp_path / f"inbox-{len(self.inboxes)}")
         self.inboxes.append(inbox)
-        return Integrator(world.control, self.https if https else world.transport, campaign, key, inbox, flaws,
+        return RecetteIntegrator(world.control, self.https if https else world.transport, campaign, key, inbox, flaws,
                           sftp=sftp_downloader("127.0.0.1", self.sftp.port))
 
-    def end(self, integrator: Integrator) -> dict[str, Any]:
+    def end(self, integrator: RecetteIntegrator) -> dict[str, Any]:
         """The campaign ended once every webhook is delivered: each case judged for good."""
         self.world.sandbox.sender.wait_idle(timeout=5)
         return self.world.control.end_recette(integrator.campaign["id"])

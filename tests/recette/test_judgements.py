@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from merchant_sim.integrator import AMOUNT, Integrator
+from merchant_sim.integrator import AMOUNT, RecetteIntegrator
 from sandbox.client import KitClient
 from sandbox.domain.dates import format_date
 
 
-def beneficiary(it: Integrator, case_id: str) -> str:
+def beneficiary(it: RecetteIntegrator, case_id: str) -> str:
     return str(it.case(case_id)["identifiers"]["beneficiaryId"])
 
 
-def paid_without_urls(it: Integrator, c: str) -> None:
+def paid_without_urls(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     tx = kit.create_transaction(it.order(c), "1", AMOUNT)["transaction"]
     kit.set_payer(tx["id"], beneficiary(it, c))
@@ -26,15 +26,15 @@ def paid_without_urls(it: Integrator, c: str) -> None:
     kit.get_transaction(tx["id"])
 
 
-def paid_without_declaring(it: Integrator, c: str) -> None:
+def paid_without_declaring(it: RecetteIntegrator, c: str) -> None:
     it.pay(c)
 
 
-def adjustable_instead_of_fixed(it: Integrator, c: str) -> None:
+def adjustable_instead_of_fixed(it: RecetteIntegrator, c: str) -> None:
     it.pay(c, tspd_mode="001")
 
 
-def payer_again_after_rejection(it: Integrator, c: str) -> None:
+def payer_again_after_rejection(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     tx = it.create(c)
     kit.set_payer(tx["id"], beneficiary(it, c))
@@ -44,13 +44,13 @@ def payer_again_after_rejection(it: Integrator, c: str) -> None:
     kit.set_payer(again["id"], beneficiary(it, c))
 
 
-def no_time_moved(it: Integrator, c: str) -> None:
+def no_time_moved(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     tx = it.create(c)
     kit.set_payer(tx["id"], beneficiary(it, c))
 
 
-def rejection_never_read(it: Integrator, c: str) -> None:
+def rejection_never_read(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     tx = it.create(c)
     kit.set_payer(tx["id"], beneficiary(it, c))
@@ -58,24 +58,24 @@ def rejection_never_read(it: Integrator, c: str) -> None:
     it.inbox.wait(tx["id"], "cancel")
 
 
-def refused_payer_repeated(it: Integrator, c: str, **options: Any) -> None:
+def refused_payer_repeated(it: RecetteIntegrator, c: str, **options: Any) -> None:
     kit = it.kit(c)
     tx = it.create(c, **options)
     for _ in range(2):
         kit.set_payer(tx["id"], beneficiary(it, c))
 
 
-def executed_in_full(it: Integrator, c: str) -> None:
+def executed_in_full(it: RecetteIntegrator, c: str) -> None:
     tx = it._deferred(c, 2)
     assert tx is not None
     it.kit(c).execute(tx["id"], AMOUNT)
 
 
-def deferred_left_alone(it: Integrator, c: str) -> None:
+def deferred_left_alone(it: RecetteIntegrator, c: str) -> None:
     it._deferred(c, 1)
 
 
-def cancelled_too_late(it: Integrator, c: str, times: int = 1) -> None:
+def cancelled_too_late(it: RecetteIntegrator, c: str, times: int = 1) -> None:
     tx = it.pay(c)
     assert tx is not None
     it.advance(5 * 3600)
@@ -83,14 +83,14 @@ def cancelled_too_late(it: Integrator, c: str, times: int = 1) -> None:
         it.kit(c).cancel(tx["id"], "CUSTOMER_ABORT")
 
 
-def request_paid_unread(it: Integrator, c: str) -> None:
+def request_paid_unread(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     pre = it.request(c)
     kit.qr_code(pre["id"])
     it.advance(it.think + 1)
 
 
-def request_sent_elsewhere(it: Integrator, c: str, **contact: Any) -> None:
+def request_sent_elsewhere(it: RecetteIntegrator, c: str, **contact: Any) -> None:
     kit = it.kit(c)
     pre = it.request(c)
     kit.contact(pre["id"], **contact)
@@ -98,42 +98,42 @@ def request_sent_elsewhere(it: Integrator, c: str, **contact: Any) -> None:
     kit.get_pre_transaction(pre["id"])
 
 
-def request_expired_without_cancel_url(it: Integrator, c: str) -> None:
+def request_expired_without_cancel_url(it: RecetteIntegrator, c: str) -> None:
     kit = it.kit(c)
     reply = kit.create_pre_transaction(it.order(c), AMOUNT, format_date(it.now() + timedelta(minutes=2)) or "")
     it.advance(180)
     kit.get_pre_transaction(reply["preTransaction"]["id"])
 
 
-def aborted_unread(it: Integrator, c: str) -> None:
+def aborted_unread(it: RecetteIntegrator, c: str) -> None:
     pre = it.request(c)
     it.kit(c).abort(pre["id"])
 
 
-def refused_unread(it: Integrator, c: str) -> None:
+def refused_unread(it: RecetteIntegrator, c: str) -> None:
     pre = it.request(c)
     it.kit(c).contact(pre["id"], email=it.case(c)["identifiers"]["beneficiaryEmail"])
 
 
-def creation_never_retried(it: Integrator, c: str) -> None:
+def creation_never_retried(it: RecetteIntegrator, c: str) -> None:
     try:
         it.create(c)
     except OSError:
         pass
 
 
-def wrong_key(it: Integrator, c: str) -> None:
+def wrong_key(it: RecetteIntegrator, c: str) -> None:
     ids = it.case(c)["identifiers"]
     KitClient(it.transport, key="0" * 32, key_version=ids["keyVersion"], shop_id=ids["shopId"]).create_transaction(
         it.order(c), "1", AMOUNT)
 
 
-def journals_not_fetched(it: Integrator, c: str) -> None:
+def journals_not_fetched(it: RecetteIntegrator, c: str) -> None:
     it.pay(c)
     it.advance(3 * 86400)
 
 
-WRONG: list[tuple[str, Callable[[Integrator, str], None], str]] = [
+WRONG: list[tuple[str, Callable[[RecetteIntegrator, str], None], str]] = [
     ("immediate-payment", paid_without_urls, "no returnUrl was called: give one at creation (Kit §5.1)"),
     ("immediate-payment", wrong_key, "call(s) refused for their seal (invalid)"),
     ("partial-payment", paid_without_declaring, "no declaration of the amount paid in Chèques-Vacances"),

@@ -3,7 +3,7 @@ HTTPS, webhooks to an HTTPS receiver the sandbox's CA signed, journals fetched f
 
 from __future__ import annotations
 
-from merchant_sim.integrator import Inbox, Integrator, sftp_downloader
+from merchant_sim.integrator import Inbox, RecetteIntegrator, sftp_downloader
 from sandbox.client import ControlClient, HttpTransport
 from tests.conftest import serving
 
@@ -19,7 +19,7 @@ def test_a_correct_integrator_passes_every_case_against_a_live_server(tmp_path):
         inbox = Inbox(tls=(certificate["certificate"], certificate["privateKey"]), folder=tmp_path / "inbox")
         try:
             space = control._call("GET", "/sftp")
-            Integrator(control, transport, campaign, shop["key"], inbox,
+            RecetteIntegrator(control, transport, campaign, shop["key"], inbox,
                        sftp=sftp_downloader("127.0.0.1", space["port"])).play_all()
         finally:
             inbox.close()
