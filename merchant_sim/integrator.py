@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -370,4 +371,9 @@ def sftp_downloader(host: str, port: int) -> Callable[[str, str], list[str]]:
                         names.append(name)
         return names
 
-    return lambda username, password: asyncio.run(fetch(username, password))
+    def download(username: str, password: str) -> list[str]:
+        # on a thread of its own: the caller may already run an event loop (a test framework's, a notebook's)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, fetch(username, password)).result()
+
+    return download

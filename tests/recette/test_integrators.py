@@ -77,3 +77,21 @@ def test_a_correct_provider_passes_its_campaign_sealing_every_call_with_its_key(
     sftp = next(c for c in campaign["cases"] if c["id"] == "reconciliation")["evidence"]["sftp"]
     assert {e["username"] for e in sftp} == {str(provider)}
     assert {e["path"].rsplit("/", 1)[1][:3] for e in sftp if e["action"] == "download"} == {"DLO", "BRJ"}
+
+
+def test_the_sftp_downloader_works_under_a_running_event_loop():
+    """A test framework may leave an event loop running (it did in CI): downloading must still try the server."""
+    import asyncio
+
+    import pytest
+
+    from merchant_sim.integrator import sftp_downloader
+    from sandbox.pytest_plugin import free_port
+
+    download = sftp_downloader("127.0.0.1", free_port())
+
+    async def inside_a_loop() -> None:
+        with pytest.raises(OSError):  # nobody listens there; before the fix: RuntimeError from asyncio.run
+            download("someone", "secret")
+
+    asyncio.run(inside_a_loop())
