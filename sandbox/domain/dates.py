@@ -15,6 +15,13 @@ def format_date(moment: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC: what a store reads back, so values kept as they are need no conversion."""
+    if moment.tzinfo is UTC and not moment.fold:
+        return moment
+    return moment.astimezone(UTC).replace(fold=0)
+
+
 def parse_date(text: str) -> datetime:
     """An ISO 8601 date-time with a zone (`Z` or an offset); ValueError otherwise."""
     if not isinstance(text, str) or "T" not in text:
