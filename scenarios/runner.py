@@ -23,10 +23,10 @@ from .platform import Hub, Platform, PlatformError
 
 Progress = Callable[[float, float, dict[str, int]], None]  # (simulated seconds, horizon, figures so far)
 PROGRESS_STEPS = 200
-# During a run: a young-generation collection every 50,000 new objects instead of 700. A run makes
+# During a run: a young-generation collection every 65,536 new objects instead of 700. A run makes
 # millions of short-lived objects and keeps most of what it stores; the default thresholds had the
 # collector re-scan that growing store over and over (a sixth of a busy day's time).
-RUN_GC_THRESHOLDS = (50_000, 20, 100)
+RUN_GC_THRESHOLDS = (1 << 16, 20, 100)
 AGENTS: dict[str, type[Merchant]] = {"portal": PortalMerchant, "pro": ProMerchant}
 
 

@@ -107,7 +107,8 @@ class _Snapshot(NamedTuple):
 
 def _snapshot(entity: Any) -> _Snapshot:
     """What the store keeps of an entity: its fields, lists and dicts copied, datetimes in UTC."""
-    fields = {name: value for name, value in entity.__dict__.items() if name != "_events"}
+    fields = entity.__dict__.copy()
+    fields.pop("_events", None)  # what the entity raised and the unit of work has not collected yet
     copied: list[str] = []
     for name, value in fields.items():
         kind = type(value)

@@ -5,6 +5,7 @@ Every draw goes through a `Random`-like source passed in, so a seed reproduces i
 
 from __future__ import annotations
 
+import random
 import re
 import string
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,8 @@ from typing import Protocol, TypeVar
 
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
 OBJECT_ID_LENGTH = 10
+DIGITS = string.digits
+WORD = (1 << 32) - 1  # Random's draws are 32-bit words (written so: a literal would join Hypothesis's constants)
 BENEFICIARY_NUMBER_RE = re.compile(r"^[0-9]{11}$")  # [0-9]: \d also takes "١٢…"
 # name@domain.tld, no blank and no control character (a NUL is no address, and PostgreSQL cannot store it)
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -23,15 +26,40 @@ _T = TypeVar("_T")
 class RandomSource(Protocol):
     def choice(self, seq: Sequence[_T], /) -> _T: ...
     def randint(self, a: int, b: int, /) -> int: ...
+    def randrange(self, start: int, /) -> int: ...
+
+
+def draws_below(rng: RandomSource, n: int, count: int) -> list[int]:
+    """`count` numbers in [0, n): the very ones `count` calls of `rng.randrange(n)` give, in a few calls.
+
+    `random.Random` draws each number from the top `n.bit_length()` bits of one 32-bit word, drawing
+    again when it is n or more; `getrandbits(32 * m)` hands out the next m words at once (the first
+    one lowest). While m numbers are still needed, m more words are certainly used: so taking them
+    all at once draws the same numbers and leaves the generator where one-by-one draws would."""
+    own_draws = getattr(type(rng), "_randbelow", None) is not random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
+    if own_draws or not isinstance(rng, random.Random) or n.bit_length() > 32:
+        return [rng.randrange(n) for _ in range(count)]  # another source, or a larger n: one by one
+    shift = 32 - n.bit_length()
+    drawn: list[int] = []
+    while needed := count - len(drawn):
+        words = rng.getrandbits(32 * needed)
+        for _ in range(needed):
+            value = (words & WORD) >> shift
+            words >>= 32
+            if value < n:
+                drawn.append(value)
+    return drawn
 
 
 def new_object_id(rng: RandomSource) -> str:
-    """A transaction or pre-transaction id: 10 lowercase alphanumerics (Kit §6.2.2.1)."""
-    return "".join(rng.choice(OBJECT_ID_ALPHABET) for _ in range(OBJECT_ID_LENGTH))
+    """A transaction or pre-transaction id: 10 lowercase alphanumerics (Kit §6.2.2.1), as ten
+    `rng.choice(OBJECT_ID_ALPHABET)` would draw them."""
+    return "".join([OBJECT_ID_ALPHABET[i] for i in draws_below(rng, len(OBJECT_ID_ALPHABET), OBJECT_ID_LENGTH)])
 
 
 def digits(rng: RandomSource, count: int) -> str:
-    return "".join(str(rng.randint(0, 9)) for _ in range(count))
+    """`count` decimal digits, as `rng.randint(0, 9)` would draw them."""
+    return "".join([DIGITS[i] for i in draws_below(rng, 10, count)])
 
 
 def luhn_check_digit(payload: str) -> str:
