@@ -279,6 +279,23 @@ class MemoryStore:
             finally:
                 self._in_session = False
 
+    # The session's undo log calls these: methods of the store, not of the session, so that a session
+    # is no reference cycle (one through its own log) and is freed as soon as it ends, without the collector.
+    def restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
+        """Put back a timer as it was (None: absent)."""
+        if due_us is None:
+            self.timers.pop(key, None)
+        else:
+            self.timers[key] = due_us
+            self.push_timer(due_us, *key)
+
+    def push_timer(self, due_us: int, kind: str, ref: str) -> None:
+        """Add to the heap; rebuild it when stale entries outnumber the live ones."""
+        heapq.heappush(self.timer_heap, (due_us, kind, ref))
+        if len(self.timer_heap) > 2 * len(self.timers) + 64:
+            self.timer_heap = [(due, kind, ref) for (kind, ref), due in self.timers.items()]
+            heapq.heapify(self.timer_heap)
+
     @contextmanager
     def starting(self) -> Iterator[bool]:
         """One process owns the data: always alone."""
@@ -449,29 +466,14 @@ class MemorySession(SessionRules):
         due_us = to_us(due)
         if due_us != before:
             store.timers[key] = due_us
-            self._push_timer(due_us, kind, ref)
-            self._undo.append((self._restore_timer, key, before))
+            store.push_timer(due_us, kind, ref)
+            self._undo.append((store.restore_timer, key, before))
 
     def _delete_timer(self, kind: str, ref: str) -> None:
         key = (kind, ref)
         before = self._store.timers.pop(key, None)
         if before is not None:
-            self._undo.append((self._restore_timer, key, before))
-
-    def _restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
-        if due_us is None:
-            self._store.timers.pop(key, None)
-        else:
-            self._store.timers[key] = due_us
-            self._push_timer(due_us, *key)
-
-    def _push_timer(self, due_us: int, kind: str, ref: str) -> None:
-        """Add to the heap; rebuild it when stale entries outnumber the live ones."""
-        store = self._store
-        heapq.heappush(store.timer_heap, (due_us, kind, ref))
-        if len(store.timer_heap) > 2 * len(store.timers) + 64:
-            store.timer_heap = [(due, kind, ref) for (kind, ref), due in store.timers.items()]
-            heapq.heapify(store.timer_heap)
+            self._undo.append((self._store.restore_timer, key, before))
 
     def next_timer(self) -> tuple[datetime, str, str] | None:
         store = self._store
