@@ -88,9 +88,13 @@ class SimClock:
 
     def __init__(self, start: datetime, seconds: Callable[[], float]) -> None:
         self._start, self._seconds = start.astimezone(UTC), seconds
+        self._last: tuple[float, datetime] | None = None  # many calls fall at the same simulated instant
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._seconds())
+        seconds = self._seconds()
+        if self._last is None or self._last[0] != seconds:
+            self._last = (seconds, self._start + timedelta(seconds=seconds))
+        return self._last[1]
 
 
 Clock = WallClock | VirtualClock | SimClock
