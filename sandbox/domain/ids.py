@@ -14,7 +14,6 @@ from typing import Protocol, TypeVar
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
 OBJECT_ID_LENGTH = 10
 DIGITS = string.digits
-WORD = (1 << 32) - 1  # Random's draws are 32-bit words (written so: a literal would join Hypothesis's constants)
 BENEFICIARY_NUMBER_RE = re.compile(r"^[0-9]{11}$")  # [0-9]: \d also takes "١٢…"
 # name@domain.tld, no blank and no control character (a NUL is no address, and PostgreSQL cannot store it)
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -30,24 +29,20 @@ class RandomSource(Protocol):
 
 
 def draws_below(rng: RandomSource, n: int, count: int) -> list[int]:
-    """`count` numbers in [0, n): the very ones `count` calls of `rng.randrange(n)` give, in a few calls.
+    """`count` numbers in [0, n): the very ones `count` calls of `rng.randrange(n)` draw, for less.
 
-    `random.Random` draws each number from the top `n.bit_length()` bits of one 32-bit word, drawing
-    again when it is n or more; `getrandbits(32 * m)` hands out the next m words at once (the first
-    one lowest). While m numbers are still needed, m more words are certainly used: so taking them
-    all at once draws the same numbers and leaves the generator where one-by-one draws would."""
+    `random.Random` draws a number below n as `getrandbits(n.bit_length())`, again while it is n or
+    more; calling that directly skips two Python-level calls a number (`choice`, `_randbelow`) and
+    leaves the generator exactly where `choice` or `randint` would have."""
     own_draws = getattr(type(rng), "_randbelow", None) is not random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
-    if own_draws or not isinstance(rng, random.Random) or n.bit_length() > 32:
-        return [rng.randrange(n) for _ in range(count)]  # another source, or a larger n: one by one
-    shift = 32 - n.bit_length()
+    if own_draws or not isinstance(rng, random.Random):
+        return [rng.randrange(n) for _ in range(count)]  # another source: its own way
+    getrandbits, bits = rng.getrandbits, n.bit_length()
     drawn: list[int] = []
-    while needed := count - len(drawn):
-        words = rng.getrandbits(32 * needed)
-        for _ in range(needed):
-            value = (words & WORD) >> shift
-            words >>= 32
-            if value < n:
-                drawn.append(value)
+    while len(drawn) < count:
+        value = getrandbits(bits)
+        if value < n:
+            drawn.append(value)
     return drawn
 
 

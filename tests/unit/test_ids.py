@@ -37,8 +37,8 @@ def test_object_ids_are_ten_lowercase_alphanumerics_and_reproducible():
 
 
 @pytest.mark.parametrize("seed", range(200))
-def test_ids_and_digits_are_the_ones_the_seed_drew_one_draw_at_a_time(seed):
-    """Drawn several at once, ids and digits stay those of one `choice`/`randint` each, and so does what follows."""
+def test_ids_and_digits_are_the_ones_choice_and_randint_would_draw(seed):
+    """Drawn straight from getrandbits, ids and digits stay those of `choice`/`randint`, and so does what follows."""
     one_by_one, at_once = random.Random(seed), random.Random(seed)
     for _ in range(3):
         assert new_object_id(at_once) == "".join(one_by_one.choice(OBJECT_ID_ALPHABET) for _ in range(10))
