@@ -264,20 +264,9 @@ class MemoryStore:
         self.events: list[tuple[int, datetime, str, str, Any]] = []  # (seq, at, name, ref, data)
         self.emails: list[tuple[datetime, str, str, str, str]] = []  # (at, recipient, subject, text, html)
 
-    @contextmanager
-    def session(self) -> Iterator[MemorySession]:
-        with self.lock:
-            if self._in_session:  # as SQLite refuses a BEGIN inside a transaction
-                raise RuntimeError("a store session is already open in this thread")
-            self._in_session = True
-            session = MemorySession(self)
-            try:
-                yield session
-            except BaseException:
-                session._roll_back()
-                raise
-            finally:
-                self._in_session = False
+    def session(self) -> _SessionBlock:
+        """`with store.session() as s:` one transaction, the lock held, rolled back if the block raises."""
+        return _SessionBlock(self)
 
     # The session's undo log calls these: methods of the store, not of the session, so that a session
     # is no reference cycle (one through its own log) and is freed as soon as it ends, without the collector.
@@ -308,6 +297,35 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release: the data lives as long as this object."""
+
+
+class _SessionBlock:
+    """What `MemoryStore.session()` returns: a plain context manager (a generator-based one costs more,
+    and a simulation opens tens of thousands of sessions)."""
+
+    __slots__ = ("store", "session")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> MemorySession:
+        store = self.store
+        store.lock.acquire()
+        if store._in_session:  # as SQLite refuses a BEGIN inside a transaction
+            store.lock.release()
+            raise RuntimeError("a store session is already open in this thread")
+        store._in_session = True
+        self.session = MemorySession(store)
+        return self.session
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self.store
+        try:
+            if exc_type is not None:
+                self.session._roll_back()
+        finally:
+            store._in_session = False
+            store.lock.release()
 
 
 class MemorySession(SessionRules):
