@@ -169,7 +169,6 @@ class _SimWebhooks:
 
 # --- the Kit API without a server ---------------------------------------------------------------------
 
-ID = r"([^/]+)"
 Handler = Callable[[Sandbox, Any, str | None, dict[str, Any], tuple[str, ...]], tuple[int, dict[str, Any]]]
 
 
@@ -232,24 +231,36 @@ def _abort(sb: Sandbox, body: Any, seal: str | None, _p: dict[str, Any], ids: tu
     return 200, wire.pre_transaction_envelope(pre, now)
 
 
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    (method, re.compile(pattern), handler) for method, pattern, handler in [
-        ("GET", rf"/point-of-sales/{ID}", _point_of_sale),
-        ("POST", r"/payment-transactions", _create),
-        ("POST", rf"/payment-transactions/{ID}/payer", _payer),
-        ("GET", rf"/payment-transactions/{ID}", _status),
-        ("POST", rf"/payment-transactions/{ID}/execute", _execute),
-        ("POST", rf"/payment-transactions/{ID}/cancellation", _cancel),
-        ("POST", r"/pre-transactions", _create_pre),
-        ("GET", rf"/pre-transactions/{ID}", _pre_status),
-        ("POST", rf"/pre-transactions/{ID}/contact", _contact),
-        ("POST", rf"/pre-transactions/{ID}/abort", _abort),
-    ]]
+# (method, collection, operation after the id or None) -> handler; "" as the id marks a path with none
+ROUTES: dict[tuple[str, str, str | None], Handler] = {
+    ("GET", "point-of-sales", ""): _point_of_sale,
+    ("POST", "payment-transactions", None): _create,
+    ("POST", "payment-transactions", "payer"): _payer,
+    ("GET", "payment-transactions", ""): _status,
+    ("POST", "payment-transactions", "execute"): _execute,
+    ("POST", "payment-transactions", "cancellation"): _cancel,
+    ("POST", "pre-transactions", None): _create_pre,
+    ("GET", "pre-transactions", ""): _pre_status,
+    ("POST", "pre-transactions", "contact"): _contact,
+    ("POST", "pre-transactions", "abort"): _abort,
+}
 KIT_PREFIX = "/acquisition/api/public/v1"
 
 
+def route(method: str, path: str) -> tuple[str, str, str | None, tuple[str, ...]] | None:
+    """The operation a Kit path names, by its segments: `/collection`, `/collection/{id}` or
+    `/collection/{id}/operation` (an id: one segment, not empty); None for any other shape."""
+    parts = path.split("/")
+    if parts[0] or not 2 <= len(parts) <= 4 or "" in parts[1:]:
+        return None
+    if len(parts) == 2:
+        return method, parts[1], None, ()
+    return method, parts[1], parts[3] if len(parts) == 4 else "", (parts[2],)
+
+
 class _KitTransport:
-    """`KitClient`'s transport onto the Kit services: same seals, same answers, no HTTP."""
+    """`KitClient`'s transport onto the Kit services: same seals, same answers, no HTTP (and no JSON:
+    the body is the client's own dict, routed by the path's segments, not matched against patterns)."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -259,16 +270,16 @@ class _KitTransport:
         path = path.removeprefix(KIT_PREFIX)
         seal = headers.get("ANCV-Security")
         json_type = {"Content-Type": "application/json"}
+        found = route(method, path)
         try:
-            qr = re.fullmatch(rf"/pre-transactions/{ID}/qr-code", path)
-            if method == "GET" and qr:
-                png, url = kit.qr_code(self.sandbox, qr.group(1), seal)
+            if found is not None and found[:3] == ("GET", "pre-transactions", "qr-code"):
+                png, url = kit.qr_code(self.sandbox, found[3][0], seal)
                 return Reply(200, {"Content-Type": "image/png", "pre-transaction-url": url}, png)
-            for route_method, pattern, handler in ROUTES:
-                match = pattern.fullmatch(path)
-                if match and route_method == method:
-                    status, reply = handler(self.sandbox, body, seal, params or {}, match.groups())
-                    return Reply(status, json_type, b"", reply)
+            handler = ROUTES.get(found[:3]) if found is not None else None
+            if handler is not None:
+                assert found is not None
+                status, reply = handler(self.sandbox, body, seal, params or {}, found[3])
+                return Reply(status, json_type, b"", reply)
         except errors.KitError as error:
             return Reply(error.status, json_type, b"", error.body())
         return Reply(404, json_type, b"", {"errorCode": "NOT_FOUND", "errorMessage": f"no route {method} {path}"})

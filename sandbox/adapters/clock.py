@@ -78,16 +78,23 @@ class VirtualClock:
 
 
 class SimClock:
-    """A simulation's clock: `start` plus the seconds its environment has run (`env.now` for SimPy)."""
+    """A simulation's clock: `start` plus the seconds its environment has run (`env.now` for SimPy).
+
+    It tells the time in UTC whatever zone `start` is in: the same instants, and what the stores keep
+    (UTC) needs no conversion, which a simulation's many saves would otherwise pay for each time."""
 
     mode = SIM
     speed = 1.0
 
     def __init__(self, start: datetime, seconds: Callable[[], float]) -> None:
-        self._start, self._seconds = start, seconds
+        self._start, self._seconds = start.astimezone(UTC), seconds
+        self._last: tuple[float, datetime] | None = None  # many calls fall at the same simulated instant
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._seconds())
+        seconds = self._seconds()
+        if self._last is None or self._last[0] != seconds:
+            self._last = (seconds, self._start + timedelta(seconds=seconds))
+        return self._last[1]
 
 
 Clock = WallClock | VirtualClock | SimClock

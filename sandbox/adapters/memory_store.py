@@ -4,12 +4,15 @@ For simulations that drive the services in process at high speed: `Sandbox(setti
 store=MemoryStore())`, or `db="memory"` (`--db memory`) through `make_store`. Nothing
 outlives the process.
 
-It keeps what the SQL store would read back: each entity as the plain data of its
-`to_dict()`, shaped as `loads(dumps(...))` would shape it (datetimes in UTC, lists for
-tuples, JSON's keys), and rebuilds it with `from_dict` from a private copy on every read,
-so mutating an object without saving it changes nothing. Rows keep their insertion number,
-which stands in for SQLite's rowid where the SQL store's answer depends on it (first of
-several matches, ties in `created_us`).
+It keeps what the SQL store would read back. An entity is kept as a snapshot of its fields:
+the domain makes its nested values frozen records with UTC datetimes, and its lists and
+dicts hold only immutable values (domain/records.py), so the snapshot copies those lists and
+dicts, puts its own datetimes in UTC, and shares the rest; each read copies the snapshot
+the same way, so mutating an object without saving it changes nothing. The free JSON data a
+caller gave (`FREE_DATA`), and the rest of what the store keeps (events, webhooks, journals,
+meta), is kept as `loads(dumps(...))` would shape it (datetimes in UTC, lists for tuples,
+JSON's keys). Rows keep their insertion number, which stands in for SQLite's rowid where the
+SQL store's answer depends on it (first of several matches, ties in `created_us`).
 
 A session holds the store's lock from start to end, like SQLite's BEGIN IMMEDIATE: one
 transaction at a time. It writes in place and logs what each write replaced; if the block
@@ -28,15 +31,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..domain.accounts import MerchantAccount
 from ..domain.back_office import Transfer
-from ..domain.beneficiaries import Beneficiary
+from ..domain.beneficiaries import Allocation, Beneficiary, Device
 from ..domain.events import Event
 from ..domain.merchants import PointOfSale, ServiceProvider
-from ..domain.pre_transactions import PreTransaction
-from ..domain.transactions import Transaction
+from ..domain.pre_transactions import Abort, PreTransaction
+from ..domain.records import FREE_DATA
+from ..domain.transactions import Authorization, Cancellation, Payer, Refund, Transaction
 from .session_rules import OrderParts, SessionRules, order_key
 from .sql_store import SqlStore
 from .store_codec import dumps, from_us, loads, to_us
@@ -45,8 +49,11 @@ if TYPE_CHECKING:
     from ..services import ports
 
 MEMORY = "memory"  # the `db` setting that selects this store
+_E = TypeVar("_E")
 _AS_IS = frozenset({str, int, float, bool, type(None), date})  # values the SQL store reads back unchanged
 _CONTAINERS = (dict, tuple)  # how stored data holds JSON's objects and arrays
+# the domain's frozen records, shared by snapshots (another frozen dataclass is recognised, only more slowly)
+_FROZEN = frozenset({Payer, Authorization, Cancellation, Refund, Abort, Allocation, Device})
 
 
 def make_store(db: str | None) -> ports.Store:
@@ -89,6 +96,51 @@ def _copy(data: Any) -> Any:
     if type(data) is tuple:
         return [_copy(item) if type(item) in _CONTAINERS else item for item in data]
     return data
+
+
+# --- entities, as snapshots ----------------------------------------------------------------------------
+
+class _Snapshot(NamedTuple):
+    fields: dict[str, Any]  # field name -> value: shared when immutable, else the store's own copy
+    copied: tuple[str, ...]  # the fields each reader gets a copy of (lists, dicts, free data)
+
+
+def _snapshot(entity: Any) -> _Snapshot:
+    """What the store keeps of an entity: its fields, lists and dicts copied, datetimes in UTC."""
+    fields = entity.__dict__.copy()
+    fields.pop("_events", None)  # what the entity raised and the unit of work has not collected yet
+    copied: list[str] = []
+    for name, value in fields.items():
+        kind = type(value)
+        if kind in _AS_IS or kind in _FROZEN:
+            continue
+        if kind is datetime:
+            if value.tzinfo is not UTC or value.fold:
+                fields[name] = from_us(to_us(value))
+            continue
+        if name in FREE_DATA:
+            fields[name] = _plain(value)
+        elif kind is list or kind is tuple:  # the SQL store reads a JSON array back as a list
+            fields[name] = list(value)
+        elif kind is dict:
+            fields[name] = dict(value)
+        elif getattr(getattr(kind, "__dataclass_params__", None), "frozen", False):
+            continue  # a frozen record: shared (the domain keeps its datetimes in UTC)
+        else:
+            raise TypeError(f"cannot store {type(entity).__name__}.{name}: a {kind.__name__} is not a frozen value")
+        copied.append(name)
+    return _Snapshot(fields, tuple(copied))
+
+
+def _entity(cls: type[_E], snapshot: _Snapshot) -> _E:
+    """A private copy of a stored entity."""
+    values = snapshot.fields.copy()
+    for name in snapshot.copied:
+        value = values[name]
+        values[name] = _copy(value) if name in FREE_DATA else list(value) if type(value) is list else dict(value)
+    entity = cls.__new__(cls)
+    entity.__dict__ = values
+    return entity
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -212,20 +264,26 @@ class MemoryStore:
         self.events: list[tuple[int, datetime, str, str, Any]] = []  # (seq, at, name, ref, data)
         self.emails: list[tuple[datetime, str, str, str, str]] = []  # (at, recipient, subject, text, html)
 
-    @contextmanager
-    def session(self) -> Iterator[MemorySession]:
-        with self.lock:
-            if self._in_session:  # as SQLite refuses a BEGIN inside a transaction
-                raise RuntimeError("a store session is already open in this thread")
-            self._in_session = True
-            session = MemorySession(self)
-            try:
-                yield session
-            except BaseException:
-                session._roll_back()
-                raise
-            finally:
-                self._in_session = False
+    def session(self) -> _SessionBlock:
+        """`with store.session() as s:` one transaction, the lock held, rolled back if the block raises."""
+        return _SessionBlock(self)
+
+    # The session's undo log calls these: methods of the store, not of the session, so that a session
+    # is no reference cycle (one through its own log) and is freed as soon as it ends, without the collector.
+    def restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
+        """Put back a timer as it was (None: absent)."""
+        if due_us is None:
+            self.timers.pop(key, None)
+        else:
+            self.timers[key] = due_us
+            self.push_timer(due_us, *key)
+
+    def push_timer(self, due_us: int, kind: str, ref: str) -> None:
+        """Add to the heap; rebuild it when stale entries outnumber the live ones."""
+        heapq.heappush(self.timer_heap, (due_us, kind, ref))
+        if len(self.timer_heap) > 2 * len(self.timers) + 64:
+            self.timer_heap = [(due, kind, ref) for (kind, ref), due in self.timers.items()]
+            heapq.heapify(self.timer_heap)
 
     @contextmanager
     def starting(self) -> Iterator[bool]:
@@ -239,6 +297,35 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release: the data lives as long as this object."""
+
+
+class _SessionBlock:
+    """What `MemoryStore.session()` returns: a plain context manager (a generator-based one costs more,
+    and a simulation opens tens of thousands of sessions)."""
+
+    __slots__ = ("store", "session")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> MemorySession:
+        store = self.store
+        store.lock.acquire()
+        if store._in_session:  # as SQLite refuses a BEGIN inside a transaction
+            store.lock.release()
+            raise RuntimeError("a store session is already open in this thread")
+        store._in_session = True
+        self.session = MemorySession(store)
+        return self.session
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self.store
+        try:
+            if exc_type is not None:
+                self.session._roll_back()
+        finally:
+            store._in_session = False
+            store.lock.release()
 
 
 class MemorySession(SessionRules):
@@ -263,80 +350,80 @@ class MemorySession(SessionRules):
 
     # --- merchants ---------------------------------------------------------------------
     def _put_point_of_sale(self, pos: PointOfSale) -> None:
-        self._put(self._store.points_of_sale, pos.shop_id, _plain(pos.to_dict()), {"key_version": pos.key_version})
+        self._put(self._store.points_of_sale, pos.shop_id, _snapshot(pos), {"key_version": pos.key_version})
 
     def _stored_point_of_sale(self, shop_id: int) -> PointOfSale | None:
         row = self._store.points_of_sale.rows.get(shop_id)
-        return PointOfSale.from_dict(_copy(row.data)) if row else None
+        return _entity(PointOfSale, row.data) if row else None
 
     def points_of_sale(self) -> list[PointOfSale]:
-        return [PointOfSale.from_dict(_copy(row.data)) for row in self._store.points_of_sale.by_key()]
+        return [_entity(PointOfSale, row.data) for row in self._store.points_of_sale.by_key()]
 
     def points_of_sale_with_key_version(self, key_version: str) -> list[PointOfSale]:
         rows = self._store.points_of_sale.where(("key_version",), key_version)
-        return [PointOfSale.from_dict(_copy(row.data)) for row in rows]
+        return [_entity(PointOfSale, row.data) for row in rows]
 
     def _put_service_provider(self, sp: ServiceProvider) -> None:
-        self._put(self._store.service_providers, sp.service_provider_id, _plain(sp.to_dict()),
+        self._put(self._store.service_providers, sp.service_provider_id, _snapshot(sp),
                   {"key_version": sp.key_version})
 
     def _stored_service_provider(self, service_provider_id: int) -> ServiceProvider | None:
         row = self._store.service_providers.rows.get(service_provider_id)
-        return ServiceProvider.from_dict(_copy(row.data)) if row else None
+        return _entity(ServiceProvider, row.data) if row else None
 
     def service_providers(self) -> list[ServiceProvider]:
-        return [ServiceProvider.from_dict(_copy(row.data)) for row in self._store.service_providers.by_key()]
+        return [_entity(ServiceProvider, row.data) for row in self._store.service_providers.by_key()]
 
     def service_providers_with_key_version(self, key_version: str) -> list[ServiceProvider]:
         rows = self._store.service_providers.where(("key_version",), key_version)
-        return [ServiceProvider.from_dict(_copy(row.data)) for row in rows]
+        return [_entity(ServiceProvider, row.data) for row in rows]
 
     # --- merchant accounts -----------------------------------------------------------------
     def save_account(self, account: MerchantAccount) -> None:
-        self._put(self._store.accounts, account.login, _plain(account.to_dict()))
+        self._put(self._store.accounts, account.login, _snapshot(account))
 
     def account(self, login: str) -> MerchantAccount | None:
         row = self._store.accounts.rows.get(login)
-        return MerchantAccount.from_dict(_copy(row.data)) if row else None
+        return _entity(MerchantAccount, row.data) if row else None
 
     def accounts(self) -> list[MerchantAccount]:
-        return [MerchantAccount.from_dict(_copy(row.data)) for row in self._store.accounts.by_key()]
+        return [_entity(MerchantAccount, row.data) for row in self._store.accounts.by_key()]
 
     # --- beneficiaries -------------------------------------------------------------------
     def _put_beneficiary(self, beneficiary: Beneficiary, email_key: str) -> None:
-        self._put(self._store.beneficiaries, beneficiary.beneficiary_id, _plain(beneficiary.to_dict()),
+        self._put(self._store.beneficiaries, beneficiary.beneficiary_id, _snapshot(beneficiary),
                   {"email": email_key})
 
     def beneficiary(self, beneficiary_id: str) -> Beneficiary | None:
         row = self._store.beneficiaries.rows.get(beneficiary_id)
-        return Beneficiary.from_dict(_copy(row.data)) if row else None
+        return _entity(Beneficiary, row.data) if row else None
 
     def _beneficiary_with_email(self, email_key: str) -> Beneficiary | None:
         row = self._store.beneficiaries.first(("email",), email_key)
-        return Beneficiary.from_dict(_copy(row.data)) if row else None
+        return _entity(Beneficiary, row.data) if row else None
 
     def beneficiaries(self) -> list[Beneficiary]:
-        return [Beneficiary.from_dict(_copy(row.data)) for row in self._store.beneficiaries.by_key()]
+        return [_entity(Beneficiary, row.data) for row in self._store.beneficiaries.by_key()]
 
     # --- transactions ----------------------------------------------------------------------
     def _put_transaction(self, tx: Transaction, order: OrderParts | None) -> None:
         table = self._store.transactions
-        self._put(table, tx.transaction_id, _plain(tx.to_dict()), {
+        self._put(table, tx.transaction_id, _snapshot(tx), {
             "shop_id": tx.shop_id, "beneficiary_id": tx.beneficiary_id, "state": tx.state,
             "order": order, "order_key": _order_key(table, tx.transaction_id, order),
             "created_us": to_us(tx.creation_date)})
 
     def transaction(self, transaction_id: str) -> Transaction | None:
         row = self._store.transactions.rows.get(transaction_id)
-        return Transaction.from_dict(_copy(row.data)) if row else None
+        return _entity(Transaction, row.data) if row else None
 
     def _transaction_with_order_key(self, key: str) -> Transaction | None:
         row = self._store.transactions.first(("order_key",), key)
-        return Transaction.from_dict(_copy(row.data)) if row else None
+        return _entity(Transaction, row.data) if row else None
 
     def _transaction_of_in_state(self, beneficiary_id: str, state: str) -> Transaction | None:
         row = self._store.transactions.first(("beneficiary_id", "state"), beneficiary_id, state)
-        return Transaction.from_dict(_copy(row.data)) if row else None
+        return _entity(Transaction, row.data) if row else None
 
     def transactions(self, shop_ids: list[int] | None = None) -> list[Transaction]:
         table = self._store.transactions
@@ -344,13 +431,13 @@ class MemorySession(SessionRules):
             rows = list(table.rows.values())
         else:
             rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
-        rows.sort(key=lambda row: (row.columns["created_us"], row.data["transaction_id"]))
-        return [Transaction.from_dict(_copy(row.data)) for row in rows]
+        rows.sort(key=lambda row: (row.columns["created_us"], row.data.fields["transaction_id"]))
+        return [_entity(Transaction, row.data) for row in rows]
 
     def transactions_of_beneficiary(self, beneficiary_id: str) -> list[Transaction]:
         rows = self._store.transactions.where(("beneficiary_id",), beneficiary_id)
-        rows.sort(key=lambda row: (row.columns["created_us"], row.data["transaction_id"]))
-        return [Transaction.from_dict(_copy(row.data)) for row in rows]
+        rows.sort(key=lambda row: (row.columns["created_us"], row.data.fields["transaction_id"]))
+        return [_entity(Transaction, row.data) for row in rows]
 
     def count_transactions(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -359,23 +446,23 @@ class MemorySession(SessionRules):
         return dict(sorted(counts.items()))
 
     def _transactions_in_state(self, state: str) -> list[Transaction]:
-        return [Transaction.from_dict(_copy(row.data)) for row in self._store.transactions.where(("state",), state)]
+        return [_entity(Transaction, row.data) for row in self._store.transactions.where(("state",), state)]
 
     # --- pre-transactions ----------------------------------------------------------------------
     def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:
         table = self._store.pre_transactions
-        self._put(table, pre.pre_transaction_id, _plain(pre.to_dict()), {
+        self._put(table, pre.pre_transaction_id, _snapshot(pre), {
             "shop_id": pre.shop_id, "state": pre.state, "contact_beneficiary_id": pre.contact_beneficiary_id,
             "order": order, "order_key": _order_key(table, pre.pre_transaction_id, order),
             "created_us": to_us(pre.creation_date)})
 
     def pre_transaction(self, pre_transaction_id: str) -> PreTransaction | None:
         row = self._store.pre_transactions.rows.get(pre_transaction_id)
-        return PreTransaction.from_dict(_copy(row.data)) if row else None
+        return _entity(PreTransaction, row.data) if row else None
 
     def _pre_transaction_with_order_key(self, key: str) -> PreTransaction | None:
         row = self._store.pre_transactions.first(("order_key",), key)
-        return PreTransaction.from_dict(_copy(row.data)) if row else None
+        return _entity(PreTransaction, row.data) if row else None
 
     def pre_transactions(self, shop_ids: list[int] | None = None) -> list[PreTransaction]:
         table = self._store.pre_transactions
@@ -383,11 +470,11 @@ class MemorySession(SessionRules):
             rows = list(table.rows.values())
         else:
             rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
-        return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
+        return [_entity(PreTransaction, row.data) for row in _by_creation(rows)]
 
     def _pre_transactions_contacting(self, beneficiary_id: str, state: str) -> list[PreTransaction]:
         rows = self._store.pre_transactions.where(("contact_beneficiary_id", "state"), beneficiary_id, state)
-        return [PreTransaction.from_dict(_copy(row.data)) for row in _by_creation(rows)]
+        return [_entity(PreTransaction, row.data) for row in _by_creation(rows)]
 
     # --- timers ----------------------------------------------------------------------------------
     def _put_timer(self, kind: str, ref: str, due: datetime) -> None:
@@ -397,29 +484,14 @@ class MemorySession(SessionRules):
         due_us = to_us(due)
         if due_us != before:
             store.timers[key] = due_us
-            self._push_timer(due_us, kind, ref)
-            self._undo.append((self._restore_timer, key, before))
+            store.push_timer(due_us, kind, ref)
+            self._undo.append((store.restore_timer, key, before))
 
     def _delete_timer(self, kind: str, ref: str) -> None:
         key = (kind, ref)
         before = self._store.timers.pop(key, None)
         if before is not None:
-            self._undo.append((self._restore_timer, key, before))
-
-    def _restore_timer(self, key: tuple[str, str], due_us: int | None) -> None:
-        if due_us is None:
-            self._store.timers.pop(key, None)
-        else:
-            self._store.timers[key] = due_us
-            self._push_timer(due_us, *key)
-
-    def _push_timer(self, due_us: int, kind: str, ref: str) -> None:
-        """Add to the heap; rebuild it when stale entries outnumber the live ones."""
-        store = self._store
-        heapq.heappush(store.timer_heap, (due_us, kind, ref))
-        if len(store.timer_heap) > 2 * len(store.timers) + 64:
-            store.timer_heap = [(due, kind, ref) for (kind, ref), due in store.timers.items()]
-            heapq.heapify(store.timer_heap)
+            self._undo.append((self._store.restore_timer, key, before))
 
     def next_timer(self) -> tuple[datetime, str, str] | None:
         store = self._store
@@ -483,7 +555,7 @@ class MemorySession(SessionRules):
 
     # --- the back office: transfers and journals ------------------------------------------------------
     def save_transfer(self, transfer: Transfer) -> None:
-        self._put(self._store.transfers, transfer.transfer_id, _plain(transfer.to_dict()),
+        self._put(self._store.transfers, transfer.transfer_id, _snapshot(transfer),
                   {"shop_id": transfer.shop_id, "paid_us": to_us(transfer.paid_at)})
 
     def transfers(self, shop_ids: list[int] | None = None) -> list[Transfer]:
@@ -493,8 +565,8 @@ class MemorySession(SessionRules):
             rows = list(table.rows.values())
         else:
             rows = [row for shop_id in set(shop_ids) for row in table.where(("shop_id",), shop_id)]
-        rows.sort(key=lambda row: (-row.columns["paid_us"], row.data["transfer_id"]))
-        return [Transfer.from_dict(_copy(row.data)) for row in rows]
+        rows.sort(key=lambda row: (-row.columns["paid_us"], row.data.fields["transfer_id"]))
+        return [_entity(Transfer, row.data) for row in rows]
 
     def save_journal(self, name: str, recipient: str, created: datetime, data: dict[str, Any]) -> None:
         self._put(self._store.journals, name, _plain(data), {"recipient": recipient, "created_us": to_us(created)})

@@ -7,7 +7,7 @@ shaped as `loads(dumps(...))` gives it back, so both return the same thing.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -36,10 +36,15 @@ def loads(text: str) -> Any:
     return json.loads(text, object_hook=_hook)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def to_us(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """Microseconds since the epoch (exact: integer arithmetic on the timedelta)."""
+    return (moment - EPOCH) // MICROSECOND
 
 
 def from_us(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
+    """The UTC instant `value` microseconds after the epoch."""
+    return EPOCH + timedelta(microseconds=value)

@@ -8,13 +8,13 @@ belongs to, so a cancellation re-credits exactly what was taken.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import plain_fields
+from .records import plain_fields, utc_fields
 from .sessions import close_session, is_open, open_session
 
 BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device", "low_balance")
@@ -28,13 +28,16 @@ LOGIN_LOCK = timedelta(minutes=15)
 LOGGED_IN, WRONG_PASSWORD, LOGIN_LOCKED = "logged in", "wrong password", "locked"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Allocation:
     allocation_id: str
     amount: int  # cents credited
     valid_from: datetime
     valid_until: datetime
     used: int = 0  # cents spent from it
+
+    def __post_init__(self) -> None:
+        utc_fields(self, "valid_from", "valid_until")
 
     def is_valid(self, now: datetime) -> bool:
         return self.valid_from <= now < self.valid_until
@@ -52,7 +55,7 @@ class Allocation:
         return self.amount - self.used
 
 
-@dataclass
+@dataclass(frozen=True)
 class Device:
     device_id: str
     status: str = DEVICE_ACTIVE
@@ -70,7 +73,7 @@ class Beneficiary(RecordsEvents):
     devices: list[Device] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
     holds: dict[str, int] = field(default_factory=dict)  # transaction id -> cents held
-    debits: dict[str, list[list[Any]]] = field(default_factory=dict)  # transaction id -> [[allocation id, cents]]
+    debits: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)  # tx id -> ((allocation id, cents),)
     wrong_pin_streak: int = 0
     wrong_passwords: int = 0  # in a row, at the app's login
     login_locked_until: datetime | None = None
@@ -99,16 +102,14 @@ class Beneficiary(RecordsEvents):
             return True
         self.wrong_pin_streak += 1
         if self.wrong_pin_streak >= block_after:
-            for device in self.devices:
-                device.status = DEVICE_BLOCKED
+            self.devices = [replace(device, status=DEVICE_BLOCKED) for device in self.devices]
             self._record(events.BENEFICIARY_DEVICE_BLOCKED, self.beneficiary_id, now)
         return False
 
     def unblock_devices(self, now: datetime) -> None:
         """Devices active again, and the app's login unlocked (the control plane's `unblock`)."""
         self.wrong_pin_streak = 0
-        for device in self.devices:
-            device.status = DEVICE_ACTIVE
+        self.devices = [replace(device, status=DEVICE_ACTIVE) for device in self.devices]
         self.wrong_passwords, self.login_locked_until = 0, None
         self._record(events.BENEFICIARY_DEVICE_UNBLOCKED, self.beneficiary_id, now)
 
@@ -161,26 +162,31 @@ class Beneficiary(RecordsEvents):
         self.release(transaction_id)
         if amount > self.available(now):
             raise errors.InsufficientBalance(f"{amount} cents asked, {self.available(now)} available")
-        parts: list[list[Any]] = []
+        parts: list[tuple[str, int]] = []
+        taken: dict[int, int] = {}  # position in `allocations` -> cents taken from it
         left = amount
-        for allocation in sorted(self.allocations, key=lambda a: a.valid_until):
+        for position, allocation in sorted(enumerate(self.allocations), key=lambda pair: pair[1].valid_until):
             if left == 0:
                 break
             if not allocation.is_valid(now) or allocation.remaining == 0:
                 continue
             take = min(left, allocation.remaining)
-            allocation.used += take
-            parts.append([allocation.allocation_id, take])
+            taken[position] = take
+            parts.append((allocation.allocation_id, take))
             left -= take
-        self.debits[transaction_id] = parts
+        self.allocations = [replace(a, used=a.used + taken[i]) if i in taken else a
+                            for i, a in enumerate(self.allocations)]
+        self.debits[transaction_id] = tuple(parts)
 
     def refund(self, transaction_id: str) -> int:
         """Give back what a cancelled payment took (its hold or its debit)."""
         returned = self.release(transaction_id)
-        by_id = {a.allocation_id: a for a in self.allocations}
-        for allocation_id, cents in self.debits.pop(transaction_id, []):
-            by_id[allocation_id].used -= cents
+        given: dict[str, int] = {}  # allocation id -> cents given back to it
+        for allocation_id, cents in self.debits.pop(transaction_id, ()):
+            given[allocation_id] = given.get(allocation_id, 0) + cents
             returned += cents
+        self.allocations = [replace(a, used=a.used - given.pop(a.allocation_id)) if a.allocation_id in given else a
+                            for a in self.allocations]
         return returned
 
     # --- storage ---------------------------------------------------------------------
@@ -192,4 +198,6 @@ class Beneficiary(RecordsEvents):
         data = dict(data)
         data["devices"] = [Device(**d) for d in data.get("devices", [])]
         data["allocations"] = [Allocation(**a) for a in data.get("allocations", [])]
+        data["debits"] = {tx_id: tuple((allocation_id, cents) for allocation_id, cents in parts)
+                          for tx_id, parts in data.get("debits", {}).items()}
         return cls(**data)

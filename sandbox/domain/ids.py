@@ -5,6 +5,7 @@ Every draw goes through a `Random`-like source passed in, so a seed reproduces i
 
 from __future__ import annotations
 
+import random
 import re
 import string
 from collections.abc import Iterable, Sequence
@@ -12,6 +13,7 @@ from typing import Protocol, TypeVar
 
 OBJECT_ID_ALPHABET = string.ascii_lowercase + string.digits
 OBJECT_ID_LENGTH = 10
+DIGITS = string.digits
 BENEFICIARY_NUMBER_RE = re.compile(r"^[0-9]{11}$")  # [0-9]: \d also takes "١٢…"
 # name@domain.tld, no blank and no control character (a NUL is no address, and PostgreSQL cannot store it)
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -23,15 +25,36 @@ _T = TypeVar("_T")
 class RandomSource(Protocol):
     def choice(self, seq: Sequence[_T], /) -> _T: ...
     def randint(self, a: int, b: int, /) -> int: ...
+    def randrange(self, start: int, /) -> int: ...
+
+
+def draws_below(rng: RandomSource, n: int, count: int) -> list[int]:
+    """`count` numbers in [0, n): the very ones `count` calls of `rng.randrange(n)` draw, for less.
+
+    `random.Random` draws a number below n as `getrandbits(n.bit_length())`, again while it is n or
+    more; calling that directly skips two Python-level calls a number (`choice`, `_randbelow`) and
+    leaves the generator exactly where `choice` or `randint` would have."""
+    own_draws = getattr(type(rng), "_randbelow", None) is not random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
+    if own_draws or not isinstance(rng, random.Random):
+        return [rng.randrange(n) for _ in range(count)]  # another source: its own way
+    getrandbits, bits = rng.getrandbits, n.bit_length()
+    drawn: list[int] = []
+    while len(drawn) < count:
+        value = getrandbits(bits)
+        if value < n:
+            drawn.append(value)
+    return drawn
 
 
 def new_object_id(rng: RandomSource) -> str:
-    """A transaction or pre-transaction id: 10 lowercase alphanumerics (Kit §6.2.2.1)."""
-    return "".join(rng.choice(OBJECT_ID_ALPHABET) for _ in range(OBJECT_ID_LENGTH))
+    """A transaction or pre-transaction id: 10 lowercase alphanumerics (Kit §6.2.2.1), as ten
+    `rng.choice(OBJECT_ID_ALPHABET)` would draw them."""
+    return "".join([OBJECT_ID_ALPHABET[i] for i in draws_below(rng, len(OBJECT_ID_ALPHABET), OBJECT_ID_LENGTH)])
 
 
 def digits(rng: RandomSource, count: int) -> str:
-    return "".join(str(rng.randint(0, 9)) for _ in range(count))
+    """`count` decimal digits, as `rng.randint(0, 9)` would draw them."""
+    return "".join([DIGITS[i] for i in draws_below(rng, 10, count)])
 
 
 def luhn_check_digit(payload: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import plain_fields
+from .records import plain_fields, utc_fields
 from .transactions import CURRENCY, DEFERRED, NORMAL, TSPD_FIXED, TSPD_MODES
 
 CREATED, PROCESSING, AUTHORIZING = "CREATED", "PROCESSING", "AUTHORIZING"
@@ -44,11 +44,14 @@ EVENT_NAMES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Abort:
     effective_date: datetime
     reason: str
     label: str | None = None
+
+    def __post_init__(self) -> None:
+        utc_fields(self, "effective_date")
 
 
 @dataclass

@@ -7,13 +7,13 @@ stamps the dates and records a past-tense event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import plain_fields
+from .records import plain_fields, utc_fields
 
 INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
 DELAYED, NO_SLIP_FOUND, CONSIGNED, PAID = "DELAYED", "NO_SLIP_FOUND", "CONSIGNED", "PAID"
@@ -82,7 +82,7 @@ EVENT_NAMES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Payer:
     beneficiary_ref: Any  # as the caller gave it: number (str or int) or email
     beneficiary_id: str  # the resolved 11-digit number
@@ -98,7 +98,7 @@ class Payer:
         return self.amount if self.requested_amount is None else self.requested_amount
 
 
-@dataclass
+@dataclass(frozen=True)
 class Authorization:
     number: str
     amount: int
@@ -106,22 +106,31 @@ class Authorization:
     holder: str
     type: str = "CVCo"
 
+    def __post_init__(self) -> None:
+        utc_fields(self, "validation_date")
 
-@dataclass
+
+@dataclass(frozen=True)
 class Cancellation:
     effective_date: datetime
     reason: str
     label: str | None = None
     by_deadline: bool = False  # the capture date passed without /execute
 
+    def __post_init__(self) -> None:
+        utc_fields(self, "effective_date")
 
-@dataclass
+
+@dataclass(frozen=True)
 class Refund:
     total: int
     net: int
     fee: int
     effective_date: datetime
     type: str = "CVCo"
+
+    def __post_init__(self) -> None:
+        utc_fields(self, "effective_date")
 
 
 @dataclass
@@ -202,7 +211,7 @@ class Transaction(RecordsEvents):
         """/payer accepted: the beneficiary's app is asked to adjust or to authorize."""
         self.require_initialized()
         if payer.requested_amount is None:
-            payer.requested_amount = payer.amount
+            payer = replace(payer, requested_amount=payer.amount)
         self.payer = payer
         if stalled:  # fault injection: acquisition never starts -> REJECTED_INTERNAL after 100 s
             sub_state = None
@@ -225,7 +234,7 @@ class Transaction(RecordsEvents):
         assert self.payer is not None
         if not 1 <= amount <= self.payer.amount:
             raise errors.InvalidPayerAmount(f"the amount must be between 1 and {self.payer.amount} cents")
-        self.payer.amount = amount
+        self.payer = replace(self.payer, amount=amount)
         self._move(PROCESSING, AUTHORIZATION_REQUEST, now, amount=amount)
 
     def authorize(self, number: str, holder: str, now: datetime) -> None:
@@ -259,7 +268,7 @@ class Transaction(RecordsEvents):
             raise errors.ValidationDeadlineExceeded("the capture date has passed")
         if not 1 <= amount <= self.authorization.amount:
             raise errors.InvalidTransactionAmount(f"the amount must be between 1 and {self.authorization.amount} cents")
-        self.authorization.amount = amount
+        self.authorization = replace(self.authorization, amount=amount)
         self.validation_date = now
         self._move(VALIDATED, None, now, amount=amount)
 

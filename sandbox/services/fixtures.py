@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from ..domain import errors, events
+from ..domain import errors, events, ids
 from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
 from ..domain.ids import luhn_check_digit
@@ -37,14 +37,16 @@ CONVENTIONS = [
     ("Village vacances", 1, False, INACTIVE),
 ]
 POINT_NAMES = ["Accueil", "Restaurant", "Piscine", "Boutique"]
+HEX_DIGITS = "0123456789abcdef"
 
 
 def new_key(rng: random.Random) -> str:
-    return "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    """32 hexadecimal digits, as `rng.choice` would draw them one by one."""
+    return "".join([HEX_DIGITS[i] for i in ids.draws_below(rng, len(HEX_DIGITS), 32)])
 
 
 def digits(rng: random.Random, count: int, first: str = "") -> str:
-    return first + "".join(str(rng.randint(0, 9)) for _ in range(count - len(first)))
+    return first + ids.digits(rng, count - len(first))
 
 
 def _business_name(fake: Faker, kind: str) -> str:

@@ -6,6 +6,7 @@ status filter "Refusé" still finds them all."""
 import html
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from openpyxl import load_workbook
@@ -60,8 +61,7 @@ def blocked_phone(world):
     tx_id, ben = asked(world, "REF-TEL")
 
     def block(account, now):
-        for device in account.devices:
-            device.status = DEVICE_BLOCKED
+        account.devices = [replace(device, status=DEVICE_BLOCKED) for device in account.devices]
     with_beneficiary(world, ben, block)
     world.control.act(ben["beneficiaryId"], "authorize", pin=ben["pin"])
     with_beneficiary(world, ben, lambda account, now: account.unblock_devices(now))

@@ -8,6 +8,7 @@ numbering, and the shapes of what it returns.
 import inspect
 import threading
 import time
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -139,16 +140,39 @@ def test_objects_read_are_private_copies(store):
     with store.session() as s:
         s.save_beneficiary(kept)
         kept.holds["after"] = 1  # changing the saved object afterwards does not change the store
-        kept.allocations[0].used = 5
+        kept.allocations[0] = replace(kept.allocations[0], used=5)
+        kept.sessions.append("grant")
         read = s.beneficiary("10000000001")
-        read.devices[0].status = "BLOCKED"
+        read.devices[0] = replace(read.devices[0], status="BLOCKED")
         read.holds["x"] = 99
-        read.debits["y"] = [["a", 1]]
+        read.debits["y"] = (("a", 1),)
         assert s.beneficiary("10000000001") is not read
     with store.session() as s:
         again = s.beneficiary("10000000001")
         assert again.holds == {} and again.debits == {} and again.devices[0].status == "ACTIVE"
-        assert again.allocations[0].used == 0
+        assert again.allocations[0].used == 0 and again.sessions == []
+
+
+def test_nested_values_cannot_be_changed_in_place(store):
+    """A payer, an allocation, a device...: frozen, so a copy that shares them is still private."""
+    with store.session() as s:
+        s.save_beneficiary(beneficiary())
+        read = s.beneficiary("10000000001")
+    with pytest.raises(FrozenInstanceError):
+        read.allocations[0].used = 5  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        read.devices[0].status = "BLOCKED"  # type: ignore[misc]
+
+
+def test_a_debit_comes_back_as_it_was_saved(store):
+    kept = beneficiary()
+    kept.debit("tx00000001", 2_500, NOW)
+    with store.session() as s:
+        s.save_beneficiary(kept)
+    with store.session() as s:
+        read = s.beneficiary("10000000001")
+    assert read.debits == {"tx00000001": (("10000000001-1", 2_500),)} and read.allocations[0].used == 2_500
+    assert read.refund("tx00000001") == 2_500 and read.allocations[0].used == 0
 
 
 def test_a_point_of_sale_is_read_once_per_session(store):
