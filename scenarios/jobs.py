@@ -1,0 +1,147 @@
+"""A run's jobs (its shards, its replications) played in other processes: the standard library's process pool on
+this machine (`--workers K`), or an existing Dask cluster (`--dask tcp://HOST:PORT`).
+
+A job is one world with one seed, played in-process on the memory store; what comes back is plain data. The
+results are returned in the jobs' order whatever order they finish in, so the worker count changes nothing.
+A job that fails or a worker process that dies fails the whole run (`JobsError`): a summary missing a world
+or a replication would look complete and be wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from . import spec
+
+DASK_ADDRESS = re.compile(r"tcp://[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}")
+DASK_CONNECT_TIMEOUT_S = 10
+
+
+class JobsError(Exception):
+    """The jobs could not all be played; the message says which and why, in one line."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One world (a shard's scenario, or the whole scenario) played with one seed."""
+
+    world: spec.Scenario
+    seed: int
+    label: str = "the run"  # which part of the run, for messages: "shard 2", "replication 3"
+    events: bool = False  # send the timeline back (for the HTML report)
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} (seed {self.seed})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a job sends back: its world's summary, and its timeline when asked for."""
+
+    summary: dict[str, Any]
+    events: list[dict[str, Any]] | None
+
+
+def play(job: Job) -> Outcome:
+    """Play one job in this process: its world in-process, on the memory store."""
+    import simpy
+
+    from .in_process import InProcessPlatform
+    from .runner import run
+
+    result = run(job.world, InProcessPlatform(job.world.start, job.seed), simpy.Environment(), seed=job.seed)
+    return Outcome(result.summary, result.events if job.events else None)
+
+
+Done = Callable[[Job, int, int], None]  # (the job just finished, how many are, how many in all)
+
+
+def default_workers() -> int:
+    """As many workers as this process may use cores."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def execute(jobs: Sequence[Job], *, workers: int | None = None, dask: str | None = None,
+            player: Callable[[Job], Outcome] | None = None, done: Done | None = None) -> list[Outcome]:
+    """Every job's outcome, in the jobs' order; a JobsError if one failed or its worker died."""
+    player = player or play
+    done = done or (lambda job, finished, total: None)
+    if dask is not None:
+        return _on_dask(dask, jobs, player, done)
+    return _on_processes(jobs, workers or default_workers(), player, done)
+
+
+def _on_processes(jobs: Sequence[Job], workers: int, player: Callable[[Job], Outcome],
+                  done: Done) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures: dict[Future[Outcome], int] = {pool.submit(player, job): i for i, job in enumerate(jobs)}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in sorted(finished, key=futures.__getitem__):
+                    i = futures[future]
+                    outcomes[i] = _outcome(future, jobs[i], jobs, outcomes)
+                    done(jobs[i], sum(o is not None for o in outcomes), len(jobs))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return [o for o in outcomes if o is not None]
+
+
+def _outcome(future: Future[Outcome], job: Job, jobs: Sequence[Job], outcomes: list[Outcome | None]) -> Outcome:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        unfinished = [j.name for j, o in zip(jobs, outcomes, strict=True) if o is None]
+        raise JobsError(f"a worker process died (killed, out of memory, or exited) with {len(unfinished)} of "
+                        f"{len(jobs)} jobs unfinished ({', '.join(unfinished[:3])}"
+                        f"{', …' if len(unfinished) > 3 else ''}); no summary, since part of the run is missing"
+                        ) from None
+    except Exception as error:
+        raise JobsError(f"{job.name} failed: {type(error).__name__}: {error}") from error
+
+
+def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome], done: Done) -> list[Outcome]:
+    if not DASK_ADDRESS.fullmatch(address):
+        raise JobsError(f"--dask {address!r}: a Dask scheduler's address is expected, e.g. tcp://10.0.0.5:8786")
+    from distributed import Client, as_completed
+    from distributed.scheduler import KilledWorker
+
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as error:
+        raise JobsError(f"--dask {address}: no Dask scheduler answered within {DASK_CONNECT_TIMEOUT_S} s "
+                        f"({type(error).__name__})") from None
+    with client:
+        futures = client.map(player, jobs, pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        outcomes: list[Outcome | None] = [None] * len(jobs)
+        try:
+            for future in as_completed(futures):
+                i = index[future.key]
+                try:
+                    outcomes[i] = future.result()
+                except KilledWorker:
+                    raise JobsError(f"a Dask worker died running {jobs[i].name} (the cluster gave up on it after "
+                                    "its retries); no summary, since part of the run is missing") from None
+                except JobsError:
+                    raise
+                except Exception as error:
+                    raise JobsError(f"{jobs[i].name} failed on the Dask cluster: {type(error).__name__}: "
+                                    f"{error}") from error
+                done(jobs[i], sum(o is not None for o in outcomes), len(jobs))
+        finally:
+            client.cancel(futures)
+    return [o for o in outcomes if o is not None]
