@@ -83,6 +83,8 @@ def execute(jobs: Sequence[Job], *, workers: int | None = None, dask: str | None
 
 def _on_processes(jobs: Sequence[Job], workers: int, player: Callable[[Job], Outcome],
                   done: Done) -> list[Outcome]:
+    from . import in_process  # noqa: F401  (imported before the pool forks: workers start with it loaded)
+
     outcomes: list[Outcome | None] = [None] * len(jobs)
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         futures: dict[Future[Outcome], int] = {pool.submit(player, job): i for i, job in enumerate(jobs)}
