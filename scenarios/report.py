@@ -550,7 +550,7 @@ def _pass_rates(expectations: Sequence[Mapping[str, Any]]) -> str:
         f'<tr class="{"ok" if e["passed"] == e["replications"] else "ko"}"><td class="mark">'
         f'{"✓" if e["passed"] == e["replications"] else "✗"}</td><td><code>{escape(str(e["name"]))}</code></td>'
         f'<td><code>{escape(str(e["condition"]))}</code></td><td class="num">{count(e["passed"])} sur '
-        f'{count(e["replications"])}</td><td class="num">{decimal(100 * e["pass_rate"])}\u00a0%</td></tr>'
+        f'{count(e["replications"])}</td><td class="num">{_plain(round(100 * e["pass_rate"], 1))}\u00a0%</td></tr>'
         for e in expectations)
     return ('<section id="attentes"><h2>Attentes</h2><table><thead><tr><th></th><th>Mesure</th><th>Condition</th>'
             '<th class="num">Tenue</th><th class="num">Taux</th></tr></thead>'
