@@ -104,9 +104,10 @@ def _in_parallel(scenario: spec.Scenario, args: argparse.Namespace, out: TextIO,
     planned = sweep.plan(scenario, seed, args.replications or 1, events=bool(args.report) and not sweeping)
     started = time.perf_counter()
 
-    def done(job: jobs.Job, finished: int, total: int) -> None:
+    def done(job: jobs.Job, outcome: jobs.Outcome, finished: int, total: int) -> None:
         if total > 1:
-            print(f"[{finished}/{total}] {job.name}: fini à {time.perf_counter() - started:.0f} s", file=err)
+            print(f"[{finished}/{total}] {job.name}: fini à {time.perf_counter() - started:.0f} s "
+                  f"({outcome.cpu_seconds:.0f} s de processeur)", file=err)
 
     outcomes = jobs.execute(planned, workers=args.workers, dask=args.dask, done=done)
     wall = time.perf_counter() - started

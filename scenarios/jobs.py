@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +48,7 @@ class Outcome:
 
     summary: dict[str, Any]
     events: list[dict[str, Any]] | None
+    cpu_seconds: float = 0.0  # the job's own processor time (its wall time depends on what else runs)
 
 
 def play(job: Job) -> Outcome:
@@ -56,11 +58,12 @@ def play(job: Job) -> Outcome:
     from .in_process import InProcessPlatform
     from .runner import run
 
+    started = time.process_time()
     result = run(job.world, InProcessPlatform(job.world.start, job.seed), simpy.Environment(), seed=job.seed)
-    return Outcome(result.summary, result.events if job.events else None)
+    return Outcome(result.summary, result.events if job.events else None, time.process_time() - started)
 
 
-Done = Callable[[Job, int, int], None]  # (the job just finished, how many are, how many in all)
+Done = Callable[[Job, Outcome, int, int], None]  # (the job just finished, its outcome, how many are, of how many)
 
 
 def default_workers() -> int:
@@ -75,7 +78,7 @@ def execute(jobs: Sequence[Job], *, workers: int | None = None, dask: str | None
             player: Callable[[Job], Outcome] | None = None, done: Done | None = None) -> list[Outcome]:
     """Every job's outcome, in the jobs' order; a JobsError if one failed or its worker died."""
     player = player or play
-    done = done or (lambda job, finished, total: None)
+    done = done or (lambda job, outcome, finished, total: None)
     if dask is not None:
         return _on_dask(dask, jobs, player, done)
     return _on_processes(jobs, workers or default_workers(), player, done)
@@ -94,8 +97,8 @@ def _on_processes(jobs: Sequence[Job], workers: int, player: Callable[[Job], Out
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in sorted(finished, key=futures.__getitem__):
                     i = futures[future]
-                    outcomes[i] = _outcome(future, jobs[i], jobs, outcomes)
-                    done(jobs[i], sum(o is not None for o in outcomes), len(jobs))
+                    outcomes[i] = outcome = _outcome(future, jobs[i], jobs, outcomes)
+                    done(jobs[i], outcome, sum(o is not None for o in outcomes), len(jobs))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -122,7 +125,7 @@ def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome]
     from distributed.scheduler import KilledWorker
 
     try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as error:
         raise JobsError(f"--dask {address}: no Dask scheduler answered within {DASK_CONNECT_TIMEOUT_S} s "
                         f"({type(error).__name__})") from None
@@ -134,7 +137,7 @@ def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome]
             for future in as_completed(futures):
                 i = index[future.key]
                 try:
-                    outcomes[i] = future.result()
+                    outcomes[i] = outcome = future.result()
                 except KilledWorker:
                     raise JobsError(f"a Dask worker died running {jobs[i].name} (the cluster gave up on it after "
                                     "its retries); no summary, since part of the run is missing") from None
@@ -143,7 +146,7 @@ def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome]
                 except Exception as error:
                     raise JobsError(f"{jobs[i].name} failed on the Dask cluster: {type(error).__name__}: "
                                     f"{error}") from error
-                done(jobs[i], sum(o is not None for o in outcomes), len(jobs))
+                done(jobs[i], outcome, sum(o is not None for o in outcomes), len(jobs))
         finally:
             client.cancel(futures)
     return [o for o in outcomes if o is not None]
