@@ -26,16 +26,7 @@ MAX_WORKERS = 1024
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if args.list:
-        broken = 0
-        for path in spec.library():
-            try:
-                scenario = spec.load(path)
-            except spec.ScenarioError as error:
-                broken += 1
-                _mistakes(error, err)
-                continue
-            print(f"{scenario.name:<28} {scenario.title}", file=out)
-        return 2 if broken else 0
+        return _list(out, err)
     if not args.scenario:
         print("ancv-sandbox simulate: name a scenario (see --list) or a file", file=err)
         return 2
@@ -51,6 +42,31 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
         print(f"ancv-sandbox simulate: {error}", file=err)
         return 2
     return _show(result, args, out, err)
+
+
+def _list(out: TextIO, err: TextIO) -> int:
+    """The library, each scenario with the time it takes here (from its measured processor time)."""
+    from . import durations
+
+    known = durations.measured()
+    cpu, cores = known.get("cpu_seconds", {}), jobs.default_workers()
+    broken = 0
+    for path in spec.library():
+        try:
+            scenario = spec.load(path)
+        except spec.ScenarioError as error:
+            broken += 1
+            _mistakes(error, err)
+            continue
+        took = durations.text(durations.expected_wall(scenario, cpu[scenario.name], cores)) \
+            if scenario.name in cpu else "?"
+        worlds = f", {scenario.shards} mondes" if scenario.shards > 1 else ""
+        print(f"{scenario.name:<26} {took:>8}  {scenario.title}{worlds}", file=out)
+    if known:
+        print(f"(durées : temps de processeur mesuré le {known.get('measured')} sur {known.get('machine')}, "
+              f"réparti sur les {cores} cœurs d'ici pour un scénario en plusieurs mondes; « ? » : pas mesuré)",
+              file=out)
+    return 2 if broken else 0
 
 
 def _show(result: Run, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -99,7 +99,7 @@ def _on_processes(jobs: Sequence[Job], workers: int, player: Callable[[Job], Out
                     i = futures[future]
                     outcomes[i] = outcome = _outcome(future, jobs[i], jobs, outcomes)
                     done(jobs[i], outcome, sum(o is not None for o in outcomes), len(jobs))
-        except BaseException:
+        except BaseException:  # the jobs not started yet are dropped; those running finish first
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return [o for o in outcomes if o is not None]
@@ -126,7 +126,7 @@ def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome]
 
     try:
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError) as error:
+    except Exception as error:  # refused, timed out, or not a Dask scheduler: one line, whatever Dask raised
         raise JobsError(f"--dask {address}: no Dask scheduler answered within {DASK_CONNECT_TIMEOUT_S} s "
                         f"({type(error).__name__})") from None
     with client:
@@ -141,8 +141,6 @@ def _on_dask(address: str, jobs: Sequence[Job], player: Callable[[Job], Outcome]
                 except KilledWorker:
                     raise JobsError(f"a Dask worker died running {jobs[i].name} (the cluster gave up on it after "
                                     "its retries); no summary, since part of the run is missing") from None
-                except JobsError:
-                    raise
                 except Exception as error:
                     raise JobsError(f"{jobs[i].name} failed on the Dask cluster: {type(error).__name__}: "
                                     f"{error}") from error

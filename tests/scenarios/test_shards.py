@@ -153,3 +153,22 @@ def test_a_worker_that_dies_fails_the_run_with_no_summary(tmp_path: Path, capsys
     assert err.startswith("ancv-sandbox simulate: a worker process died (killed, out of memory, or exited) with "
                           "2 of 2 jobs unfinished (shard 0 (seed ")
     assert err.endswith("no summary, since part of the run is missing\n")
+
+
+def test_the_listing_says_how_long_each_scenario_takes_here(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from scenarios import durations
+
+    measured = tmp_path / "durations.json"
+    measured.write_text(json.dumps({"measured": "2026-12-03", "machine": "x86_64, 2 cores",
+                                    "cpu_seconds": {"journee-chargee": 6.2, "mois-region": 600}}), encoding="utf-8")
+    monkeypatch.setattr(durations, "FILE", measured)
+    monkeypatch.setattr(jobs, "default_workers", lambda: 2)
+    status, out, _ = simulate(capsys, "--list")
+    lines = {line.split()[0]: line for line in out.splitlines() if line and not line.startswith("(")}
+    assert status == 0 and set(lines) == {p.stem for p in spec.library()}
+    assert lines["journee-chargee"].split()[1:3] == ["~6", "s"]
+    assert lines["mois-region"].split()[1:3] == ["~5", "min"] and lines["mois-region"].endswith(", 4 mondes")
+    assert lines["gite-qr"].split()[1] == "?"
+    assert out.splitlines()[-1].startswith("(durées : temps de processeur mesuré le 2026-12-03 sur x86_64, 2 cores")
+
