@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -91,14 +91,11 @@ def _on_processes(jobs: Sequence[Job], workers: int, player: Callable[[Job], Out
     outcomes: list[Outcome | None] = [None] * len(jobs)
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         futures: dict[Future[Outcome], int] = {pool.submit(player, job): i for i, job in enumerate(jobs)}
-        pending = set(futures)
         try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in sorted(finished, key=futures.__getitem__):
-                    i = futures[future]
-                    outcomes[i] = outcome = _outcome(future, jobs[i], jobs, outcomes)
-                    done(jobs[i], outcome, sum(o is not None for o in outcomes), len(jobs))
+            for future in as_completed(futures):
+                i = futures[future]
+                outcomes[i] = outcome = _outcome(future, jobs[i], jobs, outcomes)
+                done(jobs[i], outcome, sum(o is not None for o in outcomes), len(jobs))
         except BaseException:  # the jobs not started yet are dropped; those running finish first
             pool.shutdown(wait=True, cancel_futures=True)
             raise

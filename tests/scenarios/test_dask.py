@@ -32,7 +32,7 @@ def test_a_sweep_on_dask_gives_what_local_processes_give(cluster: LocalCluster, 
     status, out, err = simulate(capsys, path, "--replications", "2", "--dask", cluster.scheduler_address, "--json")
     on_dask = json.loads(out)
     _, here, _ = simulate(capsys, path, "--replications", "2", "--json")
-    assert status == 0 and "[2/2] replication 1 (seed 6)" in err
+    assert status == 0 and "[2/2] replication " in err and "replication 1 (seed 6): fini" in err
     assert without_wall_time(on_dask) == without_wall_time(json.loads(here))
 
 

@@ -105,7 +105,7 @@ def test_same_seed_and_shards_give_the_same_merged_summary_with_one_or_two_worke
     first, second = json.loads(one), json.loads(two)
     assert comparable(first) == comparable(second)
     assert first["shards"] == 2 and first["shard_seeds"] == shards.seeds(5, 2)
-    assert "[2/2] shard 1" in err
+    assert "[2/2] shard " in err and "shard 1 (seed " in err  # a line as each world ends, in any order
 
 
 def test_merged_figures_are_the_worlds_sums_and_expectations_hold_on_them(tmp_path: Path) -> None:
@@ -172,3 +172,8 @@ def test_the_listing_says_how_long_each_scenario_takes_here(tmp_path: Path, caps
     assert lines["gite-qr"].split()[1] == "?"
     assert out.splitlines()[-1].startswith("(durées : temps de processeur mesuré le 2026-12-03 sur x86_64, 2 cores")
 
+
+def test_every_library_scenario_has_a_measured_duration() -> None:
+    from scenarios import durations
+
+    assert set(durations.measured()["cpu_seconds"]) == {p.stem for p in spec.library()}
