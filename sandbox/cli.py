@@ -105,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _missing_extra(args: argparse.Namespace) -> str | None:
-    """What `scan` or `simulate --report` lacks of their pip extra, in one line, or None."""
+    """What `scan`, `simulate --report` or `simulate --dask` lack of their pip extra, in one line, or None."""
     from .extras import missing_extra
 
     if args.command == "scan":
         return missing_extra("scan")
+    if getattr(args, "dask", None) and (missing := missing_extra("dask")):
+        return missing
     return missing_extra("report") if getattr(args, "report", None) else None
 
 

@@ -13,6 +13,7 @@ from importlib.util import find_spec
 EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
     "scan": (("cv2", "numpy", "zxingcpp"), "OpenCV, numpy and zxing-cpp"),
     "report": (("matplotlib",), "matplotlib"),
+    "dask": (("distributed",), "Dask's distributed client"),
 }
 
 

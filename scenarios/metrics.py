@@ -96,6 +96,28 @@ def summarize(events: list[dict[str, Any]], emails: list[dict[str, Any]], webhoo
     return summary
 
 
+def merge(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of independent worlds (shards) as one world's: every figure is a count or an amount, so each is
+    the sum of the worlds' (family by family, key by key); none is a rate or a mean to recompute."""
+    families: dict[str, Counter[str]] = {family: Counter() for family in FAMILIES}
+    figures: Counter[str] = Counter()
+    for summary in summaries:
+        for family in FAMILIES:
+            families[family].update(summary.get(family, {}))
+        for name in FIGURES:
+            figures[name] += summary.get(name, 0)
+    merged: dict[str, Any] = {}
+    for name in (*SUMMARY_ORDER, *FAMILIES, *FIGURES):  # the order `summarize` gives
+        if name not in merged:
+            merged[name] = dict(sorted(families[name].items())) if name in families else figures[name]
+    return merged
+
+
+SUMMARY_ORDER = ("transactions", "transaction_endings", "pre_transactions", "payments", "amount_requested_cents",
+                 "amount_authorized_cents", "amount_validated_cents", "emails", "webhooks", "events", "transfers",
+                 "amount_reimbursed_cents", "amount_fees_cents")
+
+
 def figure(summary: dict[str, Any], name: str) -> float:
     family, _, key = name.partition(".")
     if family in FAMILIES and key:

@@ -19,3 +19,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--report", metavar="DIR", help="write an HTML report with plots into DIR")
     parser.add_argument("--db", help="in-process: keep the sandbox's data in this SQLite file or URL (default: the memory store)")
+    parser.add_argument("--shards", type=int, metavar="N",
+                        help="split merchants and customers into N independent worlds, one process each (default: the "
+                             "scenario's `shards`, else 1)")
+    parser.add_argument("--replications", type=int, metavar="N",
+                        help="run N seeds (the seed, seed + 1, …) and print each figure's mean and 95%% confidence "
+                             "interval, and each expectation's pass rate")
+    parser.add_argument("--workers", type=int, metavar="K",
+                        help="processes for the shards or replications (default: one per core)")
+    parser.add_argument("--dask", metavar="tcp://HOST:PORT",
+                        help="send the shards or replications to this Dask scheduler instead of local processes "
+                             "(pip install 'ancv-sandbox[dask]'; the workers need ancv-sandbox too)")

@@ -87,7 +87,7 @@ KNOWN_KEYS = frozenset({
     "scenario", "title", "description", "seed", "transport", "start", "simulated_seconds", "wall_seconds",
     "transactions", "transaction_endings", "pre_transactions", "amount_requested_cents",
     "amount_authorized_cents", "amount_validated_cents", "emails", "webhooks", "kit_errors", "visits",
-    "expectations",
+    "expectations", "shards", "shard_seeds",
 })
 
 
@@ -499,6 +499,115 @@ def write_report(directory: Path, summary: dict[str, Any], events: list[dict[str
     return path
 
 
+def write_sweep_report(directory: Path, sweep: Mapping[str, Any]) -> Path:
+    """Write DIRECTORY/index.html, a seed sweep's report (`simulate --replications N`), and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "index.html"
+    path.write_text(render_sweep(sweep), encoding="utf-8")
+    return path
+
+
+def render_sweep(sweep: Mapping[str, Any]) -> str:
+    """A sweep's HTML: each expectation's pass rate, the spread of the final states, every figure's spread."""
+    title = str(sweep.get("title") or sweep.get("scenario") or "Simulation")
+    body = "".join([_sweep_header(sweep, title), _pass_rates(sweep["expectations"]),
+                    _states_spread(sweep), _figures_spread(sweep["figures"])])
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} — rapport de réplications</title><style>{CSS}</style></head>"
+            f"<body><main>{body}</main></body></html>\n")
+
+
+def _sweep_header(sweep: Mapping[str, Any], title: str) -> str:
+    seeds = sweep["seeds"]
+    facts = [("Scénario", f"<code>{escape(str(sweep['scenario']))}</code>"),
+             ("Réplications", count(sweep["replications"])),
+             ("Graines", escape(f"{seeds[0]} à {seeds[-1]}" if len(seeds) > 1 else str(seeds[0])))]
+    if sweep.get("shards", 1) > 1:
+        facts.append(("Mondes par réplication", count(sweep["shards"])))
+    facts += [("Transport", escape(str(sweep["transport"]))), ("Début", escape(long_date(moment(sweep["start"])))),
+              ("Durée simulée", duration(float(sweep["simulated_seconds"]))),
+              ("Durée réelle", duration(float(sweep["wall_seconds"])))]
+    items = "".join(f"<div><dt>{name}</dt><dd>{value}</dd></div>" for name, value in facts)
+    description = f'<p class="lead">{escape(str(sweep["description"]))}</p>' if sweep.get("description") else ""
+    expectations = sweep["expectations"]
+    failing = sum(1 for e in expectations if e["passed"] < e["replications"])
+    banner = ""
+    if expectations:
+        banner = (f'<div class="banner failed">✗ {failing} attente{"s" if failing > 1 else ""} non tenue'
+                  f'{"s" if failing > 1 else ""} dans toutes les réplications, sur {len(expectations)}</div>'
+                  if failing else
+                  f'<div class="banner passed">✓ Attentes tenues dans les {count(sweep["replications"])} '
+                  f"réplications</div>")
+    return (f'<header><p class="kicker">Rapport de réplications</p><h1>{escape(title)}</h1>{description}'
+            f'<dl class="facts">{items}</dl>{banner}</header>')
+
+
+def _pass_rates(expectations: Sequence[Mapping[str, Any]]) -> str:
+    if not expectations:
+        return ""
+    rows = "".join(
+        f'<tr class="{"ok" if e["passed"] == e["replications"] else "ko"}"><td class="mark">'
+        f'{"✓" if e["passed"] == e["replications"] else "✗"}</td><td><code>{escape(str(e["name"]))}</code></td>'
+        f'<td><code>{escape(str(e["condition"]))}</code></td><td class="num">{count(e["passed"])} sur '
+        f'{count(e["replications"])}</td><td class="num">{_plain(round(100 * e["pass_rate"], 1))}\u00a0%</td></tr>'
+        for e in expectations)
+    return ('<section id="attentes"><h2>Attentes</h2><table><thead><tr><th></th><th>Mesure</th><th>Condition</th>'
+            '<th class="num">Tenue</th><th class="num">Taux</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></section>")
+
+
+def _states_spread(sweep: Mapping[str, Any]) -> str:
+    states = {name.partition(".")[2]: spread for name, spread in sweep["figures"].items()
+              if name.startswith("transactions.") and spread["max"] > 0}
+    if not states:
+        return ""
+    values = {state: [run.get("transactions", {}).get(state, 0) for run in sweep["runs"]] for state in states}
+    chart = _inline(_states_spread_figure(states, values), "etats-finaux-dispersion",
+                    "Paiements par état final : moyenne des réplications, intervalle de confiance à 95 % et "
+                    "chaque réplication")
+    return (f'<section id="etats"><h2>États finaux d\'une réplication à l\'autre</h2>{chart}<p class="note">'
+            "Barre : la moyenne ; trait : l'intervalle de confiance à 95 % ; points : chaque réplication."
+            "</p></section>")
+
+
+def _states_spread_figure(states: Mapping[str, Mapping[str, Any]], values: Mapping[str, list[int]]) -> Figure:
+    order = _ordered(states, STATE_ORDER)[::-1]
+    figure = _figure(10, 0.9 + 0.42 * max(len(order), 2))
+    axes = figure.subplots()
+    labels = [_state_label(s, STATE_LABELS) for s in order]
+    means = [states[s]["mean"] for s in order]
+    errors = [[states[s]["mean"] - (states[s]["ci95"] or [states[s]["mean"]] * 2)[0] for s in order],
+              [(states[s]["ci95"] or [0, states[s]["mean"]])[1] - states[s]["mean"] for s in order]]
+    axes.barh(labels, means, color=[STATE_COLOURS.get(s, OTHER_COLOUR) for s in order], alpha=0.75,
+              xerr=errors, error_kw={"ecolor": "#1f2933", "capsize": 4, "linewidth": 1.2})
+    for y, state in enumerate(order):
+        axes.scatter(values[state], [y] * len(values[state]), s=12, color="#1f2933", zorder=3, linewidths=0)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.set_xlim(0, max(max(v) for v in values.values()) * 1.1 or 1)
+    _count_axis(axes, "x")
+    return figure
+
+
+def _figures_spread(figures: Mapping[str, Mapping[str, Any]]) -> str:
+    rows = []
+    for name, f in figures.items():
+        if f["min"] == 0 and f["max"] == 0:
+            continue
+        money = name.endswith("_cents")
+        show = (lambda v: euros(round(v))) if money else (lambda v: _plain(float(v)))
+        interval = "—" if f["ci95"] is None else f"{show(f['ci95'][0])} à {show(f['ci95'][1])}"
+        rows.append(f'<tr><td><code>{escape(name)}</code></td><td class="num">{show(f["mean"])}</td>'
+                    f'<td class="num">{interval}</td><td class="num">{show(f["min"])}</td>'
+                    f'<td class="num">{show(f["max"])}</td></tr>')
+    return ('<section id="chiffres"><h2>Chiffres d\'une réplication à l\'autre</h2><table><thead><tr><th>Mesure</th>'
+            '<th class="num">Moyenne</th><th class="num">Intervalle de confiance à 95\u00a0%</th>'
+            '<th class="num">Minimum</th><th class="num">Maximum</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table><p class="note">Intervalle : moyenne ± t(0,975 ; N − 1) · s / √N '
+            "(t de Student, s l'écart type des réplications). Les mesures restées à 0 ne sont pas montrées.</p>"
+            "</section>")
+
+
 def render(summary: Mapping[str, Any], timeline: Timeline) -> str:
     """The report's HTML."""
     title = str(summary.get("title") or summary.get("scenario") or "Simulation")
@@ -524,6 +633,9 @@ def _header(summary: Mapping[str, Any], title: str) -> str:
     if summary.get("scenario"):
         facts.append(("Scénario", f"<code>{escape(str(summary['scenario']))}</code>"))
     facts.append(("Graine", escape(str(summary.get("seed")))))
+    if summary.get("shards"):  # several worlds merged (scenarios/shards.py)
+        facts.append(("Mondes", f"{count(summary['shards'])} (graines "
+                                f"{escape(', '.join(map(str, summary.get('shard_seeds') or [])))})"))
     if summary.get("transport"):
         facts.append(("Transport", escape(str(summary["transport"]))))
     if summary.get("start"):

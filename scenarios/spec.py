@@ -17,7 +17,7 @@ import random
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -528,6 +528,7 @@ class Scenario:
     expect: tuple[Expectation, ...]
     source: str = ""
     tags: tuple[str, ...] = field(default=())
+    shards: int = 1  # independent worlds the merchants and customers are split into (scenarios/shards.py)
 
     @property
     def horizon(self) -> float:
@@ -537,7 +538,7 @@ class Scenario:
     def parse(cls, data: Any, name: str, source: str = "") -> Scenario:
         """A scenario from a file's data; every mistake found is raised at once (`ScenarioError.problems`)."""
         f = _Fields(data, "", ("name", "title", "description", "seed", "start", "duration", "drain", "rules",
-                               "faults", "customers", "merchants", "expect", "tags"))
+                               "faults", "customers", "merchants", "expect", "tags", "shards"))
         groups_of = {key: f.get(key, _list, None) for key in ("customers", "merchants")}
         for key, listed in groups_of.items():
             if listed == [] or (listed is None and key not in data):
@@ -566,6 +567,9 @@ class Scenario:
             f.refuse("rules", "a mapping of sandbox settings")
         start = f.get("start", _moment, _moment(DEFAULT_START, "start"))
         tags = f.get("tags", lambda v, w: v, [])
+        shards = f.get("shards", whole, 1, low=1, high=MAX_SHARDS)
+        for problem in shard_problems(customers, shards):
+            f.refuse("shards", problem)
         scenario = cls(
             name=f.get("name", _text, name), title=f.get("title", _text, name),
             description=f.get("description", lambda v, w: str(v).strip(), ""),
@@ -574,9 +578,29 @@ class Scenario:
             faults=tuple(x for i, d in enumerate(f.get("faults", _list, [])) if (x := f.part(
                 Fault.parse, d, f"faults[{i}]")) is not None),
             customers=customers, merchants=merchants, expect=expectations,
-            source=source, tags=tuple(str(t) for t in tags) if isinstance(tags, list) else ())
+            source=source, tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (), shards=shards)
         f.done()
         return scenario
+
+    def with_shards(self, shards: int) -> Scenario:
+        """The same scenario split into `shards` worlds (`simulate --shards N`), or a ScenarioError saying why not."""
+        if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
+            raise ScenarioError(f"--shards: a whole number from 1 to {MAX_SHARDS} is expected, not {shards}")
+        problems = shard_problems(self.customers, shards)
+        if problems:
+            raise ScenarioError(f"--shards {shards}: {problems[0]}")
+        return replace(self, shards=shards)
+
+
+MAX_SHARDS = 1024
+
+
+def shard_problems(customers: Iterable[Customers], shards: int) -> list[str]:
+    """Why the customers cannot be split into `shards` worlds: each world needs someone of each group (a
+    merchant's visitors come from its own world)."""
+    return [f"{shards} shards, but customer group {group.name!r} has only {group.count} member"
+            f"{'s' if group.count > 1 else ''}: each shard needs at least one of each group"
+            for group in customers if group.count < shards]
 
 
 def _list(value: Any, where: str) -> list[Any]:

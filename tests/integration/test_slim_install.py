@@ -56,6 +56,15 @@ def test_simulate_report_without_matplotlib_says_so_before_running(monkeypatch, 
     assert out == "" and not (tmp_path / "report").exists(), "nothing was run"
 
 
+def test_simulate_dask_without_its_extra_says_so_before_running(monkeypatch, capsys):
+    _without(monkeypatch, "distributed")
+    status = cli.main(["simulate", "gite-qr", "--dask", "tcp://127.0.0.1:8786"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.strip() == ("ancv-sandbox simulate: needs the 'dask' extra (Dask's distributed client; missing: "
+                           "distributed): pip install 'ancv-sandbox[dask]'")
+
+
 def test_photo_upload_without_zbar_names_the_library(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyzbar.pyzbar", None)  # what a machine without libzbar0 gives
     with pytest.raises(qr.UnreadableImage, match=r"apt-get install libzbar0\) : collez l'adresse du QR code"):
