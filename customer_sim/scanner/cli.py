@@ -128,7 +128,7 @@ def _decoder(name: str, accept: codes.Acceptor, *, live: bool) -> decoders.Decod
         if name == "combination":
             chain = decoders.scanner_decoder(valid=lambda text: not isinstance(accept.classify(text), Refused))
             return decoders.Spread(chain) if live else chain
-        return decoders.single_decoders()[name]
+        return decoders.DECODERS[name]()
     except ImportError as error:  # pyzbar without Debian's libzbar0, most likely
         raise UsageError(f"the {name} decoder cannot load here ({error}); "
                          "on Debian: apt-get install libzbar0") from error

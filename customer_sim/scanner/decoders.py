@@ -249,9 +249,17 @@ class Chain:
         return list(good.values()) if good else list(bad.values())
 
 
+def _aruco() -> Decoder:
+    return OpenCVQR(aruco=True)
+
+
+DECODERS: dict[str, Callable[[], Decoder]] = {"pyzbar": Zbar, "zxing-cpp": ZXing, "opencv": OpenCVQR,
+                                              "opencv-aruco": _aruco}
+
+
 def single_decoders() -> dict[str, Decoder]:
     """Every decoder available here, by name."""
-    return {decoder.name: decoder for decoder in (Zbar(), ZXing(), OpenCVQR(), OpenCVQR(aruco=True))}
+    return {name: make() for name, make in DECODERS.items()}
 
 
 RETRIES: dict[str, Callable[[Decoder], Decoder]] = {"straighten": Straighten, "upscale": Upscale, "clahe": Equalise}
@@ -264,11 +272,18 @@ RETRY_ORDER = ("straighten", "upscale", "clahe", "pyzbar")
 
 def chain_of(cheap: Sequence[str], retries: Sequence[str] = (), *, valid: Callable[[str], bool] = _always_valid,
              name: str | None = None) -> Chain:
-    """The decoders named, then the retries named (a retry's name, or a decoder's), in that order."""
-    available = single_decoders()
-    zxing = available["zxing-cpp"]
-    steps = [RETRIES[retry](zxing) if retry in RETRIES else available[retry] for retry in retries]
-    return Chain([available[n] for n in cheap], steps, valid=valid, name=name or "→".join([*cheap, *retries]))
+    """The decoders named, then the retries named (a retry's name, or a decoder's), in that order.
+
+    Only the decoders named are made (pyzbar loads libzbar, OpenCV's detectors their models)."""
+    made: dict[str, Decoder] = {}
+
+    def decoder(wanted: str) -> Decoder:
+        if wanted not in made:
+            made[wanted] = DECODERS[wanted]()
+        return made[wanted]
+
+    steps = [RETRIES[retry](decoder("zxing-cpp")) if retry in RETRIES else decoder(retry) for retry in retries]
+    return Chain([decoder(n) for n in cheap], steps, valid=valid, name=name or "→".join([*cheap, *retries]))
 
 
 def scanner_decoder(valid: Callable[[str], bool] = _always_valid) -> Chain:
