@@ -19,6 +19,9 @@
    frame (what `scan` does live) and once with the whole chain on every frame, and prints frames
    captured, decoded, skipped and read, and capture → decoded median and p95. Target: capture
    30 fps, decoded ≥ 25 fps, median under 50 ms.
+4. Starts what `ancv-sandbox scan` loads before its first frame (Python, the command's modules,
+   the decoders; not the server's answer nor the camera's opening) in a fresh process, five times,
+   and prints the median. Target: under 1 s.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +52,10 @@ TARGET_FPS = 30.0
 TARGET_DECODED_FPS = 25.0
 TARGET_LATENCY_MS = 50.0
 TARGET_CODE128_ANY_ROLL, TARGET_HARD = 0.60, 0.75
+TARGET_START_S = 1.0
+START_RUNS = 5
+LOADS_BEFORE_FIRST_FRAME = ("from sandbox import cli; from customer_sim.scanner import cli as scan, decoders, sources; "
+                            "decoders.scanner_decoder()")
 BASE_URL = "http://127.0.0.1:8421"
 SINGLES = ("pyzbar", "zxing-cpp", "opencv", "opencv-aruco")
 CHAIN = "chain"
@@ -187,11 +195,23 @@ def _replay(video: Path, decoder: decoders.Decoder) -> dict[str, Any]:
     }
 
 
+def start_seconds(runs: int = START_RUNS) -> list[float]:
+    """Wall time of a fresh process loading what `scan` loads before its first frame, `runs` times."""
+    root = str(Path(__file__).resolve().parents[1])
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", LOADS_BEFORE_FIRST_FRAME], check=True, cwd=root,
+                       env={**os.environ, "PYTHONPATH": root})
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def _pct(read: int, frames: int) -> str:
     return f"{100 * read / frames:.1f}%" if frames else "-"
 
 
-def describe(rows: list[dict[str, Any]], live: dict[str, Any], per_family: int) -> str:
+def describe(rows: list[dict[str, Any]], live: dict[str, Any], start: list[float], per_family: int) -> str:
     names = [*SINGLES, *[n for n in rows[0] if n not in SINGLES and isinstance(rows[0][n], dict)
                          and "read" in rows[0][n] and n != CHAIN], CHAIN]
     retries = list(rows[0]["gain"])
@@ -250,6 +270,10 @@ def describe(rows: list[dict[str, Any]], live: dict[str, Any], per_family: int) 
            and spread["latency_median_ms"] < TARGET_LATENCY_MS)
     lines += [f"target (spread): capture {TARGET_FPS:g} fps, decoded ≥ {TARGET_DECODED_FPS:g} fps, median < "
               f"{TARGET_LATENCY_MS:g} ms: {'MET' if met else 'NOT MET'}", "",
+              f"scan start (a fresh Python loading the command's modules and decoders, {len(start)} runs): "
+              f"median {statistics.median(start):.2f} s, runs " + ", ".join(f"{t:.2f}" for t in start)
+              + f"; target under {TARGET_START_S:g} s: {'MET' if statistics.median(start) < TARGET_START_S else 'NOT MET'}",
+              "",
               f"machine {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
               f"OpenCV {__import__('cv2').__version__}, numpy {np.__version__}, "
               f"zxing-cpp {metadata.version('zxing-cpp')}, pyzbar {metadata.version('pyzbar')}"]
@@ -273,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_rates(args.per_family, args.seed, families)
     live = realtime(args.seconds, args.seed, [f for f in families if f in synthetic.HARD_FAMILIES]
                     or list(families))
+    start = start_seconds()
     if args.json:
-        print(json.dumps({"families": rows, "live": live}, indent=2))
+        print(json.dumps({"families": rows, "live": live, "start_s": start}, indent=2))
     else:
-        print(describe(rows, live, args.per_family))
+        print(describe(rows, live, start, args.per_family))
     return 0
 
 

@@ -388,6 +388,29 @@ def test_a_slow_reader_of_a_live_source_gets_the_newest_frame_and_skips_the_rest
     assert all(made - index <= 40 for index, made in taken[:-1])
 
 
+class Slow(Fixed):
+    """A step that takes a camera frame's time and more."""
+
+    def decode(self, grey: np.ndarray) -> list[Symbol]:
+        time.sleep(0.004)
+        return super().decode(grey)
+
+
+def test_live_the_scanner_counts_frames_decoded_skipped_and_read_and_spreads_its_retries() -> None:
+    camera = Camera(200)  # a frame a millisecond; the cheap step and a retry take 8 ms
+    whole = Symbol(CVCO_ID, "CODE128", (), "b")
+    retries = [Slow("a", []), Slow("b", [whole])]
+    spread = Spread(Chain([Slow("cheap", [])], retries, valid=valid))
+    scanner = Scanner(spread, Acceptor(codes.kit_bases(SERVER), IdentifierCode), repeat_after_s=0)
+    with Capture(camera) as capture:
+        reads = list(scanner.scan(capture.frames()))
+    tally = scanner.tally
+    assert capture.read == 200 and capture.skipped > 100
+    assert tally.frames_decoded + capture.skipped == 200
+    assert tally.frames_read == len(reads) == tally.frames_decoded - 1  # all but the first, which tried "a"
+    assert spread.retries_run == {"a": 1, "b": tally.frames_decoded - 1}
+
+
 def test_a_file_is_read_frame_by_frame_in_the_callers_thread(tmp_path: Path) -> None:
     write_images(tmp_path, [f"{n}.png" for n in range(5)])
     before = threading.active_count()
