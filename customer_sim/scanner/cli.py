@@ -34,13 +34,13 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     try:
         act, wanted = _role(args)
         source = sources.open_source(args.source)
-        decoder = _decoder(args.decoder)
+        accept = codes.Acceptor(codes.kit_bases(args.server, args.public_url), wanted)
+        if args.realtime and not source.live:
+            source = sources.Paced(source)
+        decoder = _decoder(args.decoder, accept, live=source.live)
     except (UsageError, sources.SourceError) as error:
         print(f"ancv-sandbox scan: {error}", file=err)
         return 2
-    if args.realtime and not source.live:
-        source = sources.Paced(source)
-    accept = codes.Acceptor(codes.kit_bases(args.server, args.public_url), wanted)
     preview = None
     if args.preview:
         from .preview import open_preview
@@ -71,7 +71,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     finally:
         if preview is not None:
             preview.close()
-    _summary(scanner, skipped, err)
+    _summary(scanner, skipped, args.json, out, err)
     if status:
         return status
     return 0 if outcomes and all(o.ok for o in outcomes) else 1
@@ -122,11 +122,13 @@ def _cents(text: str) -> int:
     return cents
 
 
-def _decoder(name: str) -> decoders.Decoder:
+def _decoder(name: str, accept: codes.Acceptor, *, live: bool) -> decoders.Decoder:
+    """The decoder named; the combination judges reads as `accept` does, and spreads its retries when live."""
     try:
         if name == "combination":
-            return decoders.scanner_decoder()
-        return decoders.single_decoders()[name]
+            chain = decoders.scanner_decoder(valid=lambda text: not isinstance(accept.classify(text), Refused))
+            return decoders.Spread(chain) if live else chain
+        return decoders.DECODERS[name]()
     except ImportError as error:  # pyzbar without Debian's libzbar0, most likely
         raise UsageError(f"the {name} decoder cannot load here ({error}); "
                          "on Debian: apt-get install libzbar0") from error
@@ -145,10 +147,16 @@ def _report(reading: Reading, outcome: Outcome, as_json: bool, out: TextIO) -> N
           f"[{outcome.state}{transaction}]", file=out, flush=True)
 
 
-def _summary(scanner: Scanner, skipped: int, err: TextIO) -> None:
+def _summary(scanner: Scanner, skipped: int, as_json: bool, out: TextIO, err: TextIO) -> None:
     tally = scanner.tally
     times = sorted(tally.decode_ms)
-    median = f", median {times[len(times) // 2]:.1f} ms per frame" if times else ""
-    print(f"{tally.frames_decoded} frames decoded, {skipped} skipped, {tally.accepted} codes accepted, "
-          f"{len(tally.refused)} refused{median}", file=err)
+    median = times[len(times) // 2] if times else None
+    print(f"{tally.frames_decoded} frames decoded, {skipped} skipped, {tally.frames_read} read, "
+          f"{tally.accepted} codes accepted, {len(tally.refused)} refused"
+          + (f", median {median:.1f} ms per frame" if median is not None else ""), file=err)
+    if as_json:  # the last line: what the loop did, after the reads
+        summary = {"framesDecoded": tally.frames_decoded, "framesSkipped": skipped, "framesRead": tally.frames_read,
+                   "accepted": tally.accepted, "refused": len(tally.refused),
+                   "medianMs": round(median, 1) if median is not None else None}
+        print(json.dumps({"summary": summary}), file=out, flush=True)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sandbox.client import KIT_PATH  # not sandbox.services.sandbox's: that one loads SQLAlchemy and asyncssh
 from sandbox.domain import ids
-from sandbox.services.sandbox import KIT_BASE_PATH
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Acceptor:
 
 def kit_bases(server_url: str, public_url: str | None = None) -> tuple[str, ...]:
     """The Kit URLs of a sandbox reached at `server_url` whose codes may say `public_url`."""
-    bases = [server_url.rstrip("/") + KIT_BASE_PATH]
+    bases = [server_url.rstrip("/") + KIT_PATH]
     if public_url:
-        bases.append(public_url.rstrip("/") + KIT_BASE_PATH)
+        bases.append(public_url.rstrip("/") + KIT_PATH)
     return tuple(bases)

@@ -6,6 +6,7 @@
     OUT_DIR/frames/{W}x{H}/{family}/{index:03d}.png   every frame, losslessly
     OUT_DIR/video-{W}x{H}.mkv                         the frames of one size in manifest order (FFV1, lossless)
     OUT_DIR/manifest.json                             what each frame shows, and where it is in its video
+                                                      ("also": the second code of a two_codes frame)
 
 The same seed writes the same frames, byte for byte.
 """
@@ -87,7 +88,7 @@ def _saved(directory: Path, video: str, group: Iterator[Sample], frames: list[di
             raise OSError(f"could not write {directory / relative}")
         frames.append({"file": relative.as_posix(), "video": video, "video_index": video_index,
                        "payload": sample.payload, "kind": sample.kind, "family": sample.family,
-                       "size": [width, height]})
+                       "size": [width, height], **({"also": list(sample.also)} if sample.also else {})})
         yield sample.frame
 
 

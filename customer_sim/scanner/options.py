@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--realtime", action="store_true",
                         help="replay a file at its frame rate, as a camera would (frames may be skipped)")
     parser.add_argument("--decoder", choices=DECODER_NAMES, default="combination",
-                        help="which decoder reads the frames (default: pyzbar with fallbacks)")
+                        help="which decoder reads the frames (default: zxing-cpp, then retries: straightened, 2x, CLAHE, pyzbar)")
     parser.add_argument("--once", action="store_true", help="stop after the first accepted read")
     parser.add_argument("--json", action="store_true", help="one JSON line per accepted read")
     parser.add_argument("--preview", action="store_true",

@@ -37,7 +37,8 @@ class Tally:
     """What the scan loop did, for the summary line and the benchmark."""
 
     frames_decoded: int = 0
-    frames_with_code: int = 0
+    frames_with_code: int = 0  # a decoder read something, valid or not
+    frames_read: int = 0  # at least one code the role acts on was read (new, or held in view)
     accepted: int = 0
     repeats: int = 0
     refused: list[Refused] = field(default_factory=list)
@@ -65,11 +66,12 @@ class Scanner:
             self.tally.frames_with_code += bool(symbols)
             if self._on_frame is not None:
                 self._on_frame(frame, symbols)
-            for symbol in symbols:
+            verdicts = [(symbol, self.accept(symbol.text)) for symbol in symbols]
+            self.tally.frames_read += any(not isinstance(verdict, Refused) for _, verdict in verdicts)
+            for symbol, verdict in verdicts:
                 if self._seen_recently(symbol.text, frame.at):
                     self.tally.repeats += 1
                     continue
-                verdict = self.accept(symbol.text)
                 if isinstance(verdict, Refused):
                     self.tally.refused.append(verdict)
                     yield verdict

@@ -6,6 +6,13 @@ white card (sometimes with a caption), on a textured desk, under mild placement 
 through one distortion *family* (perspective, blur, glare, JPEG, moiré…). The benchmark of decoders
 compares them family by family, so each family is hard but still readable by a person.
 
+The twelve classic families vary placement only mildly (roll within 5°); the hard families (issue
+19) are what hands and cameras do: any roll for both symbologies, tilt to 50°, 1.5–2.5 px per
+module, rolling shutter, a Bayer sensor's noise and demosaicing, double JPEG, a finger over the
+code, two codes in one frame, a screen's pixel grid; and every hard frame goes through a camera's
+pipeline (Bayer mosaic, noise, demosaicing, sharpening, a webcam's JPEG). They come after the
+classic ones, so the classic frames of a seed stay what they were.
+
 Everything random is drawn from the `np.random.Generator` passed in: one seed, the same bytes.
 Blur sizes are given for a 720-pixel-high frame and scale with the frame.
 """
@@ -26,8 +33,12 @@ from PIL import Image, ImageDraw, ImageFont
 from sandbox.adapters.qr import code128_png, qr_png
 from sandbox.domain.ids import CVCO_ID_PREFIX, new_beneficiary_number, new_object_id
 
-FAMILIES: tuple[str, ...] = ("clean", "perspective", "rotation", "scale", "blur", "motion_blur", "noise",
-                             "low_light", "glare", "jpeg", "moire", "occlusion")
+CLASSIC_FAMILIES: tuple[str, ...] = ("clean", "perspective", "rotation", "scale", "blur", "motion_blur", "noise",
+                                     "low_light", "glare", "jpeg", "moire", "occlusion")
+HARD_FAMILIES: tuple[str, ...] = ("any_roll", "steep_tilt", "fine_modules", "rolling_shutter", "bayer", "double_jpeg",
+                                  "finger", "two_codes", "screen_grid")
+FAMILIES: tuple[str, ...] = CLASSIC_FAMILIES + HARD_FAMILIES
+ANY_ROLL_FAMILIES = ("rotation", "any_roll")  # the code at whatever angle the hand chooses
 FRAME_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))  # (width, height)
 KINDS = ("payment_qr", "identifier_qr", "identifier_code128")
 
@@ -60,6 +71,23 @@ OCCLUDED_SHARE = (0.05, 0.20)
 FINDER_MAX_COVERED = 0.35  # a finger may graze a finder pattern, never hide one
 FINGER_TAPER = 0.06  # a finger widens by this much of its length on each side, towards the hand
 
+# The hard families.
+HAND_TILT_DEG = 20.0  # any_roll: the card also leans a little
+STEEP_TILT_DEG, STEEP_ROLL_DEG = (30.0, 50.0), 15.0
+FINE_MODULE_PX = (1.5, 2.5)
+SHUTTER_SKEW_DEG = (3.0, 10.0)  # the hand moving sideways while the rows are read out, top to bottom
+SHUTTER_STRETCH = 0.08  # ... or up and down: the code squashed or stretched
+SHUTTER_WOBBLE_PX = (0.5, 2.5)  # hand tremor at a few cycles per frame
+BAYER_READ_NOISE = (2.0, 6.0)  # the bayer family: a small sensor at a high ISO
+BAYER_GAIN = (0.5, 2.5)  # levels per electron: a higher ISO, more shot noise
+CAMERA_READ_NOISE, CAMERA_GAIN = (1.0, 3.0), (0.2, 0.6)  # every other hard family: a webcam in a lit room
+WEBCAM_JPEG_QUALITY = (70, 90)  # the MJPEG stream every hard frame ends in
+FIRST_JPEG_QUALITY, SECOND_JPEG_QUALITY = (55, 85), (20, 45)  # a webcam's stream, then a re-encoding
+FINGER_SHARE = (0.10, 0.25)
+GRID_PITCH_PX = (3.0, 6.0)  # a screen pixel, seen close, in frame pixels
+GRID_DEPTH = (0.25, 0.5)
+TWO_CODES_GAP = 0.05  # of the frame width, between the two codes' halves  # how dark the gaps between screen pixels and subpixels are
+
 CAPTIONS = ("Scannez pour payer", "Chèque-Vacances Connect", "Présentez ce code en caisse",
             "Montant : {euros},{cents:02d} €", "Réf. {ref}")
 SKIN_BGR = ((150, 180, 225), (120, 160, 210), (90, 130, 190), (60, 95, 140), (45, 65, 100))
@@ -74,6 +102,12 @@ class Sample:
     kind: str
     family: str
     size: tuple[int, int]
+    also: tuple[str, ...] = ()  # the other codes in the frame (two_codes)
+
+    @property
+    def payloads(self) -> tuple[str, ...]:
+        """Every code the frame holds."""
+        return (self.payload, *self.also)
 
 
 def code_image(payload: str, kind: str) -> np.ndarray:
@@ -92,8 +126,9 @@ def code_image(payload: str, kind: str) -> np.ndarray:
     return image
 
 
-def render(code: np.ndarray, family: str, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """One camera frame (BGR uint8, shape (height, width, 3)) showing `code` (grey or BGR) on a screen/paper in a scene, distorted by `family`."""
+def render(code: np.ndarray, family: str, size: tuple[int, int], rng: np.random.Generator, *,
+           second: np.ndarray | None = None) -> np.ndarray:
+    """One camera frame (BGR uint8, shape (height, width, 3)) showing `code` (grey or BGR) on a screen/paper in a scene, distorted by `family`; two_codes shows `second` beside it (the same code again if none)."""
     width, height = _checked_size(size)
     if family not in FAMILIES:
         raise ValueError(f"unknown distortion family {family!r}: expected one of {', '.join(FAMILIES)}")
@@ -102,22 +137,43 @@ def render(code: np.ndarray, family: str, size: tuple[int, int], rng: np.random.
     modules = max(code_bgr.shape[:2]) / _module_px(code_bgr, finders)
 
     scene = _background(width, height, rng)
-    card = _card(code_bgr, rng, screen=True if family == "moire" else None)
+    screen = True if family in ("moire", "screen_grid") else None
+    if family == "two_codes":  # side by side: a till's screen and a customer's phone, each in half the frame
+        other = _checked_code(code_bgr if second is None else second)
+        other_modules = max(other.shape[:2]) / _module_px(other, _finder_boxes(other))
+        half = int(width * (0.5 - TWO_CODES_GAP))  # a gap between the halves, so one card seldom hides the other code
+        for shown, count, left in ((code_bgr, modules, 0), (other, other_modules, width - half)):
+            card = _card(shown, rng)
+            pose = _pose(family, shown.shape[1], shown.shape[0], count, half, height, rng)
+            _composite(scene, card, _translation(left, 0) @ _place(card, pose, half, height, rng))
+        return _camera(scene, family, rng)
+    card = _card(code_bgr, rng, screen=screen)
     pose = _pose(family, code_bgr.shape[1], code_bgr.shape[0], modules, width, height, rng)
     to_frame = _place(card, pose, width, height, rng)
     screen_alpha = _composite(scene, card, to_frame)
     code_to_frame = to_frame @ _translation(card.code_x, card.code_y)
     code_quad = _transform(code_to_frame, _box_corners(0, 0, code_bgr.shape[1], code_bgr.shape[0]))
-    scale = height / REFERENCE_HEIGHT_PX
 
     if family == "moire":
         _moire(scene, screen_alpha, rng)
+    if family == "screen_grid":
+        _pixel_grid(scene, screen_alpha, to_frame, rng)
     if family == "glare":
         _glare(scene, screen_alpha, code_to_frame, code_bgr.shape, finders, rng)
-    if family == "occlusion":
+    if family in ("occlusion", "finger"):
         finder_quads = [_transform(code_to_frame, _box_corners(*box)) for box in finders]
-        _occlude(scene, code_quad, finder_quads, wide=bool(code_bgr.shape[1] > WIDE_ASPECT * code_bgr.shape[0]),
-                 rng=rng)
+        wide = bool(code_bgr.shape[1] > WIDE_ASPECT * code_bgr.shape[0])
+        if family == "finger":
+            _occlude(scene, code_quad, finder_quads, wide=wide, rng=rng, hidden_share=FINGER_SHARE, finger=True)
+        else:
+            _occlude(scene, code_quad, finder_quads, wide=wide, rng=rng)
+    return _camera(scene, family, rng)
+
+
+def _camera(scene: np.ndarray, family: str, rng: np.random.Generator) -> np.ndarray:
+    """What the camera makes of the scene: light, lens, motion, sensor and compression."""
+    height = scene.shape[0]
+    scale = height / REFERENCE_HEIGHT_PX
     _lighting(scene, rng)
     if family == "low_light":
         _darken(scene, rng)
@@ -128,7 +184,16 @@ def render(code: np.ndarray, family: str, size: tuple[int, int], rng: np.random.
         _gaussian_blur(scene, rng.uniform(*BLUR_SIGMA_PX) * scale)
     if family == "motion_blur":
         _motion_blur(scene, rng.uniform(*MOTION_LENGTH_PX) * scale, rng.uniform(0.0, 180.0))
+    if family == "rolling_shutter":
+        scene = _rolling_shutter(scene, rng)
 
+    if family in HARD_FAMILIES:  # a real camera's pipeline: a Bayer sensor, then the webcam's JPEG stream
+        strong = family == "bayer"
+        frame = _bayer(scene, rng, gain=BAYER_GAIN if strong else CAMERA_GAIN,
+                       read_noise=BAYER_READ_NOISE if strong else CAMERA_READ_NOISE)
+        if family == "double_jpeg":
+            return _double_jpeg(frame, rng)
+        return _jpeg(frame, int(rng.integers(WEBCAM_JPEG_QUALITY[0], WEBCAM_JPEG_QUALITY[1] + 1)))
     # Sensor: a little noise everywhere, a lot in a dark room or for the noise family.
     sigma = rng.uniform(1.0, 3.0)
     if family == "noise":
@@ -174,9 +239,18 @@ def _draw_samples(seed: int, per_family: int, families: tuple[str, ...], sizes: 
                     payload = CVCO_ID_PREFIX + new_beneficiary_number(ids)
                 if (payload, kind) not in codes:
                     codes[payload, kind] = code_image(payload, kind)
+                also: tuple[str, ...] = ()
+                second = None
+                if family == "two_codes":  # the next kind, with its own payload
+                    other_kind = KINDS[(index + 1) % len(KINDS)]
+                    other = (base_url + PAYMENT_PATH.format(id=new_object_id(ids)) if other_kind == "payment_qr"
+                             else CVCO_ID_PREFIX + new_beneficiary_number(ids))
+                    if (other, other_kind) not in codes:
+                        codes[other, other_kind] = code_image(other, other_kind)
+                    also, second = (other,), codes[other, other_kind]
                 rng = np.random.default_rng([seed, FAMILIES.index(family), width, height, index])
-                frame = render(codes[payload, kind], family, (width, height), rng)
-                yield Sample(frame=frame, payload=payload, kind=kind, family=family, size=(width, height))
+                frame = render(codes[payload, kind], family, (width, height), rng, second=second)
+                yield Sample(frame=frame, payload=payload, kind=kind, family=family, size=(width, height), also=also)
 
 
 VIDEO_CODECS = ("FFV1", "MJPG")
@@ -425,13 +499,24 @@ def _pose(family: str, code_w: int, code_h: int, modules: float, width: int, hei
         side = rng.uniform(*BARCODE_WIDTH_CLOSE) * width if wide else rng.uniform(*QR_SIDE_CLOSE) * height
     else:
         side = rng.uniform(*BARCODE_WIDTH) * width if wide else rng.uniform(*QR_SIDE) * height
-    if family != "scale":  # a code a person can read from there: never much finer than the sensor resolves
+    if family == "fine_modules":  # as far as a person would hold it: 1.5–2.5 px per module or narrowest bar
+        side = modules * rng.uniform(*FINE_MODULE_PX)
+    elif family != "scale":  # a code a person can read from there: never much finer than the sensor resolves
         finest = MIN_BAR_PX if wide else CLEAN_MIN_MODULE_PX if family == "clean" else MIN_MODULE_PX
         side = max(side, modules * finest * rng.uniform(1.0, 1.15))
     side *= rng.uniform(0.95, 1.05)  # everyone holds the code at a slightly different distance
-    roll = rng.uniform(0, 360) if family == "rotation" else rng.uniform(-MILD_ROLL_DEG, MILD_ROLL_DEG)
+    if family in ANY_ROLL_FAMILIES:
+        roll = rng.uniform(0, 360)
+    elif family == "steep_tilt":
+        roll = rng.uniform(-STEEP_ROLL_DEG, STEEP_ROLL_DEG)
+    else:
+        roll = rng.uniform(-MILD_ROLL_DEG, MILD_ROLL_DEG)
     if family == "perspective":
         tilt = rng.uniform(*PERSPECTIVE_TILT_DEG)
+    elif family == "steep_tilt":
+        tilt = rng.uniform(*STEEP_TILT_DEG)
+    elif family == "any_roll":
+        tilt = rng.uniform(0, HAND_TILT_DEG)
     else:
         tilt = rng.uniform(0, MILD_TILT_DEG)
     axis = rng.uniform(0, 2 * math.pi)
@@ -528,6 +613,69 @@ def _moire(scene: np.ndarray, screen: np.ndarray, rng: np.random.Generator) -> N
     scene *= 1.0 + (bands + grid[..., None]) * screen[..., None]
 
 
+def _pixel_grid(scene: np.ndarray, screen: np.ndarray, to_frame: np.ndarray, rng: np.random.Generator) -> None:
+    """A screen seen close: its pixels' red, green and blue stripes and the dark gaps between rows, on the card."""
+    rows_on, cols_on = np.flatnonzero(screen.any(axis=1)), np.flatnonzero(screen.any(axis=0))
+    if rows_on.size == 0:
+        return
+    y0, y1, x0, x1 = rows_on[0], rows_on[-1] + 1, cols_on[0], cols_on[-1] + 1  # only where the screen is
+    local_scale = math.sqrt(abs(np.linalg.det(to_frame[:2, :2]))) / abs(to_frame[2, 2])
+    pitch = rng.uniform(*GRID_PITCH_PX) / max(local_scale, 1e-6)  # a screen pixel, in card pixels
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    card = cv2.perspectiveTransform(np.stack([xs, ys], axis=-1).reshape(-1, 1, 2),
+                                    np.linalg.inv(to_frame)).reshape(y1 - y0, x1 - x0, 2)
+    u, v = card[..., 0] / pitch, card[..., 1] / pitch
+    depth = rng.uniform(*GRID_DEPTH)
+    rows = 1.0 - depth * (0.5 + 0.5 * np.cos(2 * math.pi * v)) ** 4  # thin dark lines between pixel rows
+    order = (2, 1, 0)  # BGR planes of the red, green and blue subpixels, left to right
+    stripes = np.stack([1.0 - depth * (0.5 - 0.5 * np.cos(2 * math.pi * (u - order.index(c) / 3))) for c in range(3)],
+                       axis=-1)
+    factor = stripes * rows[..., None]
+    # a brighter backlight makes up for the gaps
+    scene[y0:y1, x0:x1] *= 1.0 + (factor * 1.4 - 1.0) * screen[y0:y1, x0:x1, None]
+
+
+def _rolling_shutter(scene: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A rolling shutter reads rows one after another: a hand moving meanwhile skews, stretches and wobbles the code."""
+    height, width = scene.shape[:2]
+    skew = math.tan(math.radians(rng.uniform(*SHUTTER_SKEW_DEG))) * rng.choice((-1.0, 1.0))
+    stretch = rng.uniform(-SHUTTER_STRETCH, SHUTTER_STRETCH)
+    wobble, cycles, phase = rng.uniform(*SHUTTER_WOBBLE_PX), rng.uniform(1.0, 4.0), rng.uniform(0, 2 * math.pi)
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    centred = ys - height / 2
+    shift = skew * centred + wobble * np.sin(2 * math.pi * cycles * ys / height + phase)
+    map_x = np.broadcast_to(xs + shift, (height, width)).astype(np.float32)
+    map_y = np.broadcast_to(height / 2 + centred * (1 + stretch), (height, width)).astype(np.float32)
+    return cv2.remap(scene, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _bayer(scene: np.ndarray, rng: np.random.Generator, *, gain: tuple[float, float],
+           read_noise: tuple[float, float]) -> np.ndarray:
+    """A colour sensor: one colour per pixel (RGGB), shot and read noise there, then demosaiced and sharpened."""
+    light = np.clip(scene, 0, 255)
+    mosaic = np.empty(light.shape[:2], np.float32)
+    mosaic[0::2, 0::2] = light[0::2, 0::2, 2]  # red
+    mosaic[0::2, 1::2] = light[0::2, 1::2, 1]  # green
+    mosaic[1::2, 0::2] = light[1::2, 0::2, 1]  # green
+    mosaic[1::2, 1::2] = light[1::2, 1::2, 0]  # blue
+    shot = np.sqrt(mosaic * rng.uniform(*gain)) * rng.standard_normal(mosaic.shape, dtype=np.float32)
+    read = rng.uniform(*read_noise) * rng.standard_normal(mosaic.shape, dtype=np.float32)
+    raw = np.clip(mosaic + shot + read + 0.5, 0, 255).astype(np.uint8)
+    frame = cv2.cvtColor(raw, cv2.COLOR_BayerBG2BGR)  # OpenCV names the pattern from the second row
+    soft = cv2.GaussianBlur(frame, (0, 0), 1.0)
+    return cv2.addWeighted(frame, 1.6, soft, -0.6, 0)  # the camera's own sharpening, which lifts the noise too
+
+
+def _double_jpeg(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A webcam's JPEG, then a second, harsher one on a shifted 8×8 grid (a call's or a chat's re-encoding)."""
+    first = _jpeg(frame, int(rng.integers(FIRST_JPEG_QUALITY[0], FIRST_JPEG_QUALITY[1] + 1)))
+    dx, dy = (int(v) for v in rng.integers(1, 8, 2))
+    shifted = cv2.copyMakeBorder(first, dy, 0, dx, 0, cv2.BORDER_REPLICATE)
+    second = _jpeg(shifted, int(rng.integers(SECOND_JPEG_QUALITY[0], SECOND_JPEG_QUALITY[1] + 1)))
+    return np.ascontiguousarray(second[dy:, dx:])
+
+
 def _glare(scene: np.ndarray, card_alpha: np.ndarray, code_to_frame: np.ndarray, code_shape: tuple[int, ...],
            finders: list[tuple[float, float, float, float]], rng: np.random.Generator) -> None:
     """A lamp reflected on the screen or glossy paper: an elliptical highlight that saturates part of the code.
@@ -556,8 +704,9 @@ def _glare(scene: np.ndarray, card_alpha: np.ndarray, code_to_frame: np.ndarray,
 
 
 def _occlude(scene: np.ndarray, code_quad: np.ndarray, finder_quads: list[np.ndarray], *, wide: bool,
-             rng: np.random.Generator) -> None:
-    """A finger or an object coming over one edge of the code, hiding 5–20 % of it but no finder pattern."""
+             rng: np.random.Generator, hidden_share: tuple[float, float] = OCCLUDED_SHARE,
+             finger: bool | None = None) -> None:
+    """A finger or an object coming over one edge of the code, hiding 5–20 % of it (`hidden_share`) but no finder pattern."""
     height, width = scene.shape[:2]
     code_mask = _polygon_mask(code_quad, width, height)
     code_area = max(float(code_mask.sum()), 1.0)
@@ -565,8 +714,8 @@ def _occlude(scene: np.ndarray, code_quad: np.ndarray, finder_quads: list[np.nda
     from_unit = cv2.getPerspectiveTransform(_box_corners(0, 0, 1, 1).astype(np.float32),
                                             code_quad.astype(np.float32)).astype(np.float64)
     side = math.sqrt(code_area)
-    target = rng.uniform(*OCCLUDED_SHARE)
-    finger = bool(rng.random() < 0.7)
+    target = rng.uniform(*hidden_share)
+    finger = bool(rng.random() < 0.7) if finger is None else finger
     mask = np.zeros((height, width), np.float32)
     for _ in range(12):
         # Where it comes in (unit code coordinates) and which way: a barcode from above or below, so

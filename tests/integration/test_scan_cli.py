@@ -87,10 +87,12 @@ def test_a_beneficiary_pays_a_payment_qr_code_read_from_a_video(server: Any, tmp
                 "--source", str(video), "--once", "--json")
 
     assert done.returncode == 0, done.stderr
-    [line] = done.stdout.splitlines()
-    read = json.loads(line)
+    line, last = done.stdout.splitlines()
+    read, summary = json.loads(line), json.loads(last)["summary"]
+    assert summary["framesRead"] == summary["accepted"] == 1 and summary["framesSkipped"] == 0
+    assert summary["framesDecoded"] == read["frame"] + 1  # --once: it stopped at the first read
     assert read["payload"] == f"{base}/acquisition/api/public/v1/pre-transactions/{pre['id']}/qr-code"
-    assert read["decoder"] in ("pyzbar", "zxing-cpp", "opencv-aruco") and read["ms"] > 0
+    assert read["decoder"].startswith(("pyzbar", "zxing-cpp")) and read["ms"] > 0
     assert read["frame"] >= 30  # not before the code came into view
     assert read["outcome"] == {"ok": True, "state": "VALIDATED", "message": "paid 40,00 €",
                                "transactionId": read["outcome"]["transactionId"],
@@ -129,7 +131,7 @@ def test_a_merchant_charges_a_cvco_id_code_128_read_from_a_video(server: Any, tm
                 "--source", str(video), "--once", "--json")
 
     assert done.returncode == 0, done.stderr
-    read = json.loads(done.stdout)
+    read = json.loads(done.stdout.splitlines()[0])
     assert read["payload"] == f"CVCoId={customer['beneficiaryId']}" and read["symbology"] == "CODE128"
     outcome = read["outcome"]
     assert (outcome["ok"], outcome["state"], outcome["amount"]) == (True, "VALIDATED", 1250)
@@ -146,7 +148,9 @@ def test_a_code_of_the_other_role_is_refused_and_nothing_is_paid(server: Any, tm
     video = video_of(code128_png(f"CVCoId={customer['beneficiaryId']}"), tmp_path / "wrong.mkv", seed=8)
     done = scan("--as", "beneficiary", "--beneficiary", customer["beneficiaryId"], "--server", base,
                 "--source", str(video), "--json")
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 1 and [json.loads(line) for line in done.stdout.splitlines()] == [
+        {"summary": {"framesDecoded": 60, "framesSkipped": 0, "framesRead": 0, "accepted": 0, "refused": 1,
+                     "medianMs": json.loads(done.stdout)["summary"]["medianMs"]}}]
     assert done.stderr.count("a beneficiary's CVCoId, not a payment request") == 1  # once, not per frame
     assert "0 codes accepted" in done.stderr
 

@@ -15,7 +15,18 @@ from PIL import Image
 
 from customer_sim.scanner import codes, decoders, preview, sources
 from customer_sim.scanner.codes import Acceptor, IdentifierCode, PaymentCode, Refused
-from customer_sim.scanner.decoders import Chain, OpenCVQR, Symbol, Zbar, ZXing, to_grey
+from customer_sim.scanner.decoders import (
+    Chain,
+    Equalise,
+    OpenCVQR,
+    Spread,
+    Straighten,
+    Symbol,
+    Upscale,
+    Zbar,
+    ZXing,
+    to_grey,
+)
 from customer_sim.scanner.scanner import Scanner
 from customer_sim.scanner.sources import Capture, Frame, SourceError
 from sandbox.adapters.qr import code128_png, qr_png
@@ -135,6 +146,121 @@ def test_a_chain_stops_at_the_first_decoder_that_reads() -> None:
     assert Chain([first, second, third]).decode(np.zeros((4, 4), np.uint8)) == [hit]
     assert (first.calls, second.calls, third.calls) == (1, 1, 0)
     assert Chain([first]).decode(np.zeros((4, 4), np.uint8)) == []
+
+
+def valid(text: str) -> bool:
+    """The scanner's own rule: a payment URL of this sandbox or a Luhn-valid CVCoId."""
+    return not isinstance(Acceptor(codes.kit_bases(SERVER), PaymentCode).classify(text), Refused)
+
+
+BLANK = np.zeros((4, 4), np.uint8)
+
+
+def test_a_partial_read_by_one_decoder_does_not_keep_the_next_from_trying() -> None:
+    partial = Symbol("7605709", "CODE128", (), "first")  # a Code 128 read halfway: not a CVCoId
+    whole = Symbol(CVCO_ID, "CODE128", (), "second")
+    first, second, third = Fixed("first", [partial]), Fixed("second", [whole]), Fixed("third", [whole])
+    assert Chain([first], [second, third], valid=valid).decode(BLANK) == [whole]
+    assert (first.calls, second.calls, third.calls) == (1, 1, 0)
+
+
+def test_when_nothing_valid_is_read_the_invalid_reads_come_back_for_the_operator() -> None:
+    poster = Symbol("https://www.ancv.com/", "QRCODE", (), "first")
+    steps = [Fixed("first", [poster]), Fixed("second", []), Fixed("third", [poster])]
+    assert Chain(steps[:1], steps[1:], valid=valid).decode(BLANK) == [poster]
+    assert [step.calls for step in steps] == [1, 1, 1]  # every step had its chance
+
+
+def test_two_codes_read_by_two_decoders_are_merged() -> None:
+    payment, identifier = Symbol(PAYMENT_URL, "QRCODE", (), "first"), Symbol(CVCO_ID, "CODE128", (), "second")
+    partial = Symbol("CVCoId=1000", "CODE128", (), "first")
+    first, second = Fixed("first", [payment, partial]), Fixed("second", [identifier, payment])
+    assert Chain([first], [second], valid=valid).decode(BLANK) == [payment, identifier]
+
+
+def test_two_codes_in_one_frame_are_both_read() -> None:
+    frame = on_frame(grey_code(qr_png(PAYMENT_URL, with_logo=False)), size=(1280, 480), at=(90, 40))
+    barcode = cv2.resize(grey_code(code128_png(CVCO_ID)), None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+    frame[100:100 + barcode.shape[0], 600:600 + barcode.shape[1]] = barcode[..., None]
+    found = decoders.scanner_decoder(valid=valid).decode(to_grey(frame))
+    assert sorted(symbol.text for symbol in found) == sorted([PAYMENT_URL, CVCO_ID])
+
+
+# Each retry on a frame only it reads: zxing-cpp alone misses it, and so does every other retry.
+
+def framed(code: np.ndarray, size: tuple[int, int] = (640, 480), background: int = 200) -> np.ndarray:
+    """A grey frame with the code in its middle."""
+    frame = np.full((size[1], size[0]), background, np.uint8)
+    top, left = (size[1] - code.shape[0]) // 2, (size[0] - code.shape[1]) // 2
+    frame[top:top + code.shape[0], left:left + code.shape[1]] = code
+    return frame
+
+
+def rotated_code128() -> np.ndarray:
+    barcode = cv2.resize(grey_code(code128_png(CVCO_ID)), None, fx=0.8, fy=0.8, interpolation=cv2.INTER_AREA)
+    frame = framed(barcode)
+    return cv2.warpAffine(frame, cv2.getRotationMatrix2D((320, 240), 30, 1.0), (640, 480), borderValue=200)
+
+
+def tiny_code128() -> np.ndarray:
+    return framed(cv2.resize(grey_code(code128_png(CVCO_ID)), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+                  background=255)
+
+
+def faint_qr() -> np.ndarray:
+    code = grey_code(qr_png(PAYMENT_URL, with_logo=False))
+    faint = np.where(code < 128, 115, 128).astype(np.uint8)  # a washed-out screen, out of focus
+    return cv2.GaussianBlur(framed(faint, background=128), (0, 0), 2.0)
+
+
+@pytest.mark.parametrize(("frame", "text", "only"), [
+    (rotated_code128, CVCO_ID, "straighten"),
+    (tiny_code128, CVCO_ID, "upscale"),
+    (faint_qr, PAYMENT_URL, "clahe"),
+])
+def test_each_retry_reads_a_frame_that_only_it_reads(frame: object, text: str, only: str) -> None:
+    grey = frame()  # type: ignore[operator]
+    zxing = ZXing()
+    retries = {"straighten": Straighten(zxing), "upscale": Upscale(zxing), "clahe": Equalise(zxing), "pyzbar": Zbar()}
+    assert zxing.decode(grey) == []
+    reads = {name: [s.text for s in retry.decode(grey)] for name, retry in retries.items()}
+    assert reads == {name: [text] if name == only else [] for name in retries}
+    [symbol] = decoders.scanner_decoder(valid=valid).decode(grey)
+    assert (symbol.text, symbol.decoder) == (text, f"zxing-cpp+{only}")
+
+
+def test_a_straightened_read_is_outlined_where_the_code_is_in_the_frame() -> None:
+    [symbol] = Straighten(ZXing()).decode(rotated_code128())
+    xs, ys = [x for x, _ in symbol.outline], [y for _, y in symbol.outline]
+    assert 60 < min(xs) and max(xs) < 580 and 40 < min(ys) and max(ys) < 440  # inside the frame, around the code
+    assert max(xs) - min(xs) > 300  # the code's length, not a point
+
+
+# --- the live scheduler --------------------------------------------------------------------------
+
+def test_live_a_missed_frame_gets_one_retry_each_in_turn() -> None:
+    cheap = Fixed("cheap", [])
+    retries = [Fixed("a", []), Fixed("b", []), Fixed("c", [])]
+    spread = Spread(Chain([cheap], retries, valid=valid))
+    for _ in range(7):
+        assert spread.decode(BLANK) == []
+    assert cheap.calls == 7 and [r.calls for r in retries] == [3, 2, 2]
+    assert spread.retries_run == {"a": 3, "b": 2, "c": 2}
+
+
+def test_live_a_retry_that_reads_is_tried_first_on_the_next_miss() -> None:
+    whole = Symbol(CVCO_ID, "CODE128", (), "b")
+    cheap, a, b = Fixed("cheap", []), Fixed("a", []), Fixed("b", [whole])
+    spread = Spread(Chain([cheap], [a, b], valid=valid))
+    assert [spread.decode(BLANK) for _ in range(4)] == [[], [whole], [whole], [whole]]
+    assert (a.calls, b.calls) == (1, 3)
+
+
+def test_live_a_frame_the_cheap_step_reads_costs_no_retry() -> None:
+    whole = Symbol(CVCO_ID, "CODE128", (), "cheap")
+    retry = Fixed("retry", [])
+    assert Spread(Chain([Fixed("cheap", [whole])], [retry], valid=valid)).decode(BLANK) == [whole]
+    assert retry.calls == 0
 
 
 # --- the scan loop -------------------------------------------------------------------------------
@@ -260,6 +386,29 @@ def test_a_slow_reader_of_a_live_source_gets_the_newest_frame_and_skips_the_rest
     assert all(a < b for (a, _), (b, _) in zip(taken, taken[1:], strict=False))
     # never behind by more than what the camera made while the last frame was being decoded
     assert all(made - index <= 40 for index, made in taken[:-1])
+
+
+class Slow(Fixed):
+    """A step that takes a camera frame's time and more."""
+
+    def decode(self, grey: np.ndarray) -> list[Symbol]:
+        time.sleep(0.004)
+        return super().decode(grey)
+
+
+def test_live_the_scanner_counts_frames_decoded_skipped_and_read_and_spreads_its_retries() -> None:
+    camera = Camera(200)  # a frame a millisecond; the cheap step and a retry take 8 ms
+    whole = Symbol(CVCO_ID, "CODE128", (), "b")
+    retries = [Slow("a", []), Slow("b", [whole])]
+    spread = Spread(Chain([Slow("cheap", [])], retries, valid=valid))
+    scanner = Scanner(spread, Acceptor(codes.kit_bases(SERVER), IdentifierCode), repeat_after_s=0)
+    with Capture(camera) as capture:
+        reads = list(scanner.scan(capture.frames()))
+    tally = scanner.tally
+    assert capture.read == 200 and capture.skipped > 100
+    assert tally.frames_decoded + capture.skipped == 200
+    assert tally.frames_read == len(reads) == tally.frames_decoded - 1  # all but the first, which tried "a"
+    assert spread.retries_run == {"a": 1, "b": tally.frames_decoded - 1}
 
 
 def test_a_file_is_read_frame_by_frame_in_the_callers_thread(tmp_path: Path) -> None:
