@@ -101,17 +101,21 @@ def test_the_scanner_bench_prints_every_family_size_and_decoder_and_the_real_tim
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for name in ("pyzbar", "zxing-cpp", "opencv", "opencv-aruco", "combination"):
+    for name in ("pyzbar", "zxing-cpp", "zxing-cpp+straighten", "zxing-cpp+upscale", "zxing-cpp+clahe", "chain"):
         assert re.search(rf"^\s+\[\d\] {re.escape(name)}$", out, re.M), out
-    rows = re.findall(r"^(\w+)\s+(\d+x\d+)\s+((?:\s*\d+% +[\d.]+ +[\d.]+ ms){6})\s+(yes|NO)$", out, re.M)
-    assert len(rows) == 24 and {size for _, size, _, _ in rows} == {"640x480", "1280x720"}, out
-    assert re.search(r"^target: combination reads .*: (MET|NOT MET)$", out, re.M), out
-    live = re.search(rf"frames captured (\d+) in {NUMBER} s = {NUMBER} fps; decoded (\d+) \({NUMBER} fps\); "
+    rows = re.findall(r"^(\w+)\s+(\d+x\d+)\s+(?:\s*\d+% +[\d.]+ +[\d.]+ ?ms){8}.*\s(yes|NO)$", out, re.M)
+    assert len(rows) == 42 and {size for _, size, _ in rows} == {"640x480", "1280x720"}, out
+    for family_set in ("classic families", "hard families", "all families"):
+        assert re.search(rf"^{family_set} \(\d+ frames\): .* chain {NUMBER}%$", out, re.M), out
+    assert re.search(r"^  chain ≥ best single decoder on every family and size: (MET|NOT MET)$", out, re.M), out
+    assert re.search(r"^  false reads: \d+ \((MET|NOT MET)\)$", out, re.M), out
+    live = re.search(rf"spread: captured (\d+) in {NUMBER} s = {NUMBER} fps; decoded (\d+) \({NUMBER} fps\); "
                      r"skipped (\d+)", out)
     assert live, out
     captured, decoded, skipped = int(live.group(1)), int(live.group(4)), int(live.group(6))
     assert captured > 0 and decoded + skipped == captured, out
-    assert re.search(r"^target: keeps 30 fps at 1280x720: (MET|NOT MET)$", out, re.M), out
+    assert re.search(r"^target \(spread\): capture 30 fps, decoded ≥ 25 fps, median < 50 ms: (MET|NOT MET)$", out, re.M), out
+    assert re.search(rf"^scan start .*: median {NUMBER} s, .* target under 1 s: (MET|NOT MET)$", out, re.M), out
 
 
 @pytest.mark.slow

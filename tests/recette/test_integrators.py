@@ -94,4 +94,8 @@ def test_the_sftp_downloader_works_under_a_running_event_loop():
         with pytest.raises(OSError):  # nobody listens there; before the fix: RuntimeError from asyncio.run
             download("someone", "secret")
 
-    asyncio.run(inside_a_loop())
+    # the test's own loop runs on a thread of its own too: the one running it may hold one already (as in CI)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, inside_a_loop()).result()
