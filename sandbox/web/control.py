@@ -49,7 +49,8 @@ def is_admin() -> bool:
 
 
 @bp.before_request
-def _check_token() -> None:
+def require_admin() -> None:
+    """Every control call but the health check needs the admin token, when one is set."""
     if request.endpoint != "control.health" and not is_admin():
         raise AdminTokenRequired("send Authorization: Bearer <admin token>")
 

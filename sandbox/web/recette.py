@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, g, request
 from ..services import recette
 from . import recette_report
 from .context import current_sandbox
-from .control import AdminTokenRequired, is_admin, json_body
+from .control import json_body, require_admin
 from .faults import FAULT_KEY, HANG_UP_KEY, OPERATION_OF_ENDPOINT, shop_of_request
 from .jsonout import json_response
 
@@ -23,10 +23,7 @@ bp = Blueprint("recette", __name__, url_prefix="/_sandbox/recette")
 OBJECT_ARGS = ("transaction_id", "pre_id")
 
 
-@bp.before_request
-def _check_token() -> None:
-    if not is_admin():  # as every control call
-        raise AdminTokenRequired("send Authorization: Bearer <admin token>")
+bp.before_request(require_admin)  # as every control call
 
 
 def register(app: Flask) -> None:
