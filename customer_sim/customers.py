@@ -64,13 +64,13 @@ class Customer:
             return
         try:
             if fate in ("abandon", "refuse"):
-                ctx.platform.act(self.id, "abandon", transactionId=transaction_id)
+                ctx.platform.tell(self.id, "abandon", transactionId=transaction_id)
                 return
             if fate == "partial" and sub_state == IN_ADJUSTMENT and amount > 1:
                 part = max(1, min(amount - 1, round(amount * self.group.partial_share.sample(self.rng))))
-                ctx.platform.act(self.id, "adjust", amount=part, transactionId=transaction_id)
+                ctx.platform.tell(self.id, "adjust", amount=part, transactionId=transaction_id)
             pin = wrong_pin(self.pin) if fate == "wrong_pin" else self.pin
-            ctx.platform.act(self.id, "authorize", pin=pin, transactionId=transaction_id)
+            ctx.platform.tell(self.id, "authorize", pin=pin, transactionId=transaction_id)
         except PlatformError as error:  # too late, or the merchant cancelled meanwhile
             ctx.refused("app_errors", error)
 
@@ -88,7 +88,7 @@ class Customer:
         if fate == "refuse":
             self.ctx.tally["customers.refuse"] += 1
             try:
-                self.ctx.platform.act(self.id, "refuse", url=url)
+                self.ctx.platform.tell(self.id, "refuse", url=url)
             except PlatformError as error:
                 self.ctx.refused("app_errors", error)
             return

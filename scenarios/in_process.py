@@ -115,12 +115,17 @@ class InProcessPlatform:
         return _Pro(self._sandbox, shop["shopId"])
 
     def act(self, beneficiary_id: str, action: str, **fields: Any) -> dict[str, Any]:
-        sandbox = self._sandbox
+        result = self._act(beneficiary_id, action, fields)
+        return wire.act_json(result.transaction, result.pre_transaction, self._sandbox.clock.now())
+
+    def tell(self, beneficiary_id: str, action: str, **fields: Any) -> None:
+        self._act(beneficiary_id, action, fields)  # no answer to build: nobody reads it
+
+    def _act(self, beneficiary_id: str, action: str, fields: dict[str, Any]) -> paying.Acted:
         try:
-            result = paying.act(sandbox, beneficiary_id, requests.parse_act({"action": action, **fields}))
+            return paying.act(self._sandbox, beneficiary_id, requests.parse_act({"action": action, **fields}))
         except errors.KitError as error:
             raise refusal(error) from None
-        return wire.act_json(result.transaction, result.pre_transaction, sandbox.clock.now())
 
     def payment_url(self, pre_transaction_id: str) -> str:
         return self._sandbox.payment_url(pre_transaction_id)

@@ -205,6 +205,9 @@ class LivePlatform:
         return self._control_json(  # type: ignore[no-any-return]
             "POST", f"/beneficiaries/{quote(str(beneficiary_id), safe='')}/act", {"action": action, **fields})
 
+    def tell(self, beneficiary_id: str, action: str, **fields: Any) -> None:
+        self.act(beneficiary_id, action, **fields)
+
     def payment_url(self, pre_transaction_id: str) -> str:
         return f"{self.base}{KIT_PATH}/pre-transactions/{pre_transaction_id}/qr-code"
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ..domain import deadlines
@@ -25,9 +26,11 @@ from ..domain.pre_transactions import PROCESSING as PRE_PROCESSING
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import PROCESSING, Transaction
 
+ORDER_KEYS_KEPT = 1 << 8  # a creation looks its order up, then saves it under the same key
 OrderParts = tuple[int, int | None, datetime, str, str]  # shop, key holder, creation, order id, payment id
 
 
+@lru_cache(maxsize=ORDER_KEYS_KEPT)
 def order_key(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str, payment_id: str) -> str:
     """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule.
 

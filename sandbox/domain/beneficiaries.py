@@ -8,13 +8,13 @@ belongs to, so a cancellation re-credits exactly what was taken.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import plain_fields, utc_fields
+from .records import plain_fields, utc_fields, with_values
 from .sessions import close_session, is_open, open_session
 
 BEHAVIOURS = ("manual", "pay_full", "pay_partial", "wrong_pin", "no_answer", "abandon", "no_device", "low_balance")
@@ -102,14 +102,14 @@ class Beneficiary(RecordsEvents):
             return True
         self.wrong_pin_streak += 1
         if self.wrong_pin_streak >= block_after:
-            self.devices = [replace(device, status=DEVICE_BLOCKED) for device in self.devices]
+            self.devices = [with_values(device, status=DEVICE_BLOCKED) for device in self.devices]
             self._record(events.BENEFICIARY_DEVICE_BLOCKED, self.beneficiary_id, now)
         return False
 
     def unblock_devices(self, now: datetime) -> None:
         """Devices active again, and the app's login unlocked (the control plane's `unblock`)."""
         self.wrong_pin_streak = 0
-        self.devices = [replace(device, status=DEVICE_ACTIVE) for device in self.devices]
+        self.devices = [with_values(device, status=DEVICE_ACTIVE) for device in self.devices]
         self.wrong_passwords, self.login_locked_until = 0, None
         self._record(events.BENEFICIARY_DEVICE_UNBLOCKED, self.beneficiary_id, now)
 
@@ -174,7 +174,7 @@ class Beneficiary(RecordsEvents):
             taken[position] = take
             parts.append((allocation.allocation_id, take))
             left -= take
-        self.allocations = [replace(a, used=a.used + taken[i]) if i in taken else a
+        self.allocations = [with_values(a, used=a.used + taken[i]) if i in taken else a
                             for i, a in enumerate(self.allocations)]
         self.debits[transaction_id] = tuple(parts)
 
@@ -185,7 +185,7 @@ class Beneficiary(RecordsEvents):
         for allocation_id, cents in self.debits.pop(transaction_id, ()):
             given[allocation_id] = given.get(allocation_id, 0) + cents
             returned += cents
-        self.allocations = [replace(a, used=a.used - given.pop(a.allocation_id)) if a.allocation_id in given else a
+        self.allocations = [with_values(a, used=a.used - given.pop(a.allocation_id)) if a.allocation_id in given else a
                             for a in self.allocations]
         return returned
 

@@ -12,6 +12,7 @@ import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,13 +85,17 @@ class Fields:
 
 
 # Cloud metadata services: 169.254.169.254 (in 169.254.0.0/16), AWS's fd00:ec2::254, and IPv6 link-local.
+URLS_KEPT = 1 << 10
 METADATA_NETWORKS = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
                      ipaddress.ip_network("fd00:ec2::254/128"))
 
 
+@lru_cache(maxsize=URLS_KEPT)
 def link_local_address(url: str) -> str | None:
     """The link-local or metadata address an http(s) URL's host names literally, if it does; an IPv4
-    address may be written as one number or in hex or octal parts, which HTTP clients also accept."""
+    address may be written as one number or in hex or octal parts, which HTTP clients also accept.
+    (Kept per URL: an integrator sends the same few, and telling a name from an address costs two
+    failed parses.)"""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:

@@ -10,7 +10,6 @@ and near-miss hint, never a key).
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import itertools
 from dataclasses import dataclass
@@ -21,11 +20,11 @@ ALGORITHM = "HmacSHA256"
 
 def seal_message(fields: list[Any]) -> str:
     """Join the values with "&", skipping empty ones (Kit §5.3.2.1)."""
-    return "&".join(str(value) for value in fields if value is not None and str(value) != "")
+    return "&".join([text for text in [str(value) for value in fields if value is not None] if text])
 
 
 def compute_seal(key: str, fields: list[Any]) -> str:
-    digest = hmac.new(key.encode("utf-8"), seal_message(fields).encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key.encode("utf-8"), seal_message(fields).encode("utf-8"), "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -163,7 +162,7 @@ def field_names(fields: list[Any]) -> tuple[str, ...]:
 
 def _encodings(key: str, message: str) -> tuple[str, str, str]:
     """The seal of `message` as the Kit wants it (base64url, no padding), in standard base64, and in hex."""
-    digest = hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key.encode("utf-8"), message.encode("utf-8"), "sha256")
     return (base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"),
             base64.b64encode(digest).rstrip(b"=").decode("ascii"), digest.hex())
 

@@ -7,13 +7,13 @@ stamps the dates and records a past-tense event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import errors, events
 from .events import RecordsEvents
-from .records import plain_fields, utc_fields
+from .records import plain_fields, utc_fields, with_values
 
 INITIALIZED, PROCESSING, AUTHORIZED, VALIDATED = "INITIALIZED", "PROCESSING", "AUTHORIZED", "VALIDATED"
 DELAYED, NO_SLIP_FOUND, CONSIGNED, PAID = "DELAYED", "NO_SLIP_FOUND", "CONSIGNED", "PAID"
@@ -211,7 +211,7 @@ class Transaction(RecordsEvents):
         """/payer accepted: the beneficiary's app is asked to adjust or to authorize."""
         self.require_initialized()
         if payer.requested_amount is None:
-            payer = replace(payer, requested_amount=payer.amount)
+            payer = with_values(payer, requested_amount=payer.amount)
         self.payer = payer
         if stalled:  # fault injection: acquisition never starts -> REJECTED_INTERNAL after 100 s
             sub_state = None
@@ -234,7 +234,7 @@ class Transaction(RecordsEvents):
         assert self.payer is not None
         if not 1 <= amount <= self.payer.amount:
             raise errors.InvalidPayerAmount(f"the amount must be between 1 and {self.payer.amount} cents")
-        self.payer = replace(self.payer, amount=amount)
+        self.payer = with_values(self.payer, amount=amount)
         self._move(PROCESSING, AUTHORIZATION_REQUEST, now, amount=amount)
 
     def authorize(self, number: str, holder: str, now: datetime) -> None:
@@ -268,7 +268,7 @@ class Transaction(RecordsEvents):
             raise errors.ValidationDeadlineExceeded("the capture date has passed")
         if not 1 <= amount <= self.authorization.amount:
             raise errors.InvalidTransactionAmount(f"the amount must be between 1 and {self.authorization.amount} cents")
-        self.authorization = replace(self.authorization, amount=amount)
+        self.authorization = with_values(self.authorization, amount=amount)
         self.validation_date = now
         self._move(VALIDATED, None, now, amount=amount)
 

@@ -92,7 +92,10 @@ Planner = Callable[[Event, Batch], list[Plan]]
 
 def plan(uow: UnitOfWork, table: Mapping[str, Sequence[Planner]], happened: list[Event]) -> list[Plan]:
     """Everything these events send, in their order, each event's as `table` lists them."""
-    if not any(table.get(event.name) for event in happened):
+    for event in happened:  # (a loop, not any(): this runs on every commit)
+        if table.get(event.name):
+            break
+    else:
         return []  # most units of work send nothing: no batch to make
     batch = Batch(uow, {e.ref for e in happened if _request_ended(e)})
     return [p for event in happened for planner in table.get(event.name, ()) for p in planner(event, batch)]
