@@ -88,13 +88,14 @@ class SimClock:
 
     def __init__(self, start: datetime, seconds: Callable[[], float]) -> None:
         self._start, self._seconds = start.astimezone(UTC), seconds
-        self._last: tuple[float, datetime] | None = None  # many calls fall at the same simulated instant
+        self._at: float | None = None  # the seconds of the last call, and its answer:
+        self._now = self._start  # many calls fall at the same simulated instant
 
     def now(self) -> datetime:
         seconds = self._seconds()
-        if self._last is None or self._last[0] != seconds:
-            self._last = (seconds, self._start + timedelta(seconds=seconds))
-        return self._last[1]
+        if seconds != self._at:
+            self._at, self._now = seconds, self._start + timedelta(seconds=seconds)
+        return self._now
 
 
 Clock = WallClock | VirtualClock | SimClock
