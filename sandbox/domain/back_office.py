@@ -65,9 +65,12 @@ def due_transfers(consigned: Iterable[Transaction], today: date, now: datetime, 
     """The transfers to pay at `now` (a run on `today`): one per point d'accueil and transaction day
     whose payment date has come, with each transaction's refund. `rate_of(shop_id)` is its commission."""
     groups: dict[tuple[int, date], list[Transaction]] = defaultdict(list)
+    payment_dates: dict[date, date] = {}  # transaction day -> its payment date: a few days, many transactions
     for tx in consigned:
         day = transaction_day(tx)
-        if working_days.add(day, delay) <= today:
+        if day not in payment_dates:
+            payment_dates[day] = working_days.add(day, delay)
+        if payment_dates[day] <= today:
             groups[(tx.shop_id, day)].append(tx)
     transfers = []
     for (shop_id, day), txs in sorted(groups.items()):

@@ -19,8 +19,9 @@ from dateutil.easter import easter
 WHIT_MONDAY_AFTER_EASTER = timedelta(days=50)
 
 
+@lru_cache(maxsize=64)
 def ancv_days(year: int) -> frozenset[date]:
-    """Days ANCV closes besides public holidays (Kit §5.2: Whit Monday)."""
+    """Days ANCV closes besides public holidays (Kit §5.2: Whit Monday; a fact of the year, so cached)."""
     return frozenset({easter(year) + WHIT_MONDAY_AFTER_EASTER})
 
 
