@@ -151,7 +151,9 @@ class _SimWebhooks:
 
     def _deliver(self, delivery: dict[str, Any]) -> Generator[simpy.Event, Any, None]:
         url, body = delivery["url"], delivery["body"]
-        server = next((s for base, s in self.servers.items() if url.startswith(base)), None)
+        # an integrator's URLs are its base plus one segment ("/retour"): found at once, else by prefix
+        server = self.servers.get(url.rsplit("/", 1)[0]) or next(
+            (s for base, s in self.servers.items() if url.startswith(base)), None)
         attempts: list[dict[str, Any]] = []
         for delay in (0.0, *RETRY_DELAYS_S):
             if delay:

@@ -165,3 +165,18 @@ def test_a_deferred_payment_past_its_capture_date_cannot_be_authorized_any_more(
     pay(tx, ben)
     payments.authorize(tx, ben, "123456", "1", T0 + timedelta(seconds=60))
     assert (tx.state, tx.sub_state) == ("REJECTED", "REJECTED_INTERNAL") and ben.held() == 0
+
+
+def test_a_record_changed_with_with_values_is_what_dataclasses_replace_makes_and_the_original_stays() -> None:
+    from dataclasses import replace
+
+    from sandbox.domain.records import with_values
+
+    allocation = Allocation("a1", 10_000, T0 - timedelta(days=1), T0 + timedelta(days=365), used=500)
+    changed = with_values(allocation, used=2_500)
+    assert changed == replace(allocation, used=2_500) and type(changed) is Allocation
+    assert allocation.used == 500 and changed.remaining == 7_500
+    with pytest.raises(AssertionError):  # a datetime would skip the record's own UTC normalisation
+        with_values(allocation, valid_until=T0)
+    with pytest.raises(AssertionError):
+        with_values(allocation, spent=1)
