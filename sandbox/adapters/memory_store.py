@@ -121,8 +121,9 @@ def _snapshot(entity: Any) -> _Snapshot:
     cls: type = type(entity)
     declared, watched = _plan(cls)
     copied: list[str] = []
-    # only the fields whose declared type may hold a mutable value or a datetime, when the entity has just those
-    for name in watched if fields.keys() == declared else list(fields):
+    # only the fields whose declared type may hold a list, a dict or a datetime, when the entity has just its
+    # declared fields (as many attributes: nothing deletes one; any other count, every attribute is looked at)
+    for name in watched if len(fields) == declared else list(fields):
         value = fields[name]
         kind = type(value)
         if kind in _AS_IS or kind in _FROZEN:
@@ -146,17 +147,17 @@ def _snapshot(entity: Any) -> _Snapshot:
 
 
 @cache
-def _plan(cls: type) -> tuple[frozenset[str], tuple[str, ...]]:
-    """An entity class's declared fields, and those `_snapshot` must look at: all but the ones whose
+def _plan(cls: type) -> tuple[int, tuple[str, ...]]:
+    """How many fields an entity class declares, and those `_snapshot` must look at: all but the ones whose
     declared type admits only values it shares as they are (str, int, float, bool, None, frozen records)."""
     if not is_dataclass(cls):
-        return frozenset(), ()  # never equal to a __dict__ with fields: every field is looked at
+        return -1, ()  # never the length of a __dict__: every attribute is looked at
     try:
         hints = get_type_hints(cls)
-    except (NameError, TypeError):  # an annotation that does not resolve: look at every field
+    except (NameError, TypeError):  # an annotation that does not resolve: that field is looked at
         hints = {}
     names = field_names(cls)
-    return frozenset(names), tuple(name for name in names if not _shared_as_is(hints.get(name, Any)))
+    return len(names), tuple(name for name in names if not _shared_as_is(hints.get(name, Any)))
 
 
 def _shared_as_is(hint: Any) -> bool:
