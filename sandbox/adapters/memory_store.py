@@ -44,7 +44,7 @@ from ..domain.merchants import PointOfSale, ServiceProvider
 from ..domain.pre_transactions import Abort, PreTransaction
 from ..domain.records import FREE_DATA, field_names
 from ..domain.transactions import Authorization, Cancellation, Payer, Refund, Transaction
-from .session_rules import OrderParts, SessionRules, order_key
+from .session_rules import OrderParts, SessionRules, order_parts
 from .sql_store import SqlStore
 from .store_codec import dumps, from_us, loads, to_us
 
@@ -73,21 +73,18 @@ def _plain(value: Any) -> Any:
 
     Tuples of immutable values, and dicts of those, drop out of the garbage collector's sight,
     which matters once the store holds many objects; `_copy` gives the lists back."""
-    return value if type(value) in _AS_IS else _plain_inner(value)
-
-
-def _plain_inner(value: Any) -> Any:
-    """`_plain` of what is not in _AS_IS: containers are rebuilt, datetimes put in UTC."""
     kind = type(value)
-    if kind is datetime:
-        return value if value.tzinfo is UTC and not value.fold else _utc(value)
+    if kind in _AS_IS:
+        return value
     if kind is dict:
         if _STR.issuperset(map(type, value)) and _AS_IS.issuperset(map(type, value.values())):
-            return value.copy()  # str keys and immutable leaves: nothing to convert
-        return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain_inner(item)
+            return value.copy()  # str keys and immutable leaves (most data): nothing to convert
+        return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain(item)
                 for key, item in value.items()}
+    if kind is datetime:
+        return value if value.tzinfo is UTC and not value.fold else _utc(value)
     if kind is list or kind is tuple:
-        return tuple([item if type(item) in _AS_IS else _plain_inner(item) for item in value])
+        return tuple([item if type(item) in _AS_IS else _plain(item) for item in value])
     return loads(dumps(value))  # the rest (enums, subclasses, what JSON refuses) exactly as the SQL store does
 
 
@@ -269,12 +266,15 @@ class _Table:
         return [row for _, row in sorted(self.rows.items(), key=lambda item: item[0])]
 
 
-def _order_key(table: _Table, key: str, order: OrderParts | None) -> str | None:
-    """`order_key(*order)`, or the row's own when its order did not change (it never does once created)."""
+def _order_key(table: _Table, key: str, order: OrderParts | None) -> tuple[Any, ...] | None:
+    """`order_parts(*order)`, or the row's own when its order did not change (it never does once created).
+
+    The parts themselves, not the SQL column's digest of them: equal exactly when the digests are
+    (ints, None and strs, as JSON would tell them apart), and no JSON text or SHA-256 to make."""
     row = table.rows.get(key)
     if row is not None and row.columns["order"] == order:
         return row.columns["order_key"]
-    return order_key(*order) if order is not None else None
+    return order_parts(*order) if order is not None else None
 
 
 def _by_creation(rows: list[_Row]) -> list[_Row]:
@@ -376,6 +376,11 @@ class MemorySession(SessionRules):
             store._in_session = False
             store.lock.release()
 
+    def _order_index(self, shop_id: int, service_provider_id: int | None, when: datetime, order_id: str,
+                     payment_id: str) -> tuple[Any, ...]:
+        """The parts themselves, as `_order_key` keeps them."""
+        return order_parts(shop_id, service_provider_id, when, order_id, payment_id)
+
     def _put(self, table: _Table, key: Any, data: Any, columns: dict[str, Any] | None = None) -> None:
         self._undo.append((table.restore, key, table.put(key, data, columns)))
 
@@ -456,7 +461,7 @@ class MemorySession(SessionRules):
         row = self._store.transactions.rows.get(transaction_id)
         return _entity(Transaction, row.data) if row else None
 
-    def _transaction_with_order_key(self, key: str) -> Transaction | None:
+    def _transaction_with_order_key(self, key: Any) -> Transaction | None:
         row = self._store.transactions.first(("order_key",), key)
         return _entity(Transaction, row.data) if row else None
 
@@ -499,7 +504,7 @@ class MemorySession(SessionRules):
         row = self._store.pre_transactions.rows.get(pre_transaction_id)
         return _entity(PreTransaction, row.data) if row else None
 
-    def _pre_transaction_with_order_key(self, key: str) -> PreTransaction | None:
+    def _pre_transaction_with_order_key(self, key: Any) -> PreTransaction | None:
         row = self._store.pre_transactions.first(("order_key",), key)
         return _entity(PreTransaction, row.data) if row else None
 
