@@ -123,11 +123,11 @@ def _snapshot(entity: Any) -> _Snapshot:
     for name in watched if len(fields) == declared else list(fields):
         value = fields[name]
         kind = type(value)
-        if kind in _AS_IS or kind in _FROZEN:
-            continue
-        if kind is datetime:
+        if kind is datetime:  # first: most of the fields looked at are dates
             if value.tzinfo is not UTC or value.fold:
                 fields[name] = _utc(value)
+            continue
+        if kind in _AS_IS or kind in _FROZEN:
             continue
         if name in FREE_DATA:
             fields[name] = _plain(value)
