@@ -29,9 +29,12 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import is_dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from ..domain.accounts import MerchantAccount
 from ..domain.back_office import Transfer
@@ -39,9 +42,9 @@ from ..domain.beneficiaries import Allocation, Beneficiary, Device
 from ..domain.events import Event
 from ..domain.merchants import PointOfSale, ServiceProvider
 from ..domain.pre_transactions import Abort, PreTransaction
-from ..domain.records import FREE_DATA
+from ..domain.records import FREE_DATA, field_names
 from ..domain.transactions import Authorization, Cancellation, Payer, Refund, Transaction
-from .session_rules import OrderParts, SessionRules, order_key
+from .session_rules import OrderParts, SessionRules, order_parts
 from .sql_store import SqlStore
 from .store_codec import dumps, from_us, loads, to_us
 
@@ -51,7 +54,9 @@ if TYPE_CHECKING:
 MEMORY = "memory"  # the `db` setting that selects this store
 _E = TypeVar("_E")
 _AS_IS = frozenset({str, int, float, bool, type(None), date})  # values the SQL store reads back unchanged
-_CONTAINERS = (dict, tuple)  # how stored data holds JSON's objects and arrays
+_SHARED = frozenset({str, int, float, bool, type(None)})  # declared field types whose values a snapshot shares
+_CONTAINERS = frozenset({dict, tuple})  # how stored data holds JSON's objects and arrays
+_STR = frozenset({str})  # the keys JSON keeps as they are
 # the domain's frozen records, shared by snapshots (another frozen dataclass is recognised, only more slowly)
 _FROZEN = frozenset({Payer, Authorization, Cancellation, Refund, Abort, Allocation, Device})
 
@@ -68,19 +73,18 @@ def _plain(value: Any) -> Any:
 
     Tuples of immutable values, and dicts of those, drop out of the garbage collector's sight,
     which matters once the store holds many objects; `_copy` gives the lists back."""
-    return value if type(value) in _AS_IS else _plain_inner(value)
-
-
-def _plain_inner(value: Any) -> Any:
-    """`_plain` of what is not in _AS_IS: containers are rebuilt, datetimes put in UTC."""
     kind = type(value)
-    if kind is datetime:
-        return value if value.tzinfo is UTC and not value.fold else from_us(to_us(value))
+    if kind in _AS_IS:
+        return value
     if kind is dict:
-        return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain_inner(item)
+        if _STR.issuperset(map(type, value)) and _AS_IS.issuperset(map(type, value.values())):
+            return value.copy()  # str keys and immutable leaves (most data): nothing to convert
+        return {key if type(key) is str else _json_key(key): item if type(item) in _AS_IS else _plain(item)
                 for key, item in value.items()}
+    if kind is datetime:
+        return value if value.tzinfo is UTC and not value.fold else _utc(value)
     if kind is list or kind is tuple:
-        return tuple([item if type(item) in _AS_IS else _plain_inner(item) for item in value])
+        return tuple([item if type(item) in _AS_IS else _plain(item) for item in value])
     return loads(dumps(value))  # the rest (enums, subclasses, what JSON refuses) exactly as the SQL store does
 
 
@@ -92,6 +96,8 @@ def _json_key(key: Any) -> str:
 def _copy(data: Any) -> Any:
     """Stored data as the SQL store reads it: new dicts and lists around the same immutable leaves."""
     if type(data) is dict:
+        if _CONTAINERS.isdisjoint(map(type, data.values())):
+            return data.copy()  # no nested container: one C-level copy
         return {key: _copy(item) if type(item) in _CONTAINERS else item for key, item in data.items()}
     if type(data) is tuple:
         return [_copy(item) if type(item) in _CONTAINERS else item for item in data]
@@ -109,14 +115,19 @@ def _snapshot(entity: Any) -> _Snapshot:
     """What the store keeps of an entity: its fields, lists and dicts copied, datetimes in UTC."""
     fields = entity.__dict__.copy()
     fields.pop("_events", None)  # what the entity raised and the unit of work has not collected yet
+    cls: type = type(entity)
+    declared, watched = _plan(cls)
     copied: list[str] = []
-    for name, value in fields.items():
+    # only the fields whose declared type may hold a list, a dict or a datetime, when the entity has just its
+    # declared fields (as many attributes: nothing deletes one; any other count, every attribute is looked at)
+    for name in watched if len(fields) == declared else list(fields):
+        value = fields[name]
         kind = type(value)
-        if kind in _AS_IS or kind in _FROZEN:
-            continue
-        if kind is datetime:
+        if kind is datetime:  # first: most of the fields looked at are dates
             if value.tzinfo is not UTC or value.fold:
-                fields[name] = from_us(to_us(value))
+                fields[name] = _utc(value)
+            continue
+        if kind in _AS_IS or kind in _FROZEN:
             continue
         if name in FREE_DATA:
             fields[name] = _plain(value)
@@ -127,9 +138,39 @@ def _snapshot(entity: Any) -> _Snapshot:
         elif getattr(getattr(kind, "__dataclass_params__", None), "frozen", False):
             continue  # a frozen record: shared (the domain keeps its datetimes in UTC)
         else:
-            raise TypeError(f"cannot store {type(entity).__name__}.{name}: a {kind.__name__} is not a frozen value")
+            raise TypeError(f"cannot store {cls.__name__}.{name}: a {kind.__name__} is not a frozen value")
         copied.append(name)
     return _Snapshot(fields, tuple(copied))
+
+
+@cache
+def _plan(cls: type) -> tuple[int, tuple[str, ...]]:
+    """How many fields an entity class declares, and those `_snapshot` must look at: all but the ones whose
+    declared type admits only values it shares as they are (str, int, float, bool, None, frozen records)."""
+    if not is_dataclass(cls):
+        return -1, ()  # never the length of a __dict__: every attribute is looked at
+    try:
+        hints = get_type_hints(cls)
+    except (NameError, TypeError):  # an annotation that does not resolve: that field is looked at
+        hints = {}
+    names = field_names(cls)
+    return len(names), tuple(name for name in names if not _shared_as_is(hints.get(name, Any)))
+
+
+def _shared_as_is(hint: Any) -> bool:
+    """Whether every value of the type `hint` is immutable and kept as it is (no datetime: it may need UTC)."""
+    members = get_args(hint) if isinstance(hint, UnionType) or get_origin(hint) is Union else (hint,)
+    return all(member in _SHARED or (is_dataclass(member) and isinstance(member, type)
+                                     and member.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+               for member in members)
+
+
+def _utc(moment: datetime) -> datetime:
+    """The same instant in UTC, fold 0: what the SQL store reads back (TypeError for a naive datetime)."""
+    zone = moment.tzinfo
+    if zone is not None and zone is not UTC and zone.utcoffset(moment) is not None:
+        return moment.astimezone(UTC)
+    return from_us(to_us(moment))
 
 
 def _entity(cls: type[_E], snapshot: _Snapshot) -> _E:
@@ -167,9 +208,15 @@ class _Table:
         """Insert or replace; returns the row it replaced."""
         columns = columns or {}
         old = self.rows.get(key)
-        row = _Row(old.rowid if old else next(self._rowids), data, columns, self._entries(columns))
-        self.rows[key] = row
-        self._reindex(key, old, row)
+        entries = self._entries(columns) if self._getters else ()
+        if old is None:
+            row = _Row(next(self._rowids), data, columns, entries)
+            self.rows[key] = row
+            self._reindex(key, None, row)
+        else:
+            self.rows[key] = _Row(old.rowid, data, columns, entries)
+            if entries != old.entries:  # most saves move no index entry (one comparison instead of one per index)
+                self._reindex(key, old, self.rows[key])
         return old
 
     def restore(self, key: Any, row: _Row | None) -> None:
@@ -183,11 +230,8 @@ class _Table:
 
     def _entries(self, columns: dict[str, Any]) -> tuple[Any, ...]:
         """The row's key in each index; None when a column is NULL (`= ?` never matches NULL)."""
-        entries = []
-        for getter, several in self._getters:
-            entry = getter(columns)
-            entries.append(None if (None in entry if several else entry is None) else entry)
-        return tuple(entries)
+        return tuple([None if (None in entry if several else entry is None) else entry
+                      for getter, several in self._getters for entry in (getter(columns),)])
 
     def _reindex(self, key: Any, old: _Row | None, new: _Row | None) -> None:
         for position, index in enumerate(self._indexes):
@@ -222,12 +266,15 @@ class _Table:
         return [row for _, row in sorted(self.rows.items(), key=lambda item: item[0])]
 
 
-def _order_key(table: _Table, key: str, order: OrderParts | None) -> str | None:
-    """`order_key(*order)`, or the row's own when its order did not change (it never does once created)."""
+def _order_key(table: _Table, key: str, order: OrderParts | None) -> tuple[Any, ...] | None:
+    """`order_parts(*order)`, or the row's own when its order did not change (it never does once created).
+
+    The parts themselves, not the SQL column's digest of them: equal exactly when the digests are
+    (ints, None and strs, as JSON would tell them apart), and no JSON text or SHA-256 to make."""
     row = table.rows.get(key)
     if row is not None and row.columns["order"] == order:
         return row.columns["order_key"]
-    return order_key(*order) if order is not None else None
+    return order_parts(*order) if order is not None else None
 
 
 def _by_creation(rows: list[_Row]) -> list[_Row]:
@@ -264,9 +311,9 @@ class MemoryStore:
         self.events: list[tuple[int, datetime, str, str, Any]] = []  # (seq, at, name, ref, data)
         self.emails: list[tuple[datetime, str, str, str, str]] = []  # (at, recipient, subject, text, html)
 
-    def session(self) -> _SessionBlock:
+    def session(self) -> MemorySession:
         """`with store.session() as s:` one transaction, the lock held, rolled back if the block raises."""
-        return _SessionBlock(self)
+        return MemorySession(self)
 
     # The session's undo log calls these: methods of the store, not of the session, so that a session
     # is no reference cycle (one through its own log) and is freed as soon as it ends, without the collector.
@@ -299,43 +346,40 @@ class MemoryStore:
         """Nothing to release: the data lives as long as this object."""
 
 
-class _SessionBlock:
-    """What `MemoryStore.session()` returns: a plain context manager (a generator-based one costs more,
-    and a simulation opens tens of thousands of sessions)."""
-
-    __slots__ = ("store", "session")
-
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
-
-    def __enter__(self) -> MemorySession:
-        store = self.store
-        store.lock.acquire()
-        if store._in_session:  # as SQLite refuses a BEGIN inside a transaction
-            store.lock.release()
-            raise RuntimeError("a store session is already open in this thread")
-        store._in_session = True
-        self.session = MemorySession(store)
-        return self.session
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        store = self.store
-        try:
-            if exc_type is not None:
-                self.session._roll_back()
-        finally:
-            store._in_session = False
-            store.lock.release()
-
-
 class MemorySession(SessionRules):
-    """Reads and writes inside one transaction of a MemoryStore."""
+    """Reads and writes inside one transaction of a MemoryStore; `MemoryStore.session()` returns it unopened.
+
+    It is its own context manager, a plain one (a generator-based one costs more, and a
+    simulation opens tens of thousands of sessions): entering takes the store's lock."""
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self._store = store
         self._undo: list[tuple[Callable[[Any, Any], None], Any, Any]] = []  # (restore, key, what was there)
+
+    def __enter__(self) -> MemorySession:
+        store = self._store
+        store.lock.acquire()
+        if store._in_session:  # as SQLite refuses a BEGIN inside a transaction
+            store.lock.release()
+            raise RuntimeError("a store session is already open in this thread")
+        store._in_session = True
         self._marks = (len(store.events), len(store.emails), store.next_seq, store.next_delivery_id)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        store = self._store
+        try:
+            if exc_type is not None:
+                self._roll_back()
+        finally:
+            store._in_session = False
+            store.lock.release()
+
+    def _order_index(self, shop_id: int, service_provider_id: int | None, when: datetime, order_id: str,
+                     payment_id: str) -> tuple[Any, ...]:
+        """The parts themselves, as `_order_key` keeps them."""
+        return order_parts(shop_id, service_provider_id, when, order_id, payment_id)
 
     def _put(self, table: _Table, key: Any, data: Any, columns: dict[str, Any] | None = None) -> None:
         self._undo.append((table.restore, key, table.put(key, data, columns)))
@@ -417,7 +461,7 @@ class MemorySession(SessionRules):
         row = self._store.transactions.rows.get(transaction_id)
         return _entity(Transaction, row.data) if row else None
 
-    def _transaction_with_order_key(self, key: str) -> Transaction | None:
+    def _transaction_with_order_key(self, key: Any) -> Transaction | None:
         row = self._store.transactions.first(("order_key",), key)
         return _entity(Transaction, row.data) if row else None
 
@@ -460,7 +504,7 @@ class MemorySession(SessionRules):
         row = self._store.pre_transactions.rows.get(pre_transaction_id)
         return _entity(PreTransaction, row.data) if row else None
 
-    def _pre_transaction_with_order_key(self, key: str) -> PreTransaction | None:
+    def _pre_transaction_with_order_key(self, key: Any) -> PreTransaction | None:
         row = self._store.pre_transactions.first(("order_key",), key)
         return _entity(PreTransaction, row.data) if row else None
 
@@ -514,9 +558,13 @@ class MemorySession(SessionRules):
     # --- events, webhooks, emails ------------------------------------------------------------------
     def add_events(self, new_events: list[Event]) -> None:
         store = self._store
+        events, seq = store.events, store.next_seq
         for e in new_events:
-            store.events.append((store.next_seq, _plain(e.at), e.name, e.ref, _plain(e.data)))
-            store.next_seq += 1
+            at = e.at
+            events.append((seq, at if type(at) is datetime and at.tzinfo is UTC and not at.fold else _plain(at), e.name,
+                           e.ref, _plain(e.data)))
+            seq += 1
+        store.next_seq = seq
 
     def events(self, after: int = 0) -> list[dict[str, Any]]:
         events = self._store.events

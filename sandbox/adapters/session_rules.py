@@ -14,7 +14,6 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from ..domain import deadlines
@@ -26,18 +25,22 @@ from ..domain.pre_transactions import PROCESSING as PRE_PROCESSING
 from ..domain.pre_transactions import PreTransaction
 from ..domain.transactions import PROCESSING, Transaction
 
-ORDER_KEYS_KEPT = 1 << 8  # a creation looks its order up, then saves it under the same key
 OrderParts = tuple[int, int | None, datetime, str, str]  # shop, key holder, creation, order id, payment id
 
 
-@lru_cache(maxsize=ORDER_KEYS_KEPT)
-def order_key(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str, payment_id: str) -> str:
+def order_parts(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str,
+                payment_id: str) -> tuple[int, int | None, str, str, str]:
     """Same shop, same (French) day, same order and payment ids: the Kit's duplicate rule.
 
-    The key holder is part of it, so a duplicate never hands one holder another's object;
-    JSON keeps the parts apart whatever characters the ids hold, and its digest keeps the key
-    within its column (escaped, 64 + 40 characters of ids can take 600: PostgreSQL refuses them)."""
-    parts = json.dumps([shop_id, service_provider_id, paris_day(when).isoformat(), order_id, payment_id])
+    The key holder is part of it, so a duplicate never hands one holder another's object."""
+    return shop_id, service_provider_id, paris_day(when).isoformat(), order_id, payment_id
+
+
+def order_key(shop_id: int, service_provider_id: int | None, when: datetime, order_id: str, payment_id: str) -> str:
+    """`order_parts` as the text of a column: JSON keeps the parts apart whatever characters the ids
+    hold, and its digest keeps the key within its column (escaped, 64 + 40 characters of ids can
+    take 600: PostgreSQL refuses them)."""
+    parts = json.dumps(list(order_parts(shop_id, service_provider_id, when, order_id, payment_id)))
     return hashlib.sha256(parts.encode()).hexdigest()
 
 
@@ -91,7 +94,8 @@ class SessionRules(ABC):
 
     def transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                              payment_id: str) -> Transaction | None:
-        return self._transaction_with_order_key(order_key(shop_id, service_provider_id, now, order_id, payment_id))
+        return self._transaction_with_order_key(self._order_index(shop_id, service_provider_id, now, order_id,
+                                                                  payment_id))
 
     def pending_transaction_of(self, beneficiary_id: str) -> Transaction | None:
         """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
@@ -109,7 +113,7 @@ class SessionRules(ABC):
 
     def pre_transaction_by_order(self, shop_id: int, service_provider_id: int | None, now: datetime, order_id: str,
                                  pre_payment_id: str) -> PreTransaction | None:
-        key = order_key(shop_id, service_provider_id, now, order_id, pre_payment_id)
+        key = self._order_index(shop_id, service_provider_id, now, order_id, pre_payment_id)
         return self._pre_transaction_with_order_key(key)
 
     def pre_transactions_sent_to(self, beneficiary_id: str) -> list[PreTransaction]:
@@ -127,6 +131,11 @@ class SessionRules(ABC):
             self.earliest_timer = due
 
     # --- what each store provides -----------------------------------------------------------------
+    def _order_index(self, shop_id: int, service_provider_id: int | None, when: datetime, order_id: str,
+                     payment_id: str) -> Any:
+        """What the store finds an order by: `order_key`, unless it keys orders otherwise (by `order_parts`)."""
+        return order_key(shop_id, service_provider_id, when, order_id, payment_id)
+
     @abstractmethod
     def accounts(self) -> list[MerchantAccount]: ...
 
@@ -152,7 +161,7 @@ class SessionRules(ABC):
 
     @abstractmethod
     def _put_transaction(self, tx: Transaction, order: OrderParts | None) -> None:
-        """Store it, found again by `order_key(*order)` (never, when None)."""
+        """Store it, found again by `_order_index(*order)` (never, when None)."""
 
     @abstractmethod
     def _transaction_with_order_key(self, key: str) -> Transaction | None: ...
@@ -165,7 +174,7 @@ class SessionRules(ABC):
 
     @abstractmethod
     def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:
-        """Store it, found again by `order_key(*order)`."""
+        """Store it, found again by `_order_index(*order)`."""
 
     @abstractmethod
     def _pre_transaction_with_order_key(self, key: str) -> PreTransaction | None: ...

@@ -133,6 +133,34 @@ def test_a_session_waits_for_the_one_in_progress(store):
     assert order == [("first", None), ("other", "committed first")]
 
 
+def test_saves_that_move_a_lookup_or_none_are_rolled_back_with_the_rest(store):
+    with store.session() as s:
+        s.save_transaction(transaction(payer="10000000001", state=PROCESSING))
+    with pytest.raises(KeyError), store.session() as s:
+        tx = s.transaction("tx00000001")
+        tx.label = "changed"  # no column the store looks transactions up by
+        s.save_transaction(tx)
+        assert s.pending_transaction_of("10000000001").label == "changed"
+        tx.state = AUTHORIZED
+        s.save_transaction(tx)
+        assert s.pending_transaction_of("10000000001") is None and len(s.transactions_in_state(AUTHORIZED)) == 1
+        raise KeyError("boom")
+    with store.session() as s:
+        assert s.pending_transaction_of("10000000001").label is None
+        assert s.transactions_in_state(AUTHORIZED) == [] and len(s.transactions_in_state(PROCESSING)) == 1
+        assert s.transaction_by_order(SHOP, None, NOW, "order-1", "1").transaction_id == "tx00000001"
+
+
+def test_a_session_inside_another_in_the_same_thread_is_refused():
+    store = MemoryStore()
+    with store.session() as outer:
+        with pytest.raises(RuntimeError, match="already open"):
+            store.session().__enter__()
+        outer.set_meta("step", "outer")
+    with store.session() as s:
+        assert s.get_meta("step") == "outer"
+
+
 # --- private copies --------------------------------------------------------------------------------
 
 def test_objects_read_are_private_copies(store):
@@ -198,6 +226,21 @@ def test_datetimes_come_back_in_utc_at_microsecond_precision(store):
         assert s.timer("reminder", "r1") == due and s.timer("reminder", "r1").tzinfo is UTC
         assert s.get_meta("when").microsecond == 123456 and s.get_meta("when").tzinfo is UTC
 
+
+
+def test_a_datetime_in_any_zone_comes_back_as_the_same_instant_in_utc(store):
+    second_half_past_two = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS)  # the hour clocks repeat: UTC+1
+    with store.session() as s:
+        s.save_transaction(transaction(created=second_half_past_two, expiration_date=NOW.astimezone(PARIS)))
+    with store.session() as s:
+        read = s.transaction("tx00000001")
+    assert read.creation_date == datetime(2026, 10, 25, 1, 30, tzinfo=UTC) and read.creation_date.tzinfo is UTC
+    assert read.expiration_date == NOW and read.expiration_date.tzinfo is UTC and not read.creation_date.fold
+
+
+def test_an_entity_holding_a_mutable_value_json_cannot_hold_is_refused(store):
+    with pytest.raises(TypeError), store.session() as s:
+        s.save_transaction(transaction(refunds={"not", "a list"}))
 
 def test_plain_data_comes_back_as_json_would_give_it(store):
     context = {"tuple": (1, 2), "nested": {"n": [1.5, None, True]}, 3: "int key"}
