@@ -560,9 +560,7 @@ class MemorySession(SessionRules):
         store = self._store
         events, seq = store.events, store.next_seq
         for e in new_events:
-            at = e.at
-            events.append((seq, at if type(at) is datetime and at.tzinfo is UTC and not at.fold else _plain(at), e.name,
-                           e.ref, _plain(e.data)))
+            events.append((seq, _plain(e.at), e.name, e.ref, _plain(e.data)))
             seq += 1
         store.next_seq = seq
 
