@@ -1,11 +1,11 @@
 """Full timelines, recorded and compared: the check that a restructuring changed no behaviour.
 
-    .venv/bin/python -m tests.timelines record DIR [--slow]   # write them to DIR
+    .venv/bin/python -m tests.timelines record DIR [--slow] [--also FILE ...]   # write them to DIR
     .venv/bin/python -m tests.timelines compare OLD NEW       # exit 1 at the first difference
 
 What is recorded, each a file of JSON lines: for every scenario of the library (the `slow` ones
-with --slow), every event of the timeline in order, then every email of the outbox and every
-webhook delivery with its attempts; and the same for each example of a derandomized run of the
+with --slow, and any scenario file named with --also: a few simulated nights make journals), every event of the timeline in order, then every email of the outbox, every
+webhook delivery with its attempts and every daily journal (DLO, BRJ) with its content; and the same for each example of a derandomized run of the
 money invariants' Hypothesis state machine (tests/stateful). Record on the commit before the
 change, record again after it, compare.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,11 @@ HYPOTHESIS_STEPS = 30
 
 
 def _lines(events: list[dict[str, Any]], emails: list[dict[str, Any]],
-           webhooks: list[dict[str, Any]]) -> Iterator[str]:
-    for kind, rows in (("event", events), ("email", emails), ("webhook", webhooks)):
+           webhooks: list[dict[str, Any]], journals: Sequence[dict[str, Any]] = ()) -> Iterator[str]:
+    for kind, rows in (("event", events), ("email", emails), ("webhook", webhooks), ("journal", journals)):
         for row in rows:
-            yield json.dumps({"kind": kind, **row}, ensure_ascii=False, sort_keys=True, default=str)
+            # the kind last: a journal has a "kind" of its own (DLO, BRJ), which its name also says
+            yield json.dumps({**row, "kind": kind}, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _write(path: Path, lines: Iterator[str]) -> int:
@@ -36,7 +37,7 @@ def _write(path: Path, lines: Iterator[str]) -> int:
     return text.count("\n")
 
 
-def record_scenarios(folder: Path, slow: bool) -> None:
+def record_scenarios(folder: Path, slow: bool, also: Sequence[Path] = ()) -> None:
     import simpy
 
     from scenarios import runner, spec
@@ -47,16 +48,19 @@ def record_scenarios(folder: Path, slow: bool) -> None:
 
         def observations(self) -> Any:
             self.seen = super().observations()
+            with self._sandbox.store.session() as s:
+                self.journals = s.journals()
             return self.seen
 
-    for path in spec.library():
+    for path in [*spec.library(), *also]:
         scenario = spec.load(path)
-        if "slow" in scenario.tags and not slow:
+        if "slow" in scenario.tags and not slow and path not in also:
             continue
         platform = Observed(scenario.start, scenario.seed)
         runner.run(scenario, platform, simpy.Environment(), seed=scenario.seed)
         it = platform.seen
-        count = _write(folder / f"scenario-{scenario.name}.jsonl", _lines(it.events, it.emails, it.webhooks))
+        count = _write(folder / f"scenario-{scenario.name}.jsonl", _lines(it.events, it.emails, it.webhooks,
+                                                                                   platform.journals))
         print(f"scenario {scenario.name}: {count} lines")
 
 
@@ -76,7 +80,7 @@ def record_hypothesis(folder: Path) -> None:
 
             def record_then_stop() -> None:  # the teardown settles the run, then stops the sandbox
                 with sandbox.store.session() as s:
-                    runs.append(list(_lines(s.events(), s.emails(), s.webhooks())))
+                    runs.append(list(_lines(s.events(), s.emails(), s.webhooks(), s.journals())))
                 stop()
 
             sandbox.stop = record_then_stop
@@ -117,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     rec = sub.add_parser("record", help="write the timelines to DIR")
     rec.add_argument("folder", type=Path)
     rec.add_argument("--slow", action="store_true", help="also the scenarios tagged slow")
+    rec.add_argument("--also", type=Path, nargs="*", default=[], help="scenario files outside the library")
     cmp = sub.add_parser("compare", help="compare two recordings")
     cmp.add_argument("old", type=Path)
     cmp.add_argument("new", type=Path)
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compare":
         return compare(args.old, args.new)
     args.folder.mkdir(parents=True, exist_ok=True)
-    record_scenarios(args.folder, args.slow)
+    record_scenarios(args.folder, args.slow, args.also)
     record_hypothesis(args.folder)
     return 0
 

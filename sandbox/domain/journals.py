@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -115,18 +115,18 @@ def parse_file_name(name: str) -> tuple[str, str, date, date]:
 
 
 # --- writing -----------------------------------------------------------------------------
-def dlo_row(tx: Transaction) -> list[str]:
-    """The 22 fields of Kit §5.2.1 for this transaction, in order."""
-    data = transaction_json(tx)
+def dlo_row(tx: Transaction, data: dict[str, Any] | None = None) -> list[str]:
+    """The 22 fields of Kit §5.2.1 for this transaction, in order (`data`: its `transaction_json`, when made)."""
+    data = transaction_json(tx) if data is None else data
     return [_text(_follow(data, DLO_PATHS[code])) for code in DLO_FIELDS]
 
 
-def brj_row(tx: Transaction) -> list[str]:
+def brj_row(tx: Transaction, data: dict[str, Any] | None = None) -> list[str]:
     """The 13 fields of Kit §5.2.2 for this transaction's reimbursement; ValueError without one."""
     if not tx.refunds:
         raise ValueError(f"transaction {tx.transaction_id} has no refund to report in a BRJ journal")
-    data = transaction_json(tx)
-    data["refund"] = data["refunds"][reported_refund(tx)]
+    data = transaction_json(tx) if data is None else data
+    data = {**data, "refund": data["refunds"][reported_refund(tx)]}
     return [_text(_follow(data, BRJ_PATHS[code])) for code in BRJ_PATHS] + [_text(tx.slip_number)]
 
 
@@ -135,15 +135,26 @@ def reported_refund(tx: Transaction) -> int:
     return next((index for index, refund in enumerate(tx.refunds) if refund.type == CVCO_REFUND), 0)
 
 
-def render(kind: str, recipient: str, created: datetime, transactions: Sequence[Transaction]) -> str:
-    """The whole journal: header, one line per transaction (its latest state), "EOF"."""
+def render(kind: str, recipient: str, created: datetime, transactions: Sequence[Transaction],
+           as_json: Callable[[Transaction], dict[str, Any]] = transaction_json) -> str:
+    """The whole journal: header, one line per transaction (its latest state), "EOF".
+
+    `as_json`: where each transaction's JSON comes from (a night's DLO and BRJ journals share it)."""
     _check_kind(kind)
     row = dlo_row if kind == DLO else brj_row
     latest = latest_states(transactions)
     lines = [[kind, recipient, format_date(created) or "", str(len(latest))]]
-    lines += [row(tx) for tx in latest]
+    lines += [row(tx, as_json(tx)) for tx in latest]
     lines.append([END])
-    return "".join(SEPARATOR.join(_quote(field) for field in line) + NEWLINE for line in lines)
+    return "".join([_line(fields) for fields in lines])
+
+
+def _line(fields: list[str]) -> str:
+    """One line: its fields joined, each quoted when it holds a separator, a quote or a line break."""
+    line = SEPARATOR.join(fields)
+    if line.count(SEPARATOR) == len(fields) - 1 and '"' not in line and "\r" not in line and "\n" not in line:
+        return line + NEWLINE  # most lines: no field needs quotes, three scans of the line tell
+    return SEPARATOR.join([_quote(field) for field in fields]) + NEWLINE
 
 
 def latest_states(transactions: Sequence[Transaction]) -> list[Transaction]:

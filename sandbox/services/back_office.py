@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
-from ..domain import events, journals
+from ..domain import events, journals, wire
 from ..domain.back_office import due_transfers
 from ..domain.calendar import WorkingDays
 from ..domain.dates import PARIS, format_date, paris_day
@@ -164,18 +165,26 @@ def write_journals(uow: UnitOfWork) -> None:
             by_kind[journals.DLO][recipient_of(tx)].append(tx)
             if transaction_id in paid and tx.refunds:
                 by_kind[journals.BRJ][recipient_of(tx)].append(tx)
+        made: dict[str, dict[str, Any]] = {}  # transaction id -> its JSON: a paid one is in both journals
+
+        def as_json(tx: Transaction) -> dict[str, Any]:
+            if tx.transaction_id not in made:
+                made[tx.transaction_id] = wire.transaction_json(tx)
+            return made[tx.transaction_id]
+
         for kind, groups in by_kind.items():
             for recipient, txs in sorted(groups.items()):
-                _keep(uow, kind, recipient, start, txs)
+                _keep(uow, kind, recipient, start, txs, as_json)
         s.set_meta(LAST_JOURNAL, {"seq": happened[-1]["seq"], "at": now})
     else:
         s.set_meta(LAST_JOURNAL, {**last, "at": now})
 
 
-def _keep(uow: UnitOfWork, kind: str, recipient: str, start: date, txs: list[Transaction]) -> None:
+def _keep(uow: UnitOfWork, kind: str, recipient: str, start: date, txs: list[Transaction],
+          as_json: Callable[[Transaction], dict[str, Any]]) -> None:
     now = uow.now
     name = journals.file_name(kind, recipient, start, paris_day(now))
-    content = journals.render(kind, recipient, now, txs)
+    content = journals.render(kind, recipient, now, txs, as_json)
     count = len(journals.latest_states(txs))
     uow.session.save_journal(name, recipient, now, {
         "name": name, "kind": kind, "recipient": recipient, "created": format_date(now),

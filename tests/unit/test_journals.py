@@ -161,6 +161,22 @@ def test_a_label_with_separators_quotes_and_line_breaks_round_trips():
     assert records[-1] == ["EOF"] and len(records) == 3
 
 
+@pytest.mark.parametrize("char", [";", '"', "\r", "\n"])
+def test_a_label_with_any_one_character_that_needs_quotes_is_quoted(char):
+    label = f"avant{char}après"
+    text = journals.render(DLO, RECIPIENT, CREATED, [transaction(label=label)])
+    assert '"avant' + char.replace('"', '""') + 'après"' in text
+    assert journals.parse(text).rows[0]["orderLabel"] == label
+
+
+def test_a_paid_transaction_in_both_journals_reads_the_same_with_its_json_shared():
+    tx = paid()
+    shared = journals.transaction_json(tx)
+    both = [journals.render(kind, RECIPIENT, CREATED, [tx], lambda _tx: shared) for kind in (DLO, BRJ)]
+    assert both == [journals.render(kind, RECIPIENT, CREATED, [tx]) for kind in (DLO, BRJ)]
+    assert shared == journals.transaction_json(tx)  # the BRJ line did not write into the shared JSON
+
+
 def test_crlf_line_endings_are_read_too():
     text = journals.render(DLO, RECIPIENT, CREATED, [consigned()]).replace("\n", "\r\n")
     assert journals.parse(text).rows[0]["transactionId"] == "f9xrrsrgco"
