@@ -93,6 +93,7 @@ def run(scenario: spec.Scenario, platform: Platform, env: simpy.Environment, *, 
                 env.process(_progress(env, scenario.horizon, ctx, progress))
             gc.freeze()  # the population and the agents live as long as the run: out of the collector's sight
             env.run(until=scenario.horizon)
+            gc.freeze()  # the world as it ends is only read from now on: the read-back's collections skip it
             seen = platform.observations()
         finally:
             platform.close()

@@ -489,8 +489,12 @@ class MemorySession(SessionRules):
             counts[row.columns["state"]] = counts.get(row.columns["state"], 0) + 1
         return dict(sorted(counts.items()))
 
-    def _transactions_in_state(self, state: str) -> list[Transaction]:
-        return [_entity(Transaction, row.data) for row in self._store.transactions.where(("state",), state)]
+    def _transactions_in_state(self, state: str, created_before: datetime | None) -> list[Transaction]:
+        rows = self._store.transactions.where(("state",), state)
+        if created_before is not None:  # before any copy: most of the rows may be left out
+            limit = to_us(created_before)
+            rows = [row for row in rows if row.columns["created_us"] < limit]
+        return [_entity(Transaction, row.data) for row in rows]
 
     # --- pre-transactions ----------------------------------------------------------------------
     def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:

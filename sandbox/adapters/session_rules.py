@@ -101,9 +101,9 @@ class SessionRules(ABC):
         """The beneficiary's transaction in PROCESSING, if any (at most one by the Kit's rule)."""
         return self._transaction_of_in_state(beneficiary_id, PROCESSING)
 
-    def transactions_in_state(self, state: str) -> list[Transaction]:
-        """Every transaction in `state`, by id."""
-        return sorted(self._transactions_in_state(state), key=lambda tx: tx.transaction_id)
+    def transactions_in_state(self, state: str, created_before: datetime | None = None) -> list[Transaction]:
+        """Every transaction in `state` (created before `created_before`, when given), by id."""
+        return sorted(self._transactions_in_state(state, created_before), key=lambda tx: tx.transaction_id)
 
     # --- pre-transactions ----------------------------------------------------------------------
     def save_pre_transaction(self, pre: PreTransaction) -> None:
@@ -170,7 +170,7 @@ class SessionRules(ABC):
     def _transaction_of_in_state(self, beneficiary_id: str, state: str) -> Transaction | None: ...
 
     @abstractmethod
-    def _transactions_in_state(self, state: str) -> list[Transaction]: ...
+    def _transactions_in_state(self, state: str, created_before: datetime | None) -> list[Transaction]: ...
 
     @abstractmethod
     def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:

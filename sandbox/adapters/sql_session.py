@@ -79,6 +79,9 @@ class _Statements:
         self.transactions_of_beneficiary = (select(transactions.c.data)
                                             .where(*_keyed(transactions, "beneficiary_id"))
                                             .order_by(transactions.c.created_us, transactions.c.transaction_id))
+        self.transactions_in_state_created_before = (select(transactions.c.data)
+                                                     .where(*_keyed(transactions, "state"),
+                                                            transactions.c.created_us < bindparam("before")))
         self.count_transactions = select(transactions.c.state, func.count()).group_by(transactions.c.state)
         self.pre_transactions_in_state = (select(pre_transactions.c.data).where(*_keyed(pre_transactions, "state"))
                                           .order_by(pre_transactions.c.created_us))
@@ -274,8 +277,12 @@ class SqlSession(SessionRules):
     def count_transactions(self) -> dict[str, int]:
         return {state: count for state, count in self._run(STATEMENTS.count_transactions).fetchall()}
 
-    def _transactions_in_state(self, state: str) -> list[Transaction]:
-        return [Transaction.from_dict(d) for d in self._all(transactions, state=state)]
+    def _transactions_in_state(self, state: str, created_before: datetime | None) -> list[Transaction]:
+        if created_before is None:
+            return [Transaction.from_dict(d) for d in self._all(transactions, state=state)]
+        rows = self._column(STATEMENTS.transactions_in_state_created_before,
+                            {"k_state": state, "before": to_us(created_before)})
+        return [Transaction.from_dict(d) for d in rows]
 
     # --- pre-transactions ----------------------------------------------------------------------
     def _put_pre_transaction(self, pre: PreTransaction, order: OrderParts) -> None:

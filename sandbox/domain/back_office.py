@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .calendar import WorkingDays
@@ -57,6 +57,15 @@ class Transfer:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transfer:
         return cls(**{**data, "transaction_ids": list(data["transaction_ids"])})
+
+
+def latest_due_day(today: date, working_days: WorkingDays, delay: int = REIMBURSEMENT_DELAY_WORKING_DAYS) -> date:
+    """The latest transaction day whose transfers are due by `today`: those of every later day are not (a
+    payment date never comes before that of an earlier day), so a run need not look at their transactions."""
+    day = today
+    while working_days.add(day, delay) > today:
+        day -= timedelta(days=1)
+    return day
 
 
 def due_transfers(consigned: Iterable[Transaction], today: date, now: datetime, working_days: WorkingDays,

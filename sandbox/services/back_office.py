@@ -23,14 +23,14 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 
 from ..domain import events, journals, wire
-from ..domain.back_office import due_transfers
+from ..domain.back_office import due_transfers, latest_due_day
 from ..domain.calendar import WorkingDays
 from ..domain.dates import PARIS, format_date, paris_day
 from ..domain.deadlines import ACQUISITION_RUN, JOURNAL_RUN, NIGHTLY
@@ -130,8 +130,11 @@ def reimburse(uow: UnitOfWork, days: WorkingDays) -> None:
         pos = s.point_of_sale(shop_id)
         return pos.commission_basis_points if pos else DEFAULT_COMMISSION_BASIS_POINTS
 
-    for transfer, lines in due_transfers(s.transactions_in_state(CONSIGNED), paris_day(uow.now), uow.now, days,
-                                         rate_of):
+    today = paris_day(uow.now)
+    # a transaction validated by the latest due day was created by its end: the others need not be read
+    after_due_days = datetime.combine(latest_due_day(today, days) + timedelta(days=1), time(), PARIS)
+    for transfer, lines in due_transfers(s.transactions_in_state(CONSIGNED, created_before=after_due_days), today,
+                                         uow.now, days, rate_of):
         for tx, refund in lines:
             tx.pay(refund, uow.now)
             uow.save(tx)

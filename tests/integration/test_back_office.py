@@ -17,7 +17,7 @@ import asyncssh
 import pytest
 
 from sandbox.domain import journals
-from sandbox.domain.back_office import fee
+from sandbox.domain.back_office import fee, latest_due_day
 from sandbox.domain.calendar import WorkingDays
 from sandbox.domain.dates import PARIS, paris_day
 from sandbox.services import sftp_space
@@ -103,6 +103,16 @@ def test_working_days_follow_france_and_ancv() -> None:
     assert days.add(date(2027, 5, 14), 1) == date(2027, 5, 18)  # Whit Monday 2027 is the 17th
     strike = WorkingDays.of(closed=["2026-05-06"], opened=["2026-05-25"])
     assert not strike.is_working_day(date(2026, 5, 6)) and strike.is_working_day(date(2026, 5, 25))
+
+
+@pytest.mark.parametrize("days", [WorkingDays(), WorkingDays.of(closed=["2026-05-12"], opened=["2026-05-25"])])
+def test_the_latest_due_day_is_the_last_whose_transfers_are_due(days: WorkingDays) -> None:
+    for today in (date(2026, 5, 1) + timedelta(days=n) for n in range(45)):
+        due = [d for d in (today - timedelta(days=n) for n in range(30)) if days.add(d, 5) <= today]
+        assert latest_due_day(today, days) == max(due)
+        assert days.add(latest_due_day(today, days) + timedelta(days=1), 5) > today
+    # Monday 18 pays Friday 8 (a holiday) and the weekend after it: their first working day was Monday 11
+    assert latest_due_day(date(2026, 5, 18), WorkingDays()) == date(2026, 5, 10)
 
 
 def test_fees_are_rounded_per_transaction_and_add_up_to_the_transfer() -> None:

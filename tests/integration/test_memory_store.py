@@ -323,6 +323,18 @@ def test_transactions_are_listed_by_creation_then_id(store):
         assert s.transactions([]) == []
 
 
+def test_transactions_in_a_state_created_before_a_moment(store):
+    with store.session() as s:
+        s.save_transaction(transaction("tx0000000b", created=NOW, order_id="b", state=AUTHORIZED))
+        s.save_transaction(transaction("tx0000000a", created=NOW + timedelta(hours=1), order_id="a", state=AUTHORIZED))
+        s.save_transaction(transaction("tx0000000c", created=NOW - timedelta(hours=1), order_id="c"))
+    with store.session() as s:
+        assert [t.transaction_id for t in s.transactions_in_state(AUTHORIZED)] == ["tx0000000a", "tx0000000b"]
+        before = s.transactions_in_state(AUTHORIZED, created_before=NOW + timedelta(hours=1))
+        assert [t.transaction_id for t in before] == ["tx0000000b"]  # strictly before
+        assert s.transactions_in_state(AUTHORIZED, created_before=NOW.astimezone(PARIS)) == []
+
+
 def test_pre_transactions_are_listed_by_creation(store):
     with store.session() as s:
         s.save_pre_transaction(pre_transaction("pre000000b", created=NOW + timedelta(seconds=1), order_id="b"))
