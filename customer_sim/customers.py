@@ -39,9 +39,9 @@ class Customer:
     # --- habits -----------------------------------------------------------------------------------------
     def _fate(self) -> str:
         """What they will do with this payment: one habit, or "pay"."""
-        draw = self.rng.random()
+        draw, habits = self.rng.random(), self.group.habits
         for habit in spec.HABITS:
-            draw -= self.group.habits.get(habit, 0.0)
+            draw -= habits.get(habit, 0.0)
             if draw < 0:
                 return habit
         return "pay"
