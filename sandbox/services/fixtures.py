@@ -239,7 +239,7 @@ def luhn_number(rng: random.Random) -> str:
 
 def _ascii(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(c for c in plain if c.isalnum())
+    return "".join(filter(str.isalnum, plain))
 
 
 def end_of_year(year: int) -> datetime:
