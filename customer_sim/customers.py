@@ -6,7 +6,9 @@ merchant asks them (/payer, a pushed request) or an email with a payment link ar
 
 from __future__ import annotations
 
+import random
 from collections.abc import Generator
+from functools import cached_property
 from typing import Any
 
 import simpy
@@ -24,18 +26,22 @@ class Customer:
     def __init__(self, ctx: Context, group: spec.Customers, person: dict[str, Any], index: int) -> None:
         self.ctx, self.group, self.index = ctx, group, index
         self.id, self.email, self.pin = person["beneficiaryId"], person["email"], person["pin"]
-        self.rng = ctx.rng("customer", group.name, index)
         self.busy = False  # at a merchant's right now
         self._answered: set[str] = set()  # payments already being answered (the phone may ring twice for one)
         ctx.hub.watch(("beneficiary", self.id))
         ctx.env.process(self._phone())
 
+    @cached_property
+    def rng(self) -> random.Random:
+        """Their own stream, made on their first draw: a busy day's customers are many, and some never come."""
+        return self.ctx.rng("customer", self.group.name, self.index)
+
     # --- habits -----------------------------------------------------------------------------------------
     def _fate(self) -> str:
         """What they will do with this payment: one habit, or "pay"."""
-        draw = self.rng.random()
+        draw, habits = self.rng.random(), self.group.habits
         for habit in spec.HABITS:
-            draw -= self.group.habits.get(habit, 0.0)
+            draw -= habits.get(habit, 0.0)
             if draw < 0:
                 return habit
         return "pay"

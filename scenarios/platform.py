@@ -125,6 +125,9 @@ def error_of(reply: Any) -> PlatformError:
     return PlatformError(reply.status, str(body.get("errorCode", reply.status)), str(body.get("errorMessage", "")))
 
 
+_RINGING = frozenset({events.TRANSACTION_PROCESSING, events.PRE_TRANSACTION_PROCESSING})  # may ring a phone
+
+
 class Hub:
     """Routes what the sandbox says to the agents waiting for it.
 
@@ -148,7 +151,9 @@ class Hub:
 
     def next(self, key: Any) -> simpy.Event:
         event = self.env.event()
-        queue = self._queues.setdefault(key, deque())
+        queue = self._queues.get(key)
+        if queue is None:  # (not setdefault: it would make a deque at every call, and the key is mostly watched)
+            queue = self._queues[key] = deque()
         if queue:
             event.succeed(queue.popleft())
         else:
@@ -161,7 +166,9 @@ class Hub:
 
     def put(self, message: Message) -> None:
         self.heard += 1
-        for key in self._keys(message):
+        # most messages concern their object only: its key, without making the list of keys
+        keys = self._keys(message) if message.kind != "event" or message.type in _RINGING else (message.ref,)
+        for key in keys:
             waiting = self._waiting.pop(key, None)
             if waiting is not None:
                 waiting.succeed(message)
@@ -173,7 +180,7 @@ class Hub:
         if message.kind == "webhook":  # integrators know their orders, not the ids the sandbox gives
             obj = message.data.get("transaction") or message.data.get("preTransaction") or {}
             keys.append(("order", (obj.get("order") or {}).get("id")))
-        if message.kind == "event" and message.type in (events.TRANSACTION_PROCESSING, events.PRE_TRANSACTION_PROCESSING):
+        if message.kind == "event" and message.type in _RINGING:
             data = message.data
             if data.get("beneficiaryId"):  # /payer, or a request pushed to the app: the phone rings
                 keys.append(("beneficiary", data["beneficiaryId"]))

@@ -85,7 +85,10 @@ class Beneficiary(RecordsEvents):
 
     def available(self, now: datetime) -> int:
         """Cents the beneficiary can spend now (never below zero)."""
-        valid = sum(a.remaining for a in self.allocations if a.is_valid(now))
+        valid = 0
+        for allocation in self.allocations:  # (a loop, not sum() of a generator: every payment asks, often twice)
+            if allocation.is_valid(now):
+                valid += allocation.remaining
         return max(0, valid - sum(self.holds.values()))
 
     def held(self) -> int:

@@ -34,15 +34,18 @@ def draws_below(rng: RandomSource, n: int, count: int) -> list[int]:
     `random.Random` draws a number below n as `getrandbits(n.bit_length())`, again while it is n or
     more; calling that directly skips two Python-level calls a number (`choice`, `_randbelow`) and
     leaves the generator exactly where `choice` or `randint` would have."""
-    own_draws = getattr(type(rng), "_randbelow", None) is not random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
+    own_draws = (type(rng) is not random.Random  # random.Random itself (every draw of a run): no look-up
+                 and getattr(type(rng), "_randbelow", None) is not random.Random._randbelow_with_getrandbits)  # type: ignore[attr-defined]
     if own_draws or not isinstance(rng, random.Random):
         return [rng.randrange(n) for _ in range(count)]  # another source: its own way
     getrandbits, bits = rng.getrandbits, n.bit_length()
     drawn: list[int] = []
-    while len(drawn) < count:
+    left = count  # (counted down, not len(drawn) at each draw: a busy day draws 400,000 times)
+    while left > 0:
         value = getrandbits(bits)
         if value < n:
             drawn.append(value)
+            left -= 1
     return drawn
 
 

@@ -110,7 +110,7 @@ class PreTransaction(RecordsEvents):
             self.capture_term = None
 
     def _move(self, state: str, now: datetime, **data: Any) -> None:
-        if state not in MOVES.get(self.state, frozenset()):
+        if state not in MOVES.get(self.state, ()):
             raise errors.OperationPreTransactionNotAllowed(f"{self.state} cannot become {state}")
         self.state, self.update_date = state, now
         self._record(EVENT_NAMES[state], self.pre_transaction_id, now, state=state, **data)

@@ -66,6 +66,9 @@ TIMEOUTS: dict[tuple[str, str | None], tuple[int, str, str | None]] = {
     (PROCESSING, AUTHORIZATION_REQUEST): (250, REJECTED, REJECTED_TIMEOUT),
 }
 
+# the same deadlines as delays, made once: every move of every payment looks its own up
+DELAYS = {key: timedelta(seconds=seconds) for key, (seconds, *_) in TIMEOUTS.items()}
+
 EVENT_NAMES = {
     PROCESSING: events.TRANSACTION_PROCESSING,
     AUTHORIZED: events.TRANSACTION_AUTHORIZED,
@@ -172,7 +175,7 @@ class Transaction(RecordsEvents):
                **fields: Any) -> Transaction:
         transaction = cls(transaction_id=transaction_id, creation_date=now, update_date=now, **fields)
         transaction._check_terms(currency, minimum_amount, now)
-        transaction.expiration_date = now + timedelta(seconds=TIMEOUTS[(INITIALIZED, None)][0])
+        transaction.expiration_date = now + DELAYS[(INITIALIZED, None)]
         transaction._record(events.TRANSACTION_INITIALIZED, transaction_id, now, amount=transaction.amount,
                             shopId=transaction.shop_id)
         return transaction
@@ -194,11 +197,11 @@ class Transaction(RecordsEvents):
 
     # --- the moves ---------------------------------------------------------------------
     def _move(self, state: str, sub_state: str | None, now: datetime, **data: Any) -> None:
-        if state not in MOVES.get(self.state, frozenset()):
+        if state not in MOVES.get(self.state, ()):
             raise errors.OperationTransactionNotAllowed(f"{self.state} cannot become {state}")
         self.state, self.sub_state, self.update_date = state, sub_state, now
-        timeout = TIMEOUTS.get((state, sub_state))
-        self.expiration_date = now + timedelta(seconds=timeout[0]) if timeout else None
+        delay = DELAYS.get((state, sub_state))
+        self.expiration_date = None if delay is None else now + delay
         self._record(EVENT_NAMES[state], self.transaction_id, now, state=state, subState=sub_state, **data)
 
     def require_initialized(self) -> None:

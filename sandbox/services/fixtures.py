@@ -8,6 +8,7 @@ every behaviour with a balance that makes it meaningful (SPEC §9).
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from faker import Faker
 from ..domain import errors, events, ids
 from ..domain.accounts import ADMINISTRATOR, POINT, MerchantAccount
 from ..domain.beneficiaries import BEHAVIOURS, Allocation, Beneficiary, Device
+from ..domain.dates import PARIS
 from ..domain.ids import luhn_check_digit
 from ..domain.merchants import INACTIVE, PointOfSale, ServiceProvider
 from . import back_office
@@ -206,14 +208,16 @@ def add_population(sandbox: Sandbox, request: PopulationRequest) -> dict[str, An
             points.append(pos)
             accounts.append(account)
         people = []
+        valid_from, valid_until = now - timedelta(days=30), end_of_year(now.year + 1)
+        first_name, last_name = fake.first_name, fake.last_name  # found once: Faker's proxy looks them up per use
         for balance, device in request.beneficiaries:
             number = fresh(lambda: luhn_number(rng), lambda c: session.beneficiary(c) is not None)
-            first, last = fake.first_name(), fake.last_name()
+            first, last = first_name(), last_name()
             beneficiary = Beneficiary(
                 beneficiary_id=number, email=f"{_ascii(first)}.{_ascii(last)}.{number[-6:]}@example.fr".lower(),
                 password=f"Cv-{digits(rng, 6)}", pin=digits(rng, 6), first_name=first, last_name=last,
                 devices=[Device(device_id=f"phone-{number[-4:]}")] if device else [],
-                allocations=[Allocation(f"{number}-1", balance, now - timedelta(days=30), end_of_year(now.year + 1))])
+                allocations=[Allocation(f"{number}-1", balance, valid_from, valid_until)])
             session.save_beneficiary(beneficiary)
             people.append(beneficiary)
         uow.record(events.POPULATION_ADDED, "sandbox", seed=request.seed, serviceProviders=len(providers),
@@ -234,15 +238,11 @@ def luhn_number(rng: random.Random) -> str:
 
 
 def _ascii(text: str) -> str:
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(c for c in plain if c.isalnum())
+    return "".join(filter(str.isalnum, plain))
 
 
 def end_of_year(year: int) -> datetime:
-    from ..domain.dates import PARIS
-
     return datetime(year + 1, 1, 1, tzinfo=PARIS)
 
 

@@ -87,8 +87,9 @@ class UnitOfWork:
             key = entity.login
         else:  # pragma: no cover - a programming error
             raise TypeError(type(entity).__name__)
-        self._latest.pop((type(entity), key), None)  # re-inserted last: the order things were last saved in
-        self._latest[(type(entity), key)] = entity
+        slot = (type(entity), key)
+        self._latest.pop(slot, None)  # re-inserted last: the order things were last saved in
+        self._latest[slot] = entity
         self._events.extend(entity.pull_events())
 
     def record(self, name: str, ref: str, **data: Any) -> None:
