@@ -19,10 +19,13 @@ def format_date(moment: datetime | None) -> str | None:
 @lru_cache(maxsize=FORMATTED_DATES_KEPT)
 def _formatted(moment: datetime) -> str:
     """The wire's text of an instant (equal instants, in whatever zone, are one key: the same text)."""
-    in_utc = moment.astimezone(UTC)
-    if in_utc.year < 1000:  # isoformat pads the year to 4 digits; strftime, as the wire always did, does not
-        return in_utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{in_utc.microsecond // 1000:03d}Z"
-    return in_utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" off
+    m = moment.astimezone(UTC)
+    if m.year < 1000:  # a 4-digit year would be padded; strftime, as the wire always did, does not
+        return m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z"
+    # isoformat(timespec="milliseconds") without its "+00:00", in 60 % of its time (an f-string takes 120 %):
+    # each of a night's journal lines formats dates no cache holds (creation, validation, refund, ...)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        m.year, m.month, m.day, m.hour, m.minute, m.second, m.microsecond // 1000)
 
 
 def utc(moment: datetime) -> datetime:
