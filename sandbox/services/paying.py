@@ -88,7 +88,9 @@ def request_follows(uow: UnitOfWork, event: Event) -> None:
     tx = uow.saved(Transaction, event.ref)
     if tx is None or not tx.pre_transaction_id:
         return
-    pre = uow.session.pre_transaction(tx.pre_transaction_id)
+    # as this unit of work left it: a payment authorized then validated at once (NORMAL) follows twice,
+    # and the second time reads the request the first one saved, not the store again
+    pre = uow.pre_transaction(tx.pre_transaction_id)
     if pre is not None and pre.current_transaction_id == tx.transaction_id:
         payments.settle_request(pre, tx, uow.now)
         uow.save(pre)
