@@ -43,8 +43,7 @@ def scan(uow: UnitOfWork, beneficiary: Beneficiary, pre_transaction_id: str) -> 
     tx = payments.scan(pre, beneficiary, tx_id, other_pending=pending is not None, now=uow.now,
                        propose_balance=uow.sandbox.rules.proposeBalanceWhenShort)
     uow.save(pre)
-    uow.save(tx)
-    uow.save(beneficiary)
+    uow.save(tx)  # the beneficiary is only read here, as by /payer: nothing of theirs to save
     return tx
 
 
@@ -52,8 +51,7 @@ def adjust(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, amount: A
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise errors.BadRequest("amount must be an integer number of cents")
     payments.adjust(tx, beneficiary, amount, uow.now)
-    uow.save(tx)
-    uow.save(beneficiary)
+    uow.save(tx)  # (the beneficiary's balance is only read)
     return tx
 
 
@@ -69,8 +67,7 @@ def authorize(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction, pin: A
 
 def abandon(uow: UnitOfWork, beneficiary: Beneficiary, tx: Transaction) -> Transaction:
     tx.abort(uow.now)
-    uow.save(tx)
-    uow.save(beneficiary)
+    uow.save(tx)  # nothing was taken from the beneficiary yet: nothing of theirs changes
     return tx
 
 
@@ -91,7 +88,9 @@ def request_follows(uow: UnitOfWork, event: Event) -> None:
     tx = uow.saved(Transaction, event.ref)
     if tx is None or not tx.pre_transaction_id:
         return
-    pre = uow.session.pre_transaction(tx.pre_transaction_id)
+    # as this unit of work left it: a payment authorized then validated at once (NORMAL) follows twice,
+    # and the second time reads the request the first one saved, not the store again
+    pre = uow.pre_transaction(tx.pre_transaction_id)
     if pre is not None and pre.current_transaction_id == tx.transaction_id:
         payments.settle_request(pre, tx, uow.now)
         uow.save(pre)

@@ -162,6 +162,7 @@ class Sandbox:
         self.wiring = WIRING  # what follows each event and each deadline (handlers.py)
         self.store = store or make_store(settings.db)
         self.rules = settings.rules
+        # told of each commit that caused events: (its events, what it saved)
         self.listeners: list[Callable[[list[Event], list[Any]], None]] = []
         self.clock: Clock  # made by _boot, once no other server process is starting on the database
         self.clock_start: datetime | None = None  # a virtual clock's first instant (set by _boot)
