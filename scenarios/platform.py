@@ -10,7 +10,7 @@ through a `Hub` for what the sandbox tells the world (timeline events and webhoo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -166,21 +166,21 @@ class Hub:
 
     def put(self, message: Message) -> None:
         self.heard += 1
-        # most messages concern their object only: its key, without making the list of keys
-        keys = self._keys(message) if message.kind != "event" or message.type in _RINGING else (message.ref,)
-        for key in keys:
+        for key in self._keys(message):
             waiting = self._waiting.pop(key, None)
             if waiting is not None:
                 waiting.succeed(message)
             elif key in self._queues:
                 self._queues[key].append(message)
 
-    def _keys(self, message: Message) -> list[Any]:
+    def _keys(self, message: Message) -> Sequence[Any]:
+        if message.kind == "event" and message.type not in _RINGING:
+            return (message.ref,)  # most messages: their object's key alone
         keys: list[Any] = [message.ref]
         if message.kind == "webhook":  # integrators know their orders, not the ids the sandbox gives
             obj = message.data.get("transaction") or message.data.get("preTransaction") or {}
             keys.append(("order", (obj.get("order") or {}).get("id")))
-        if message.kind == "event" and message.type in _RINGING:
+        if message.kind == "event":  # one that may ring a phone
             data = message.data
             if data.get("beneficiaryId"):  # /payer, or a request pushed to the app: the phone rings
                 keys.append(("beneficiary", data["beneficiaryId"]))
