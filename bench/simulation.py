@@ -19,6 +19,7 @@ scaling per worker that says what 4 cores would take (target under 60 s).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -48,7 +49,19 @@ class CountingEnvironment(simpy.Environment):
 
 
 def bare_simpy(events: int, processes: int = 1000) -> float:
-    """CPU seconds SimPy alone takes to process `events` events (processes waiting on timeouts)."""
+    """CPU seconds SimPy alone takes to process `events` events (processes waiting on timeouts), as a run has
+    it: the collector off (scenarios/runner.py), and what earlier runs left collected before, not during."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _bare_simpy(events, processes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _bare_simpy(events: int, processes: int) -> float:
     env = simpy.Environment()
     per_process = max(1, events // processes)
 
