@@ -12,6 +12,10 @@
    least 0.05). CPU seconds, not wall: on a shared machine the wall clock also counts the others'
    work. With --runs N, the figures are those of the least disturbed run and its bare SimPy, and the
    ratio of every run is printed too (how much the machine moved).
+4. Prints the start-up: the CPU a new process spends loading what `simulate` in memory uses
+   (scenarios.in_process and runner), beside a bare Python's, the best of 3 (what every
+   `ancv-sandbox simulate` pays before its first event: 2.2 s of 10 on the busy day before the
+   server's libraries — SQLAlchemy, asyncssh, requests, cryptography, qrcode — were left out).
 With --month it also plays `mois-region` (1,000 merchants, 10 payments each a day, 30 days; about
 300,000 payments, in the worlds it declares) with one worker, then with one per core, and prints
 the wall time of each (issue 18: 584 s in one world before; target under 90 s on 2 cores) and the
@@ -23,6 +27,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,13 +36,15 @@ from typing import Any
 
 import simpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from scenarios import runner, spec  # noqa: E402
 from scenarios.in_process import InProcessPlatform  # noqa: E402
 
 RATIO_TARGET = 0.05  # issue 18: bare SimPy's CPU over the busy day's (0.019 before the per-core work)
 BARE_REPEATS = 5  # bare SimPy after each run, the best of these (a tenth of a second each)
+START_UP_REPEATS = 3
 
 
 class CountingEnvironment(simpy.Environment):
@@ -94,6 +102,17 @@ def simulate(name: str, db: str | None) -> dict[str, Any]:
             "expectations_met": run.passed}
 
 
+def start_up(code: str) -> float:
+    """CPU seconds (user + system) of a new Python process running `code` from the project's root, the best of 3."""
+    best = float("inf")
+    for _ in range(START_UP_REPEATS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--scenario", default="journee-chargee")
@@ -119,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     busy["bare_lifecycles_per_cpu_s"] = round(busy["payments"] / bare_cpu, 1)
     busy["ratio"] = round(bare_cpu / busy["cpu_s"], 4)
     busy["ratios"] = sorted(round(bare / run["cpu_s"], 4) for run, bare in pairs)
-    figures: dict[str, Any] = {"busy": busy, "store": args.db}
+    figures: dict[str, Any] = {"busy": busy, "store": args.db,
+                               "start_up_cpu_s": round(start_up("import scenarios.in_process, scenarios.runner"), 3),
+                               "python_cpu_s": round(start_up("pass"), 3)}
     if args.month:
         figures["month"] = month_with_workers()
     if args.json:
@@ -133,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "MET" if busy["ratio"] >= RATIO_TARGET else "NOT MET"
     spread = f"; each run's {busy['ratios'][0]:.4f}-{busy['ratios'][-1]:.4f}" if len(pairs) > 1 else ""
     print(f"  ratio              {busy['ratio']:>10.4f}   (target >= {RATIO_TARGET}: {verdict}{spread})")
+    print(f"start-up             {figures['start_up_cpu_s']:>8.2f} s CPU to load what a simulation in memory uses "
+          f"(a bare Python: {figures['python_cpu_s']:.2f} s)")
     if args.month:
         month = figures["month"]
         one, many = month["runs"][0], month["runs"][-1]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
-import requests
-
 from .domain import seal
+
+if TYPE_CHECKING:
+    import requests
 
 KIT_PATH = "/acquisition/api/public/v1"
 
@@ -54,7 +55,11 @@ class HttpTransport:
                  verify: bool | str = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = session or requests.Session()
+        if session is None:
+            import requests  # here: an in-process caller (a simulation, FlaskTransport) never needs it
+
+            session = requests.Session()
+        self.http = session
         # per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`, never a request's
         self.verify: bool | str | None = None if verify is True else verify
 

@@ -93,6 +93,8 @@ def test_simulation_bench_prints_both_rates_and_their_ratio() -> None:
     assert busy["payments"] > 0 and busy["simpy_events"] > busy["payments"]
     assert busy["lifecycles_per_cpu_s"] > 0 and busy["bare_lifecycles_per_cpu_s"] > busy["lifecycles_per_cpu_s"]
     assert 0 < busy["ratio"] < 1  # bare SimPy is always the faster
+    figures = json.loads(done.stdout)
+    assert 0 < figures["python_cpu_s"] < figures["start_up_cpu_s"]
 
 
 def test_the_scanner_bench_prints_every_family_size_and_decoder_and_the_real_time_figures() -> None:

@@ -13,14 +13,15 @@ this sender only reads pending rows and records each attempt, so a crash loses n
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from .background import Background
-from .tls import failure_reason
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class WebhookSender:
         self._trust = trust  # requests' `verify`: True (certifi) or a CA bundle file
         self._timeout_s = timeout_s
         self._work = Background("webhook", workers)
-        self._http = requests.Session()
+        self._http: requests.Session | None = None  # made on the first post: a sandbox in a simulation never posts
+        self._http_made = threading.Lock()
         self.wait_idle, self.close = self._work.wait_idle, self._work.close
 
     def submit(self, delivery: dict[str, Any]) -> None:
@@ -88,13 +90,26 @@ class WebhookSender:
             self._record(delivery["id"], "pending", attempts)
         self._record(delivery["id"], "failed", attempts)
 
+    def _session(self) -> requests.Session:
+        """The HTTP session of every post, made (and requests imported, ~0.3 s) when the first one is sent."""
+        with self._http_made:
+            if self._http is None:
+                import requests
+
+                self._http = requests.Session()
+            return self._http
+
     def _post(self, url: str, body: dict[str, Any]) -> tuple[int | None, str | None]:
+        import requests
+
+        from .tls import failure_reason
+
         try:
             verify = self._trust()
         except OSError as exc:  # the webhookCaFile rule names a file that went away
             return None, f"not sent: cannot read the CA file ({exc})"
         try:
-            response = self._http.post(url, json=body, timeout=self._timeout_s, allow_redirects=False, verify=verify)
+            response = self._session().post(url, json=body, timeout=self._timeout_s, allow_redirects=False, verify=verify)
         except requests.RequestException as exc:
             return None, failure_reason(exc) or type(exc).__name__
         if response.is_redirect:

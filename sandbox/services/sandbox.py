@@ -16,13 +16,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.clock import VIRTUAL, WALL, Clock, VirtualClock, WallClock
 from ..adapters.memory_store import MemoryStore, make_store
-from ..adapters.qr import qr_png
 from ..adapters.smtp import SmtpRelay
-from ..adapters.tls import CertificateAuthority, trust_bundle
 from ..adapters.webhooks import WebhookSender
 from ..domain import errors, events
 from ..domain.dates import format_date, parse_date
@@ -35,6 +33,9 @@ from .ports import Store
 from .request_journal import RequestJournal
 from .sftp_log import SftpLog
 from .unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from ..adapters.tls import CertificateAuthority
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Sandbox:
         self.rng = random.Random()
         self.faults = FaultBook()  # network faults on demand (in memory: per server process; a reset clears them)
         # TLS (issue 15, item 1): the CA `serve --tls` signs with; webhook deliveries trust it too
-        self.tls = CertificateAuthority(Path(settings.tls_dir), WallClock().now()) if settings.tls_dir else None
+        self.tls = _authority(Path(settings.tls_dir)) if settings.tls_dir else None
         self._trust_dir: Path | None = None  # where a trust bundle goes without a CA folder (made when needed)
         self.sender = WebhookSender(self.record_webhook, lambda: self.clock.now(),
                                     strict=lambda: self.rules.strictWebhooks, timeout_s=settings.webhook_timeout_s,
@@ -262,6 +263,8 @@ class Sandbox:
             return self.tls.trust_bundle(extra)
         if not extra:
             return True
+        from ..adapters.tls import trust_bundle
+
         if self._trust_dir is None:
             import tempfile
 
@@ -410,7 +413,17 @@ UNDRAWN_CODE = bytes.fromhex(
 
 @lru_cache(maxsize=1024)
 def _cached_qr(url: str) -> bytes:
+    # qrcode and Pillow: imported by the first code drawn, not by every sandbox
+    from ..adapters.qr import qr_png
+
     return qr_png(url)
+
+
+def _authority(folder: Path) -> CertificateAuthority:
+    """The CA of `serve --tls` (cryptography is imported only when TLS is on)."""
+    from ..adapters.tls import CertificateAuthority
+
+    return CertificateAuthority(folder, WallClock().now())
 
 
 def parse_start(text: str | None) -> datetime | None:

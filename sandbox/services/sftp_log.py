@@ -13,7 +13,6 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from ..adapters.sftp import ACTIONS, USERNAME
 from ..domain import errors
 from ..domain.dates import format_date
 
@@ -58,6 +57,8 @@ class SftpLog:
 
 def parse_query(username: str | None, action: str | None, limit: str | None) -> dict[str, Any]:
     """The filters of `GET /_sandbox/sftp/log` (empty values: no filter); BadRequest names the bad one."""
+    from ..adapters.sftp import ACTIONS, USERNAME  # asyncssh, only once the SFTP space is asked about
+
     if username and not USERNAME.fullmatch(username):
         raise errors.BadRequest(f"username {username[:70]!r} cannot be an SFTP username")
     if action and action not in ACTIONS:

@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..adapters.sftp import Account, SftpServer
 from ..domain import errors, events
 
 if TYPE_CHECKING:
+    from ..adapters.sftp import Account, SftpServer
     from .sandbox import Sandbox
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def password(seed: Any, username: str) -> str:
 
 def accounts(sandbox: Sandbox) -> tuple[Account, ...]:
     """Every account as it is now (the SFTP server reads a snapshot of this)."""
+    from ..adapters.sftp import Account  # asyncssh: imported when an SFTP space runs, not by every sandbox
+
     with sandbox.store.session() as s:
         seed = s.get_meta("seed", sandbox.settings.seed)
         keys = s.get_meta(KEYS, {})
@@ -64,6 +66,8 @@ def start_server(sandbox: Sandbox, folder: Path, host: str = "127.0.0.1", port: 
     The server's thread reads a snapshot of the accounts, never the store: the snapshot is
     made again here, after each commit that adds merchants or changes keys. Logins, logouts and
     closed files go to `sandbox.sftp_log` and `sandbox.sftp_listeners` (`record`)."""
+    from ..adapters.sftp import SftpServer
+
     snapshot = [accounts(sandbox)]
 
     def refresh(events: list[Any], _saved: list[Any]) -> None:
