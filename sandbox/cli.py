@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    try:
+        code = _command(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then seen below, not printed as ignored
+        return code
+    except BrokenPipeError:
+        # whoever read the output stopped (`ancv-sandbox simulate --list | head -3`): end quietly, as Unix tools
+        # do, with what is left to print going nowhere, not with a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Every command but `serve`, which prints to no pipe."""
     if args.command == "fixtures":
         return _fixtures(args)
     if args.command == "recette":

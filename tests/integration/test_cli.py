@@ -58,3 +58,19 @@ def test_serve_patches_for_gevent_before_anything_loads_ssl() -> None:
              "from customer_sim.scanner.options import add_arguments; print('ssl' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    """`ancv-sandbox simulate --list | head -3` printed a BrokenPipeError traceback: the pipe closed before
+    the listing was written (here, before the command started) must end it with status 1 and nothing on stderr."""
+    import subprocess
+    import sys
+
+    for command in (["simulate", "--list"], ["fixtures", "--seed", "42"]):
+        child = subprocess.Popen([sys.executable, "-c", "import sys; from sandbox.cli import main; sys.exit(main())",
+                                  *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # the reader is gone before anything is printed
+        err = child.stderr.read().decode()
+        assert child.wait(timeout=60) == 1, err
+        assert err == "", err
