@@ -33,6 +33,9 @@ READY_TIMEOUT_S = 60
 # On Ctrl-C, the time a run gets to stop what it started (the servers of pytest's fixtures) before nox
 # terminates it; nox's default, 0.3 s, would leave those servers running.
 TEARDOWN_TIMEOUT_S = 60
+# Beyond four workers the suite gains little: its longest tests (the scanner bench, videos read from the
+# command line) set the end, and each worker starts its own servers and browser.
+MAX_TEST_WORKERS = 4
 
 
 @nox.session(venv_backend="none")
@@ -49,8 +52,18 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """pytest, arguments after `--` passed on; collecting no test fails (pytest's exit code 5)."""
-    _pytest(session, *session.posargs)
+    """pytest on every core, arguments after `--` passed on (`-n 0`: in one process); collecting no test
+    fails (pytest's exit code 5)."""
+    _pytest(session, *_workers(os.environ.get("ANCV_SANDBOX_TEST_DB")), *session.posargs)
+
+
+def _workers(test_db: str | None) -> list[str]:
+    """pytest-xdist's options: one worker per core, at most MAX_TEST_WORKERS; none when the suite runs on
+    an SQL database named by ANCV_SANDBOX_TEST_DB, which every test empties (workers would empty each
+    other's)."""
+    if test_db and test_db != "memory":
+        return []
+    return ["--numprocesses", "auto", "--maxprocesses", str(MAX_TEST_WORKERS)]
 
 
 @nox.session(venv_backend="none")
