@@ -33,8 +33,8 @@ READY_TIMEOUT_S = 60
 # On Ctrl-C, the time a run gets to stop what it started (the servers of pytest's fixtures) before nox
 # terminates it; nox's default, 0.3 s, would leave those servers running.
 TEARDOWN_TIMEOUT_S = 60
-# Beyond four workers the suite gains little: its longest tests (the scanner bench, videos read from the
-# command line) set the end, and each worker starts its own servers and browser.
+# At most four: each worker starts its own servers and browser, and a run cannot end before its longest
+# tests (the scanner bench's smoke run, videos read from the command line: 30-60 s each) however many run.
 MAX_TEST_WORKERS = 4
 
 
