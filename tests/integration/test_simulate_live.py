@@ -196,9 +196,11 @@ def test_in_process_and_live_runs_of_one_scenario_end_the_same_ways(live_run: Li
         assert summary["webhooks"].get("delivered", 0) >= 1 and summary["polls"] > 0
         assert summary["partial_payments"] >= 1
         assert not any(summary[family] for family in REFUSALS)
-    # arrivals do not depend on time's pace, nor which channel each visit used
-    for figure in ("visits", "flows"):
-        assert local[figure] == live[figure], figure
+    # arrivals do not depend on time's pace, nor how many visits each merchant served; which flow or parcours
+    # a visit took does: a merchant draws it after drawing clients until one is idle, and who is busy at that
+    # moment depends on how long the others' payments took (a loaded machine gave payer 8, qr 2 against 9, 1)
+    assert local["visits"] == live["visits"]
+    assert sum(local["flows"].values()) == sum(live["flows"].values())
     assert sum(local["parcours"].values()) == sum(live["parcours"].values())
     assert abs(local["payments"] - live["payments"]) <= 4
 
