@@ -22,7 +22,7 @@ def _noxfile() -> ModuleType:
     return module
 
 
-def test_the_suite_runs_on_every_core_in_sqlite_files_and_in_memory() -> None:
+def test_the_suite_runs_on_every_core_on_sqlite_in_memory_and_on_the_memory_store() -> None:
     workers = _noxfile()._workers
     for test_db in (None, "", "memory"):
         options = workers(test_db)
